@@ -1,0 +1,37 @@
+using System.Text.Json;
+
+namespace Halley.Server;
+
+/// <summary>Builds the web application <c>halley serve</c> runs, so tests start exactly what users start.</summary>
+public static class HalleyServerApp
+{
+    /// <summary>Where the server listens when no address is configured.</summary>
+    public const string DefaultUrl = "http://localhost:8080";
+
+    /// <summary>Builds the server from command-line arguments in the .NET configuration style (<c>--urls</c>, <c>--Halley:Timeout=…</c>).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        // --urls, ASPNETCORE_URLS and Kestrel:Endpoints all land in configuration; fall back only when none is set.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        builder.Services.AddHalley()
+            .AddService("/service/echo", static (call, _) => ValueTask.FromResult<object?>(call.Data));
+        builder.Services.AddHealthChecks();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapHalley();
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+
+    /// <summary>The JSON options the CLI uses to print messages.</summary>
+    internal static readonly JsonSerializerOptions PrintOptions = new() { WriteIndented = false };
+}

@@ -1,0 +1,3 @@
+using Halley.Server;
+
+return await HalleyCommandLine.Create().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Halley.Channels;
+using Halley.Engine;
+using Halley.Security;
+using Halley.Transports;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Api;
+
+/// <summary><c>POST /api/publish</c> <c>{"channel":"/a/b","data":…}</c>: publishes from a backend, answers <c>{"channel":…}</c>.</summary>
+internal sealed class PublishApi(MessageEngine engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
+{
+    private readonly int _maxMessageSize = options.Value.MaxMessageSize;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var denied = authorization.Check(context);
+        if (denied != 0)
+        {
+            await PollingExchange.WriteStatusAsync(context, denied, denied == StatusCodes.Status401Unauthorized
+                ? "Missing or wrong bearer key (Halley:Api:Key)."
+                : "No Halley:Api:Key is configured, so the API answers loopback callers only.").ConfigureAwait(false);
+            return;
+        }
+        var (status, body) = await HttpBatchReader.ReadAsync(context.Request, _maxMessageSize, context.RequestAborted).ConfigureAwait(false);
+        if (status == HttpBatchReader.Status.TooLarge)
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
+            return;
+        }
+        if (!TryRead(body, out var channel, out var data, out var error))
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
+            return;
+        }
+        await engine.PublishAsync(channel, data, default, context.RequestAborted).ConfigureAwait(false);
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteString("channel"u8, channel);
+        writer.WriteEndObject();
+    }
+
+    private static bool TryRead(ReadOnlyMemory<byte> body, out string channel, out ReadOnlyMemory<byte> data, out string error)
+    {
+        channel = "";
+        data = default;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("channel", out var channelElement) || channelElement.ValueKind != JsonValueKind.String)
+            {
+                error = "Expected a JSON object with a string 'channel' and a 'data' value.";
+                return false;
+            }
+            channel = channelElement.GetString()!;
+            if (!ChannelName.IsValid(channel, out var isWildcard) || isWildcard || ChannelName.KindOf(channel) != ChannelKind.Broadcast)
+            {
+                error = $"'{channel}' is not a broadcast channel: use /segment/segment with no wildcard, outside /meta and /service.";
+                return false;
+            }
+            if (!root.TryGetProperty("data", out var dataElement))
+            {
+                error = "Missing 'data'.";
+                return false;
+            }
+            data = JsonMarshal.GetRawUtf8Value(dataElement).ToArray();
+            error = "";
+            return true;
+        }
+        catch (JsonException)
+        {
+            error = "Malformed JSON.";
+            return false;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+namespace Halley.Channels;
+
+/// <summary>What a valid channel name is used for.</summary>
+public enum ChannelKind
+{
+    /// <summary>An ordinary broadcast channel such as <c>/chat/room1</c>.</summary>
+    Broadcast,
+
+    /// <summary>A <c>/meta/**</c> channel: protocol only, never broadcast.</summary>
+    Meta,
+
+    /// <summary>A <c>/service/**</c> channel: request/response with the server, never broadcast.</summary>
+    Service,
+}
+
+/// <summary>
+/// Channel name rules. A name is <c>/</c>-separated segments of letters, digits and
+/// <c>- _ ! ~ ( ) $ @ .</c> (Bayeux 1.0's grammar plus <c>.</c>); a pattern ends in <c>/*</c> (exactly one
+/// more segment) or <c>/**</c> (one or more segments at any depth).
+/// </summary>
+public static class ChannelName
+{
+    /// <summary>Longest channel name accepted, in characters.</summary>
+    public const int MaxLength = 256;
+
+    /// <summary>Most segments a channel name may have.</summary>
+    public const int MaxSegments = 16;
+
+    /// <summary>Validates <paramref name="name"/>; wildcards are accepted only as the last segment.</summary>
+    public static bool IsValid(string? name, out bool isWildcard)
+    {
+        isWildcard = false;
+        if (string.IsNullOrEmpty(name) || name.Length > MaxLength || name[0] != '/')
+        {
+            return false;
+        }
+        var segments = 0;
+        var start = 1;
+        while (true)
+        {
+            var end = name.IndexOf('/', start);
+            var last = end < 0;
+            var segment = name.AsSpan(start, (last ? name.Length : end) - start);
+            if (segment.IsEmpty || ++segments > MaxSegments)
+            {
+                return false;
+            }
+            if (segment is "*" or "**")
+            {
+                if (!last || segments == 0)
+                {
+                    return false;
+                }
+                isWildcard = true;
+            }
+            else if (!IsToken(segment))
+            {
+                return false;
+            }
+            if (last)
+            {
+                return true;
+            }
+            start = end + 1;
+        }
+    }
+
+    /// <summary>Classifies a valid name by its first segment.</summary>
+    public static ChannelKind KindOf(string name) =>
+        name.StartsWith("/meta/", StringComparison.Ordinal) || name == "/meta" ? ChannelKind.Meta
+        : name.StartsWith("/service/", StringComparison.Ordinal) || name == "/service" ? ChannelKind.Service
+        : ChannelKind.Broadcast;
+
+    /// <summary>
+    /// The subscription keys that match a concrete <paramref name="channel"/>: itself, its parent with
+    /// <c>/*</c>, and every ancestor with <c>/**</c>. Matching is then one dictionary lookup per key, so its
+    /// cost depends on the channel's depth, never on how many patterns exist.
+    /// </summary>
+    public static List<string> MatchingKeys(string channel)
+    {
+        var keys = new List<string>(4) { channel };
+        var lastSlash = channel.LastIndexOf('/');
+        keys.Add(string.Concat(channel.AsSpan(0, lastSlash), "/*"));
+        for (var slash = lastSlash; slash >= 0; slash = slash == 0 ? -1 : channel.LastIndexOf('/', slash - 1))
+        {
+            keys.Add(string.Concat(channel.AsSpan(0, slash), "/**"));
+        }
+        return keys;
+    }
+
+    /// <summary>Whether a concrete <paramref name="channel"/> is matched by <paramref name="pattern"/> (a name or wildcard).</summary>
+    public static bool Matches(string pattern, string channel)
+    {
+        if (pattern.EndsWith("/**", StringComparison.Ordinal))
+        {
+            var prefix = pattern.AsSpan(0, pattern.Length - 2);
+            return channel.Length > prefix.Length && channel.AsSpan().StartsWith(prefix, StringComparison.Ordinal);
+        }
+        if (pattern.EndsWith("/*", StringComparison.Ordinal))
+        {
+            var prefix = pattern.AsSpan(0, pattern.Length - 1);
+            return channel.Length > prefix.Length
+                && channel.AsSpan().StartsWith(prefix, StringComparison.Ordinal)
+                && channel.IndexOf('/', prefix.Length) < 0;
+        }
+        return string.Equals(pattern, channel, StringComparison.Ordinal);
+    }
+
+    private static bool IsToken(ReadOnlySpan<char> segment)
+    {
+        foreach (var c in segment)
+        {
+            var ok = c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
+                or '-' or '_' or '!' or '~' or '(' or ')' or '$' or '@' or '.';
+            if (!ok)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

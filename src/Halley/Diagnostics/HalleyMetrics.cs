@@ -1,0 +1,45 @@
+using System.Diagnostics.Metrics;
+
+namespace Halley.Diagnostics;
+
+/// <summary>Halley's instruments, on the meter named <see cref="MeterName"/>.</summary>
+public sealed class HalleyMetrics : IDisposable
+{
+    /// <summary>The name of Halley's <see cref="Meter"/>, for OpenTelemetry or dotnet-counters.</summary>
+    public const string MeterName = "Halley";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _published;
+    private readonly Counter<long> _delivered;
+    private readonly UpDownCounter<long> _sessions;
+    private readonly UpDownCounter<long> _connections;
+    private readonly Counter<long> _sessionsDropped;
+
+    /// <summary>Creates the instruments through the host's meter factory.</summary>
+    public HalleyMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _published = _meter.CreateCounter<long>("halley.messages.published", description: "Messages published to broadcast channels.");
+        _delivered = _meter.CreateCounter<long>("halley.messages.delivered", description: "Messages queued to subscriber sessions on this node.");
+        _sessions = _meter.CreateUpDownCounter<long>("halley.sessions.active", description: "Bayeux sessions alive on this node.");
+        _connections = _meter.CreateUpDownCounter<long>("halley.connections.active", description: "Open connections by transport.");
+        _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired or over their queue limit.");
+    }
+
+    internal void Published() => _published.Add(1);
+
+    internal void Delivered(int count) => _delivered.Add(count);
+
+    internal void SessionOpened() => _sessions.Add(1);
+
+    internal void SessionClosed() => _sessions.Add(-1);
+
+    internal void SessionDropped(string reason) => _sessionsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal void ConnectionOpened(string transport) => _connections.Add(1, new KeyValuePair<string, object?>("transport", transport));
+
+    internal void ConnectionClosed(string transport) => _connections.Add(-1, new KeyValuePair<string, object?>("transport", transport));
+
+    /// <inheritdoc />
+    public void Dispose() => _meter.Dispose();
+}

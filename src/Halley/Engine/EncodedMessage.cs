@@ -1,0 +1,36 @@
+namespace Halley.Engine;
+
+/// <summary>
+/// A published message, encoded once as the UTF-8 JSON object every subscriber receives. Subscribers' queues
+/// hold references to this one instance; nothing is copied per subscriber.
+/// </summary>
+public sealed class EncodedMessage
+{
+    /// <summary>Creates an encoded message.</summary>
+    /// <param name="channel">The concrete channel it was published to.</param>
+    /// <param name="json">The complete Bayeux event object, e.g. <c>{"channel":"/a","data":{…}}</c>.</param>
+    public EncodedMessage(string channel, ReadOnlyMemory<byte> json)
+    {
+        Channel = channel;
+        Json = json;
+    }
+
+    /// <summary>The concrete channel it was published to.</summary>
+    public string Channel { get; }
+
+    /// <summary>The complete Bayeux event object as UTF-8 JSON.</summary>
+    public ReadOnlyMemory<byte> Json { get; }
+
+    /// <summary>
+    /// Whether the channel is lazy on this node: queued without waking a held connect. Set once by the engine
+    /// before fan-out, from the node's configuration, so the check costs one lookup per message, not per subscriber.
+    /// </summary>
+    public bool IsLazy { get; internal set; }
+}
+
+/// <summary>Receives published messages whose channel matches one of its subscriptions.</summary>
+public interface ISubscriber
+{
+    /// <summary>Queues <paramref name="message"/> for delivery. Must not block: called on the publisher's thread.</summary>
+    void Deliver(EncodedMessage message);
+}

@@ -1,0 +1,33 @@
+using Halley.Api;
+using Halley.Transports;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Halley;
+
+/// <summary>Maps Halley's endpoints.</summary>
+public static class HalleyEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the Bayeux endpoint on <paramref name="pattern"/>, <c>pattern/</c> and <c>pattern/*</c> (the CometD
+    /// client appends <c>/handshake</c>, <c>/connect</c>…), and the backend API under <c>/api</c>. On a
+    /// <see cref="WebApplication"/> it also adds the WebSocket middleware the <c>websocket</c> transport needs.
+    /// </summary>
+    public static IEndpointConventionBuilder MapHalley(this IEndpointRouteBuilder endpoints, string pattern = "/cometd")
+    {
+        if (endpoints is IApplicationBuilder app)
+        {
+            app.UseWebSockets();
+        }
+        var bayeux = endpoints.ServiceProvider.GetRequiredService<BayeuxEndpoint>();
+        var publish = endpoints.ServiceProvider.GetRequiredService<PublishApi>();
+        var group = endpoints.MapGroup("");
+        var trimmed = pattern.TrimEnd('/');
+        group.Map(trimmed, bayeux.HandleAsync);
+        group.Map(trimmed + "/{**rest}", bayeux.HandleAsync);
+        group.MapPost("/api/publish", publish.HandleAsync);
+        return group;
+    }
+}

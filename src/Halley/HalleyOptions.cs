@@ -1,0 +1,97 @@
+namespace Halley;
+
+/// <summary>
+/// Halley's settings, bound from the configuration section <c>Halley</c> (appsettings.json,
+/// <c>Halley__…</c> environment variables, <c>--Halley:…</c> on the command line). Every default is the
+/// documented one in docs/configuration.md.
+/// </summary>
+public sealed class HalleyOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Halley";
+
+    /// <summary>How long a <c>/meta/connect</c> is held when no message arrives. Default 20 s: below the 30–60 s idle limits common in proxies and load balancers.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The pause a client makes between a connect reply and its next connect. Default 0.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How long a session lives without a held connect after its last connect reply. Default 10 s.</summary>
+    public TimeSpan MaxInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest a message on a lazy channel waits before it wakes the session. Default 5 s.</summary>
+    public TimeSpan MaxLazyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Channel names and patterns (<c>/ticker/**</c>) whose messages are lazy: queued without waking a held
+    /// connect, sent with the next non-lazy message or within <see cref="MaxLazyTimeout"/>.
+    /// </summary>
+    public List<string> LazyChannels { get; set; } = [];
+
+    /// <summary>
+    /// How often the one shared sweep runs: it ends held connects at their timeout, flushes lazy messages and
+    /// expires sessions. It bounds their precision. Default 250 ms.
+    /// </summary>
+    public TimeSpan SweepPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Most messages queued for one session. Default 1,000.</summary>
+    public int MaxQueue { get; set; } = 1000;
+
+    /// <summary>What happens when a session's queue is full. Default <see cref="QueueFullPolicy.Disconnect"/>.</summary>
+    public QueueFullPolicy QueueFullPolicy { get; set; } = QueueFullPolicy.Disconnect;
+
+    /// <summary>Largest request body or WebSocket message accepted, in bytes; larger gets HTTP 413 or close code 1009. Default 64 KiB.</summary>
+    public int MaxMessageSize { get; set; } = 64 * 1024;
+
+    /// <summary>Most channels one session may subscribe to. Default 1,024.</summary>
+    public int MaxSubscriptionsPerSession { get; set; } = 1024;
+
+    /// <summary>Session binding to the browser or connection that created it.</summary>
+    public SessionBindingOptions SessionBinding { get; set; } = new();
+
+    /// <summary>Cross-origin access for <c>cross-origin-long-polling</c>.</summary>
+    public CorsOptions Cors { get; set; } = new();
+
+    /// <summary>The backend HTTP API.</summary>
+    public ApiOptions Api { get; set; } = new();
+}
+
+/// <summary>What to do when a session's outbound queue is full.</summary>
+public enum QueueFullPolicy
+{
+    /// <summary>End the session: the client is told to handshake again, so it knows it lost messages. Nothing is dropped silently.</summary>
+    Disconnect,
+
+    /// <summary>Drop the oldest queued message to make room (for feeds where only the latest value matters).</summary>
+    DropOldest,
+}
+
+/// <summary>How a session is tied to the client that created it, so a leaked client id cannot be used by someone else.</summary>
+public sealed class SessionBindingOptions
+{
+    /// <summary>
+    /// Require HTTP requests of a session to carry the browser cookie set at its handshake. Default true.
+    /// Turn off only for clients that cannot keep cookies.
+    /// </summary>
+    public bool RequireBrowserCookie { get; set; } = true;
+
+    /// <summary>The cookie's name. Default <c>BAYEUX_BROWSER</c>, as CometD names it.</summary>
+    public string BrowserCookieName { get; set; } = "BAYEUX_BROWSER";
+
+    /// <summary>The cookie's SameSite mode: <c>Lax</c> (default), <c>Strict</c> or <c>None</c> (cross-site; needs HTTPS).</summary>
+    public Microsoft.AspNetCore.Http.SameSiteMode BrowserCookieSameSite { get; set; } = Microsoft.AspNetCore.Http.SameSiteMode.Lax;
+}
+
+/// <summary>Origins allowed to use the Bayeux endpoint from other origins.</summary>
+public sealed class CorsOptions
+{
+    /// <summary>Allowed origins, e.g. <c>https://app.example.com</c>; <c>*</c> allows any. Empty (default): same origin only.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+}
+
+/// <summary>The backend HTTP API (<c>/api/…</c>).</summary>
+public sealed class ApiOptions
+{
+    /// <summary>The bearer key callers must send. When unset (default), only loopback callers are served.</summary>
+    public string? Key { get; set; }
+}

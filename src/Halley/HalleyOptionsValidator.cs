@@ -1,0 +1,34 @@
+using Halley.Channels;
+using Microsoft.Extensions.Options;
+
+namespace Halley;
+
+/// <summary>Rejects settings that cannot work, at start-up, with the key that is wrong.</summary>
+internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HalleyOptions options)
+    {
+        var failures = new List<string>();
+        void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                failures.Add(message);
+            }
+        }
+        Require(options.Timeout > TimeSpan.Zero, "Halley:Timeout must be positive.");
+        Require(options.Interval >= TimeSpan.Zero, "Halley:Interval must not be negative.");
+        Require(options.MaxInterval > TimeSpan.Zero, "Halley:MaxInterval must be positive.");
+        Require(options.MaxLazyTimeout > TimeSpan.Zero, "Halley:MaxLazyTimeout must be positive.");
+        Require(options.SweepPeriod >= TimeSpan.FromMilliseconds(10), "Halley:SweepPeriod must be at least 10 ms.");
+        Require(options.MaxQueue > 0, "Halley:MaxQueue must be positive.");
+        Require(options.MaxMessageSize >= 1024, "Halley:MaxMessageSize must be at least 1024 bytes.");
+        Require(options.MaxSubscriptionsPerSession > 0, "Halley:MaxSubscriptionsPerSession must be positive.");
+        Require(!string.IsNullOrWhiteSpace(options.SessionBinding.BrowserCookieName), "Halley:SessionBinding:BrowserCookieName must be set.");
+        foreach (var pattern in options.LazyChannels)
+        {
+            Require(ChannelName.IsValid(pattern, out _), $"Halley:LazyChannels has an invalid channel '{pattern}'.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,75 @@
+using Halley.Api;
+using Halley.Diagnostics;
+using Halley.Engine;
+using Halley.Security;
+using Halley.Sessions;
+using Halley.Transports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Halley;
+
+/// <summary>Configures Halley after <see cref="HalleyServiceCollectionExtensions.AddHalley"/>.</summary>
+public interface IHalleyBuilder
+{
+    /// <summary>The host's services.</summary>
+    IServiceCollection Services { get; }
+
+    /// <summary>Answers requests on the service channel <paramref name="channel"/> (e.g. <c>/service/echo</c>).</summary>
+    IHalleyBuilder AddService(string channel, BayeuxServiceHandler handler);
+}
+
+/// <summary>Registers Halley's services.</summary>
+public static class HalleyServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Halley with the in-memory engine, bound to the configuration section <c>Halley</c>; register another
+    /// <see cref="IBroker"/> before or after to replace the engine.
+    /// </summary>
+    public static IHalleyBuilder AddHalley(this IServiceCollection services, Action<HalleyOptions>? configure = null)
+    {
+        var options = services.AddOptions<HalleyOptions>().BindConfiguration(HalleyOptions.SectionName).ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HalleyOptions>, HalleyOptionsValidator>());
+        services.AddMetrics();
+        services.AddCors();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IBroker, InMemoryBroker>();
+        services.TryAddSingleton<HalleyMetrics>();
+        services.TryAddSingleton<MessageEngine>();
+        services.TryAddSingleton<IHalleyPublisher, HalleyPublisher>();
+        services.TryAddSingleton<SessionRegistry>();
+        services.TryAddSingleton<BayeuxProcessor>();
+        services.TryAddSingleton<BrowserCookie>();
+        services.TryAddSingleton<BayeuxCors>();
+        services.TryAddSingleton<ApiKeyAuthorization>();
+        services.TryAddSingleton<PollingExchange>();
+        services.TryAddSingleton<LongPollingTransport>();
+        services.TryAddSingleton<CallbackPollingTransport>();
+        services.TryAddSingleton<WebSocketTransport>();
+        services.TryAddSingleton<BayeuxEndpoint>();
+        services.TryAddSingleton<PublishApi>();
+        services.AddHostedService<SessionSweeper>();
+        return new HalleyBuilder(services);
+    }
+
+    private sealed class HalleyBuilder(IServiceCollection services) : IHalleyBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+
+        public IHalleyBuilder AddService(string channel, BayeuxServiceHandler handler)
+        {
+            if (!Channels.ChannelName.IsValid(channel, out var isWildcard) || isWildcard
+                || Channels.ChannelName.KindOf(channel) != Channels.ChannelKind.Service)
+            {
+                throw new ArgumentException($"'{channel}' is not a concrete /service/ channel.", nameof(channel));
+            }
+            Services.Configure<ServiceChannelOptions>(o => o.Handlers[channel] = handler);
+            return this;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text.Json;
+using Halley.Channels;
+using Halley.Engine;
+
+namespace Halley;
+
+/// <summary>Publishes to Halley's channels from server-side code (controllers, background services).</summary>
+public interface IHalleyPublisher
+{
+    /// <summary>Serializes <paramref name="data"/> with System.Text.Json and publishes it to <paramref name="channel"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="channel"/> is not a concrete broadcast channel.</exception>
+    ValueTask PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default);
+}
+
+internal sealed class HalleyPublisher(MessageEngine engine) : IHalleyPublisher
+{
+    public ValueTask PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default)
+    {
+        if (!ChannelName.IsValid(channel, out var isWildcard) || isWildcard || ChannelName.KindOf(channel) != ChannelKind.Broadcast)
+        {
+            throw new ArgumentException($"'{channel}' is not a concrete broadcast channel.", nameof(channel));
+        }
+        var json = JsonSerializer.SerializeToUtf8Bytes(data);
+        return AwaitAsync(engine.PublishAsync(channel, json, default, cancellationToken));
+    }
+
+    private static async ValueTask AwaitAsync(ValueTask<EncodedMessage> publish) => await publish.ConfigureAwait(false);
+}

@@ -1,0 +1,43 @@
+namespace Halley.Protocol;
+
+/// <summary>The Bayeux meta channel names and connection type names Halley speaks.</summary>
+public static class MetaChannels
+{
+    /// <summary><c>/meta/handshake</c>: creates a session.</summary>
+    public const string Handshake = "/meta/handshake";
+
+    /// <summary><c>/meta/connect</c>: the held request that carries events back.</summary>
+    public const string Connect = "/meta/connect";
+
+    /// <summary><c>/meta/subscribe</c>.</summary>
+    public const string Subscribe = "/meta/subscribe";
+
+    /// <summary><c>/meta/unsubscribe</c>.</summary>
+    public const string Unsubscribe = "/meta/unsubscribe";
+
+    /// <summary><c>/meta/disconnect</c>: ends a session.</summary>
+    public const string Disconnect = "/meta/disconnect";
+}
+
+/// <summary>Bayeux connection type names, as sent in <c>supportedConnectionTypes</c> and <c>connectionType</c>.</summary>
+public static class ConnectionTypes
+{
+    /// <summary>Bayeux over WebSocket frames.</summary>
+    public const string WebSocket = "websocket";
+
+    /// <summary>HTTP POST long-polling.</summary>
+    public const string LongPolling = "long-polling";
+
+    /// <summary>Long-polling from another origin, with CORS.</summary>
+    public const string CrossOriginLongPolling = "cross-origin-long-polling";
+
+    /// <summary>JSONP: GET with <c>message=</c> and <c>jsonp=</c>.</summary>
+    public const string CallbackPolling = "callback-polling";
+
+    /// <summary>Every connection type this server accepts, in order of preference.</summary>
+    public static readonly IReadOnlyList<string> Supported =
+        [WebSocket, LongPolling, CrossOriginLongPolling, CallbackPolling];
+
+    /// <summary>Whether <paramref name="type"/> is a connection type this server accepts.</summary>
+    public static bool IsSupported(string type) => Supported.Contains(type, StringComparer.Ordinal);
+}

@@ -1,0 +1,38 @@
+using Halley.Engine;
+
+namespace Halley.Sessions;
+
+/// <summary>
+/// Server side of CometD's <c>ack</c> extension. Messages go out only in connect replies, each reply numbered
+/// as a batch in <c>ext.ack</c>; the client's next connect echoes the last batch it received. Until then the
+/// batch's messages are kept and sent again, in order, ahead of anything newer.
+/// </summary>
+internal sealed class AckBatches
+{
+    private readonly List<EncodedMessage> _unacknowledged = [];
+    private long _lastBatch;
+
+    /// <summary>Messages sent but not yet acknowledged; they count against the session's queue limit.</summary>
+    public int Count => _unacknowledged.Count;
+
+    public void Acknowledge(long batch)
+    {
+        // Every unacknowledged message belongs to the last batch (resends are renumbered), so an ack of it clears all.
+        if (batch >= _lastBatch)
+        {
+            _unacknowledged.Clear();
+        }
+    }
+
+    /// <summary>Builds the next batch: unacknowledged messages first, then the queue. Returns its number.</summary>
+    public long NextBatch(Queue<EncodedMessage> queue, List<EncodedMessage> events, Action onQueueDrained)
+    {
+        while (queue.TryDequeue(out var message))
+        {
+            _unacknowledged.Add(message);
+        }
+        onQueueDrained();
+        events.AddRange(_unacknowledged);
+        return ++_lastBatch;
+    }
+}

@@ -1,0 +1,385 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Halley.Channels;
+using Halley.Engine;
+using Halley.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Sessions;
+
+/// <summary>
+/// The Bayeux rules, independent of transport: handles each message of a batch in order and leaves the one
+/// <c>/meta/connect</c> of the batch, if any, for the transport to hold.
+/// </summary>
+internal sealed partial class BayeuxProcessor
+{
+    private static readonly byte[] JsonNull = "null"u8.ToArray();
+
+    private readonly SessionRegistry _sessions;
+    private readonly MessageEngine _engine;
+    private readonly HalleyOptions _options;
+    private readonly ServiceChannelOptions _services;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BayeuxProcessor> _logger;
+    private readonly Advice _retryAdvice;
+    private readonly Advice _handshakeAdvice;
+
+    public BayeuxProcessor(SessionRegistry sessions, MessageEngine engine, IOptions<HalleyOptions> options, IOptions<ServiceChannelOptions> services, TimeProvider time, ILogger<BayeuxProcessor> logger)
+    {
+        _sessions = sessions;
+        _engine = engine;
+        _options = options.Value;
+        _services = services.Value;
+        _time = time;
+        _logger = logger;
+        _retryAdvice = new Advice
+        {
+            Reconnect = ReconnectAdvice.Retry,
+            Interval = (long)_options.Interval.TotalMilliseconds,
+            Timeout = (long)_options.Timeout.TotalMilliseconds,
+        };
+        _handshakeAdvice = new Advice
+        {
+            Reconnect = ReconnectAdvice.Retry,
+            Interval = (long)_options.Interval.TotalMilliseconds,
+            Timeout = (long)_options.Timeout.TotalMilliseconds,
+            MaxInterval = (long)_options.MaxInterval.TotalMilliseconds,
+        };
+    }
+
+    /// <summary>
+    /// Handles every message of <paramref name="batch"/>, adding their replies to <paramref name="replies"/> in
+    /// order. Returns the batch's connect, already held, for the transport to complete; null if none.
+    /// </summary>
+    public async ValueTask<PendingConnect?> ProcessAsync(List<BayeuxMessage> batch, TransportContext context, List<BayeuxReply> replies, CancellationToken cancellationToken)
+    {
+        if (batch.Count > 1 && batch.Exists(static m => m.Channel == MetaChannels.Handshake))
+        {
+            foreach (var message in batch)
+            {
+                replies.Add(BayeuxReply.Failure(message, BayeuxErrors.HandshakeBatched));
+            }
+            return null;
+        }
+
+        (BayeuxMessage Message, BayeuxSession Session, long ReceivedAt)? connect = null;
+        foreach (var message in batch)
+        {
+            var receivedAt = _time.GetTimestamp();
+            if (message.Invalid is not null)
+            {
+                replies.Add(BayeuxReply.Failure(message, message.Invalid));
+                continue;
+            }
+            if (message.Channel is null)
+            {
+                replies.Add(BayeuxReply.Failure(message, BayeuxErrors.InvalidMessage("missing_channel")));
+                continue;
+            }
+            if (message.Channel == MetaChannels.Handshake)
+            {
+                replies.Add(Handshake(message, context, receivedAt));
+                continue;
+            }
+            if (!TryGetSession(message, context, out var session))
+            {
+                replies.Add(BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake));
+                continue;
+            }
+            switch (message.Channel)
+            {
+                case MetaChannels.Connect:
+                    if (connect is { } earlier)
+                    {
+                        replies.Add(BayeuxReply.Failure(earlier.Message, BayeuxErrors.InvalidMessage("multiple_connects_in_batch")));
+                    }
+                    connect = (message, session, receivedAt);
+                    break;
+                case MetaChannels.Subscribe:
+                    replies.Add(Subscribe(message, session));
+                    break;
+                case MetaChannels.Unsubscribe:
+                    replies.Add(Unsubscribe(message, session));
+                    break;
+                case MetaChannels.Disconnect:
+                    _sessions.Terminate(session, TerminationReason.Disconnected);
+                    replies.Add(new BayeuxReply(message.Channel, message) { Successful = true, ClientId = session.Id });
+                    break;
+                default:
+                    replies.Add(await PublishAsync(message, session, cancellationToken).ConfigureAwait(false));
+                    break;
+            }
+        }
+
+        // The connect is held last, so subscriptions in the same batch are already in place when it waits.
+        return connect is { } c ? BeginConnect(c.Message, c.Session, c.ReceivedAt, replies) : null;
+    }
+
+    /// <summary>Builds the reply of a held connect once it ended; queued messages go into <paramref name="events"/>.</summary>
+    public BayeuxReply CompleteConnect(PendingConnect pending, ConnectOutcome outcome, List<EncodedMessage> events)
+    {
+        var session = pending.Session;
+        var message = pending.Message;
+        if (outcome == ConnectOutcome.Terminated)
+        {
+            return session.TerminationReason == TerminationReason.Disconnected
+                ? new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = Advice.Stop }
+                : BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake);
+        }
+        var reply = new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = _retryAdvice };
+        if (outcome != ConnectOutcome.Replaced && session.CompleteConnect(pending.Held, events) is { } batch)
+        {
+            reply.Ext = new JsonObject { ["ack"] = batch };
+        }
+        AddTimesync(reply, message, pending.ReceivedAt);
+        return reply;
+    }
+
+    private BayeuxReply Handshake(BayeuxMessage message, TransportContext context, long receivedAt)
+    {
+        if (message.Version is { } version && !version.StartsWith('1'))
+        {
+            return BayeuxReply.Failure(message, BayeuxErrors.VersionMismatch, Advice.Stop);
+        }
+        if (message.SupportedConnectionTypes is { } types && !types.Any(ConnectionTypes.IsSupported))
+        {
+            var failure = BayeuxReply.Failure(message, BayeuxErrors.ConnectionTypeMismatch(string.Join(',', types)), Advice.Stop);
+            failure.IncludeHandshakeFields = true;
+            return failure;
+        }
+        var session = _sessions.Create(context.BrowserId, context.Connection);
+        var ext = new JsonObject { ["halley"] = new JsonObject { ["token"] = session.Token } };
+        if (message.TryGetExt("ack", out var ack) && ack.ValueKind == JsonValueKind.True)
+        {
+            session.EnableAck();
+            ext["ack"] = true;
+        }
+        context.OnSessionUsed?.Invoke(session);
+        var reply = new BayeuxReply(MetaChannels.Handshake, message)
+        {
+            Successful = true,
+            ClientId = session.Id,
+            IncludeHandshakeFields = true,
+            Advice = _handshakeAdvice,
+            Ext = ext,
+        };
+        AddTimesync(reply, message, receivedAt);
+        return reply;
+    }
+
+    private PendingConnect? BeginConnect(BayeuxMessage message, BayeuxSession session, long receivedAt, List<BayeuxReply> replies)
+    {
+        if (message.ConnectionType is { } type && !ConnectionTypes.IsSupported(type))
+        {
+            replies.Add(BayeuxReply.Failure(message, BayeuxErrors.ConnectionTypeMismatch(type)));
+            return null;
+        }
+        if (session.AckEnabled && message.TryGetExt("ack", out var ack) && ack.ValueKind == JsonValueKind.Number && ack.TryGetInt64(out var batch))
+        {
+            session.Acknowledge(batch);
+        }
+        var serverTimeout = (long)_options.Timeout.TotalMilliseconds;
+        var timeout = Math.Min(message.AdviceTimeout ?? serverTimeout, serverTimeout);
+        var held = session.BeginConnect(receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)), replyNow: timeout == 0);
+        if (held is null)
+        {
+            replies.Add(BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake));
+            return null;
+        }
+        return new PendingConnect(message, session, held, receivedAt);
+    }
+
+    private BayeuxReply Subscribe(BayeuxMessage message, BayeuxSession session)
+    {
+        if (!TryValidateSubscriptions(message, out var error))
+        {
+            return BayeuxReply.Failure(message, error);
+        }
+        foreach (var channel in message.Subscriptions!)
+        {
+            if (!session.AddSubscription(channel, _options.MaxSubscriptionsPerSession, out var limitReached))
+            {
+                if (limitReached)
+                {
+                    return BayeuxReply.Failure(message, BayeuxErrors.TooManySubscriptions(_options.MaxSubscriptionsPerSession));
+                }
+                continue;
+            }
+            _engine.Subscribe(channel, session);
+            // A session that ended meanwhile already released its subscriptions; do not leave this one behind.
+            if (session.IsTerminated)
+            {
+                _engine.Unsubscribe(channel, session);
+            }
+        }
+        return SubscriptionReply(message, session);
+    }
+
+    private BayeuxReply Unsubscribe(BayeuxMessage message, BayeuxSession session)
+    {
+        if (!TryValidateSubscriptions(message, out var error))
+        {
+            return BayeuxReply.Failure(message, error);
+        }
+        foreach (var channel in message.Subscriptions!)
+        {
+            if (session.RemoveSubscription(channel))
+            {
+                _engine.Unsubscribe(channel, session);
+            }
+        }
+        return SubscriptionReply(message, session);
+    }
+
+    private static BayeuxReply SubscriptionReply(BayeuxMessage message, BayeuxSession session) =>
+        new(message.Channel!, message)
+        {
+            Successful = true,
+            ClientId = session.Id,
+            Subscriptions = message.Subscriptions,
+            SubscriptionIsArray = message.SubscriptionIsArray,
+        };
+
+    private static bool TryValidateSubscriptions(BayeuxMessage message, out string error)
+    {
+        if (message.Subscriptions is not { Count: > 0 } subscriptions)
+        {
+            error = BayeuxErrors.InvalidMessage("missing_subscription");
+            return false;
+        }
+        foreach (var channel in subscriptions)
+        {
+            if (!ChannelName.IsValid(channel, out _))
+            {
+                error = BayeuxErrors.InvalidChannel(channel);
+                return false;
+            }
+            switch (ChannelName.KindOf(channel))
+            {
+                case ChannelKind.Meta:
+                    error = BayeuxErrors.SubscribeForbidden(channel, "meta_channels_are_not_subscribable");
+                    return false;
+                case ChannelKind.Service:
+                    error = BayeuxErrors.SubscribeForbidden(channel, "service_channels_are_not_broadcast");
+                    return false;
+            }
+        }
+        error = "";
+        return true;
+    }
+
+    private async ValueTask<BayeuxReply> PublishAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
+    {
+        var channel = message.Channel!;
+        if (!ChannelName.IsValid(channel, out var isWildcard))
+        {
+            return BayeuxReply.Failure(message, BayeuxErrors.InvalidChannel(channel));
+        }
+        if (isWildcard)
+        {
+            return BayeuxReply.Failure(message, BayeuxErrors.PublishForbidden(channel, "publish_to_wildcard"));
+        }
+        var kind = ChannelName.KindOf(channel);
+        if (kind == ChannelKind.Meta)
+        {
+            return BayeuxReply.Failure(message, BayeuxErrors.UnknownMetaChannel(channel));
+        }
+        if (!message.HasData)
+        {
+            return BayeuxReply.Failure(message, BayeuxErrors.InvalidMessage("missing_data"));
+        }
+        if (kind == ChannelKind.Service)
+        {
+            return await CallServiceAsync(message, session, cancellationToken).ConfigureAwait(false);
+        }
+        await _engine.PublishAsync(channel, message.DataJson, message.IdJson, cancellationToken).ConfigureAwait(false);
+        return new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id };
+    }
+
+    private async ValueTask<BayeuxReply> CallServiceAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
+    {
+        var channel = message.Channel!;
+        if (!_services.Handlers.TryGetValue(channel, out var handler))
+        {
+            // As in CometD: a service message nobody handles is accepted and goes nowhere.
+            return new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id };
+        }
+        try
+        {
+            var data = JsonSerializer.Deserialize<JsonElement>(message.DataJson.Span);
+            var result = await handler(new BayeuxServiceCall(channel, session.Id, data), cancellationToken).ConfigureAwait(false);
+            var json = result is null ? JsonNull : JsonSerializer.SerializeToUtf8Bytes(result, result.GetType());
+            return new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id, DataJson = json };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.ServiceFailed(_logger, channel, ex);
+            return BayeuxReply.Failure(message, BayeuxErrors.ServiceFailed(channel));
+        }
+    }
+
+    private bool TryGetSession(BayeuxMessage message, TransportContext context, out BayeuxSession session)
+    {
+        if (!_sessions.TryGet(message.ClientId, out session) || !IsBound(session, message, context))
+        {
+            return false;
+        }
+        if (context.Connection is not null && !ReferenceEquals(session.Owner, context.Connection))
+        {
+            session.Owner = context.Connection;
+        }
+        context.OnSessionUsed?.Invoke(session);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether this request may act for <paramref name="session"/>: the WebSocket that created or adopted it,
+    /// the browser cookie it was created with, or the secret token from its handshake reply.
+    /// </summary>
+    private bool IsBound(BayeuxSession session, BayeuxMessage message, TransportContext context)
+    {
+        if (context.Connection is not null && ReferenceEquals(session.Owner, context.Connection))
+        {
+            return true;
+        }
+        if (message.TryGetExt("halley", out var halley) && halley.ValueKind == JsonValueKind.Object
+            && halley.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String
+            && FixedTimeEquals(token.GetString()!, session.Token))
+        {
+            return true;
+        }
+        if (!_options.SessionBinding.RequireBrowserCookie)
+        {
+            return true;
+        }
+        return session.BrowserId is not null && context.BrowserId is not null && FixedTimeEquals(context.BrowserId, session.BrowserId);
+    }
+
+    private static bool FixedTimeEquals(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    /// <summary>CometD's timesync extension: echoes the client's clock with the server's, so it can estimate offset and lag.</summary>
+    private void AddTimesync(BayeuxReply reply, BayeuxMessage message, long receivedAt)
+    {
+        if (!message.TryGetExt("timesync", out var timesync) || timesync.ValueKind != JsonValueKind.Object
+            || !timesync.TryGetProperty("tc", out var tcElement) || !tcElement.TryGetInt64(out var tc))
+        {
+            return;
+        }
+        var lag = timesync.TryGetProperty("l", out var l) && l.TryGetInt64(out var lagValue) ? lagValue : 0;
+        var serverNow = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var processing = (long)_time.GetElapsedTime(receivedAt).TotalMilliseconds;
+        var ts = serverNow - processing;
+        reply.Ext ??= [];
+        reply.Ext["timesync"] = new JsonObject { ["tc"] = tc, ["ts"] = ts, ["p"] = processing, ["a"] = ts - tc - lag };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Error, "Service channel {Channel} failed", EventName = "ServiceFailed")]
+        public static partial void ServiceFailed(ILogger logger, string channel, Exception exception);
+    }
+}

@@ -1,0 +1,337 @@
+using Halley.Engine;
+
+namespace Halley.Sessions;
+
+/// <summary>
+/// A client's Bayeux session: its subscriptions, its bounded outbound queue, and the held connect or push
+/// connection that drains it. All mutable state is guarded by one lock; wake-ups happen outside it.
+/// </summary>
+internal sealed class BayeuxSession : ISubscriber
+{
+    private readonly Lock _gate = new();
+    private readonly SessionRegistry _registry;
+    private readonly Queue<EncodedMessage> _queue = new();
+    private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
+    private int _nonLazyQueued;
+    private long _lazyDeadline;
+    private HeldConnect? _held;
+    private IPushTarget? _pushTarget;
+    private long _expiresAt;
+    private AckBatches? _ack;
+
+    public BayeuxSession(SessionRegistry registry, string id, string token, string? browserId, object? owner, long expiresAt)
+    {
+        _registry = registry;
+        Id = id;
+        Token = token;
+        BrowserId = browserId;
+        Owner = owner;
+        _expiresAt = expiresAt;
+    }
+
+    public string Id { get; }
+
+    /// <summary>Secret returned at handshake; lets the same client resume the session on a new WebSocket.</summary>
+    public string Token { get; }
+
+    /// <summary>The browser cookie value of the client that handshook, when it had one.</summary>
+    public string? BrowserId { get; }
+
+    /// <summary>The WebSocket connection currently bound to this session, if any.</summary>
+    public object? Owner { get; set; }
+
+    public TerminationReason TerminationReason { get; private set; }
+
+    public bool IsTerminated => TerminationReason != TerminationReason.None;
+
+    public bool AckEnabled => _ack is not null;
+
+    public int QueuedCount
+    {
+        get { lock (_gate) { return _queue.Count; } }
+    }
+
+    public void EnableAck()
+    {
+        lock (_gate)
+        {
+            _ack ??= new AckBatches();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Deliver(EncodedMessage message)
+    {
+        var overflow = false;
+        HeldConnect? wakeHeld = null;
+        IPushTarget? wakePush = null;
+        lock (_gate)
+        {
+            if (IsTerminated)
+            {
+                return;
+            }
+            if (_queue.Count + (_ack?.Count ?? 0) >= _registry.Options.MaxQueue)
+            {
+                if (_registry.Options.QueueFullPolicy == QueueFullPolicy.DropOldest && _queue.Count > 0)
+                {
+                    if (!_queue.Dequeue().IsLazy)
+                    {
+                        _nonLazyQueued--;
+                    }
+                }
+                else
+                {
+                    overflow = true;
+                }
+            }
+            if (!overflow)
+            {
+                _queue.Enqueue(message);
+                if (message.IsLazy)
+                {
+                    if (_lazyDeadline == 0)
+                    {
+                        _lazyDeadline = _registry.Now + _registry.MaxLazyTicks;
+                    }
+                }
+                else
+                {
+                    _nonLazyQueued++;
+                    (wakeHeld, wakePush) = WakeTargets();
+                }
+            }
+        }
+        if (overflow)
+        {
+            _registry.Terminate(this, TerminationReason.QueueFull);
+            return;
+        }
+        Wake(wakeHeld, wakePush);
+    }
+
+    /// <summary>
+    /// Starts holding a connect until <paramref name="deadline"/>. A connect already held for this session is
+    /// released as <see cref="ConnectOutcome.Replaced"/>. Returns null when the session has ended.
+    /// </summary>
+    public HeldConnect? BeginConnect(long deadline, bool replyNow)
+    {
+        HeldConnect held;
+        HeldConnect? replaced;
+        lock (_gate)
+        {
+            if (IsTerminated)
+            {
+                return null;
+            }
+            replaced = _held;
+            held = new HeldConnect(deadline);
+            _held = held;
+            _expiresAt = long.MaxValue;
+            if (replyNow || (_pushTarget is null && HasMessagesForConnect()))
+            {
+                held.TryComplete(ConnectOutcome.Messages);
+            }
+        }
+        replaced?.TryComplete(ConnectOutcome.Replaced);
+        return held;
+    }
+
+    /// <summary>
+    /// Ends <paramref name="held"/>: the session starts its expiry countdown, and unless a push connection
+    /// delivers them, queued messages are moved into <paramref name="events"/>. Returns the ack batch number
+    /// those events belong to when the ack extension is on.
+    /// </summary>
+    public long? CompleteConnect(HeldConnect held, List<EncodedMessage> events)
+    {
+        lock (_gate)
+        {
+            if (_held != held)
+            {
+                return null;
+            }
+            _held = null;
+            _expiresAt = _registry.Now + _registry.MaxIntervalTicks;
+            if (IsTerminated || _pushTarget is not null)
+            {
+                return null;
+            }
+            if (_ack is not null)
+            {
+                return _ack.NextBatch(_queue, events, ResetQueueCounters);
+            }
+            DrainLocked(events);
+            return null;
+        }
+    }
+
+    /// <summary>The client went away while its connect was held (request aborted, socket closed).</summary>
+    public void AbandonConnect(HeldConnect held)
+    {
+        lock (_gate)
+        {
+            if (_held == held)
+            {
+                _held = null;
+                _expiresAt = _registry.Now + _registry.MaxIntervalTicks;
+            }
+        }
+        held.TryComplete(ConnectOutcome.Replaced);
+    }
+
+    /// <summary>Records the client's acknowledgement of every batch up to <paramref name="batch"/>.</summary>
+    public void Acknowledge(long batch)
+    {
+        lock (_gate)
+        {
+            _ack?.Acknowledge(batch);
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="target"/> the connection that pushes this session's messages; it is woken at once if
+    /// messages are already waiting. Returns false when the session delivers through connect replies only (ack).
+    /// </summary>
+    public bool AttachPushTarget(IPushTarget target)
+    {
+        bool wake;
+        lock (_gate)
+        {
+            if (IsTerminated || _ack is not null)
+            {
+                return false;
+            }
+            _pushTarget = target;
+            wake = _queue.Count > 0;
+        }
+        if (wake)
+        {
+            target.MessagesAvailable();
+        }
+        return true;
+    }
+
+    public void DetachPushTarget(IPushTarget target)
+    {
+        lock (_gate)
+        {
+            if (_pushTarget == target)
+            {
+                _pushTarget = null;
+            }
+        }
+    }
+
+    /// <summary>Moves every queued message into <paramref name="events"/>, if <paramref name="target"/> still pushes this session.</summary>
+    public void Drain(IPushTarget target, List<EncodedMessage> events)
+    {
+        lock (_gate)
+        {
+            if (_pushTarget == target)
+            {
+                DrainLocked(events);
+            }
+        }
+    }
+
+    public bool AddSubscription(string channel, int limit, out bool limitReached)
+    {
+        lock (_gate)
+        {
+            limitReached = !_subscriptions.Contains(channel) && _subscriptions.Count >= limit;
+            return !limitReached && !IsTerminated && _subscriptions.Add(channel);
+        }
+    }
+
+    public bool RemoveSubscription(string channel)
+    {
+        lock (_gate)
+        {
+            return _subscriptions.Remove(channel);
+        }
+    }
+
+    public int SubscriptionCount
+    {
+        get { lock (_gate) { return _subscriptions.Count; } }
+    }
+
+    /// <summary>Marks the session ended and releases whatever holds it. Returns its subscriptions, to be removed from the engine.</summary>
+    internal string[] MarkTerminated(TerminationReason reason)
+    {
+        HeldConnect? held;
+        string[] subscriptions;
+        lock (_gate)
+        {
+            if (IsTerminated)
+            {
+                return [];
+            }
+            TerminationReason = reason;
+            held = _held;
+            _held = null;
+            _pushTarget = null;
+            _queue.Clear();
+            ResetQueueCounters();
+            subscriptions = [.. _subscriptions];
+            _subscriptions.Clear();
+        }
+        held?.TryComplete(ConnectOutcome.Terminated);
+        return subscriptions;
+    }
+
+    /// <summary>One pass of the shared sweep: ends a held connect at its deadline, flushes due lazy messages, reports expiry.</summary>
+    internal bool SweepIsExpired(long now)
+    {
+        HeldConnect? timedOut = null;
+        HeldConnect? wakeHeld = null;
+        IPushTarget? wakePush = null;
+        bool expired;
+        lock (_gate)
+        {
+            if (IsTerminated)
+            {
+                return false;
+            }
+            if (_held is not null && now >= _held.Deadline)
+            {
+                timedOut = _held;
+            }
+            if (_lazyDeadline != 0 && now >= _lazyDeadline)
+            {
+                (wakeHeld, wakePush) = WakeTargets();
+            }
+            expired = _held is null && now >= _expiresAt;
+        }
+        // A lazy flush that is due wins over a plain timeout: both end the hold, but only one says why.
+        Wake(wakeHeld, wakePush);
+        timedOut?.TryComplete(ConnectOutcome.Timeout);
+        return expired;
+    }
+
+    private bool HasMessagesForConnect() =>
+        _nonLazyQueued > 0 || (_lazyDeadline != 0 && _registry.Now >= _lazyDeadline) || (_ack?.Count > 0);
+
+    private (HeldConnect?, IPushTarget?) WakeTargets() => _pushTarget is not null ? (null, _pushTarget) : (_held, null);
+
+    private static void Wake(HeldConnect? held, IPushTarget? push)
+    {
+        held?.TryComplete(ConnectOutcome.Messages);
+        push?.MessagesAvailable();
+    }
+
+    private void DrainLocked(List<EncodedMessage> events)
+    {
+        while (_queue.TryDequeue(out var message))
+        {
+            events.Add(message);
+        }
+        ResetQueueCounters();
+    }
+
+    private void ResetQueueCounters()
+    {
+        _nonLazyQueued = 0;
+        _lazyDeadline = 0;
+    }
+}

@@ -1,0 +1,53 @@
+namespace Halley.Sessions;
+
+/// <summary>Why a held <c>/meta/connect</c> ended.</summary>
+internal enum ConnectOutcome
+{
+    /// <summary>Messages are ready (or the client asked not to wait).</summary>
+    Messages,
+
+    /// <summary>The hold time ran out with nothing to send.</summary>
+    Timeout,
+
+    /// <summary>A newer connect for the same session took over.</summary>
+    Replaced,
+
+    /// <summary>The session ended: see <see cref="BayeuxSession.TerminationReason"/>.</summary>
+    Terminated,
+}
+
+/// <summary>
+/// One held <c>/meta/connect</c>. It has no timer of its own: the shared sweep completes it at its deadline,
+/// and a delivery, a newer connect or the session's end completes it sooner.
+/// </summary>
+internal sealed class HeldConnect
+{
+    private readonly TaskCompletionSource<ConnectOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public HeldConnect(long deadline) => Deadline = deadline;
+
+    /// <summary>When the hold ends, as a <see cref="TimeProvider"/> timestamp.</summary>
+    public long Deadline { get; }
+
+    public Task<ConnectOutcome> Outcome => _completion.Task;
+
+    public bool IsCompleted => _completion.Task.IsCompleted;
+
+    public bool TryComplete(ConnectOutcome outcome) => _completion.TrySetResult(outcome);
+}
+
+/// <summary>A connection that pushes a session's messages as they arrive (WebSocket without the ack extension).</summary>
+internal interface IPushTarget
+{
+    /// <summary>Called outside the session's lock when messages are ready to drain. Must not block.</summary>
+    void MessagesAvailable();
+}
+
+/// <summary>Why a session ended.</summary>
+internal enum TerminationReason
+{
+    None,
+    Disconnected,
+    Expired,
+    QueueFull,
+}

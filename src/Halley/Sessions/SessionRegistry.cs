@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Halley.Diagnostics;
+using Halley.Engine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Sessions;
+
+/// <summary>Every live session of this node, by client id, and the one sweep that times them all.</summary>
+internal sealed partial class SessionRegistry
+{
+    private readonly ConcurrentDictionary<string, BayeuxSession> _sessions = new(StringComparer.Ordinal);
+    private readonly MessageEngine _engine;
+    private readonly HalleyMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SessionRegistry> _logger;
+
+    public SessionRegistry(IOptions<HalleyOptions> options, MessageEngine engine, HalleyMetrics metrics, TimeProvider time, ILogger<SessionRegistry> logger)
+    {
+        Options = options.Value;
+        _engine = engine;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        MaxIntervalTicks = ToTicks(Options.MaxInterval);
+        MaxLazyTicks = ToTicks(Options.MaxLazyTimeout);
+    }
+
+    public HalleyOptions Options { get; }
+
+    public long Now => _time.GetTimestamp();
+
+    public long MaxIntervalTicks { get; }
+
+    public long MaxLazyTicks { get; }
+
+    public int Count => _sessions.Count;
+
+    public long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
+
+    public BayeuxSession Create(string? browserId, object? owner)
+    {
+        while (true)
+        {
+            var session = new BayeuxSession(this, NewId(), NewId(), browserId, owner, Now + MaxIntervalTicks);
+            // 128 random bits make a collision practically impossible; the loop makes it certainly harmless.
+            if (_sessions.TryAdd(session.Id, session))
+            {
+                _metrics.SessionOpened();
+                Log.SessionCreated(_logger, session.Id);
+                return session;
+            }
+        }
+    }
+
+    public bool TryGet(string? id, out BayeuxSession session)
+    {
+        if (id is not null && _sessions.TryGetValue(id, out var found))
+        {
+            session = found;
+            return true;
+        }
+        session = null!;
+        return false;
+    }
+
+    /// <summary>Ends <paramref name="session"/>: removes it, its subscriptions, and releases its held connect.</summary>
+    public void Terminate(BayeuxSession session, TerminationReason reason)
+    {
+        var subscriptions = session.MarkTerminated(reason);
+        if (!_sessions.TryRemove(new KeyValuePair<string, BayeuxSession>(session.Id, session)))
+        {
+            return;
+        }
+        foreach (var channel in subscriptions)
+        {
+            _engine.Unsubscribe(channel, session);
+        }
+        _metrics.SessionClosed();
+        if (reason != TerminationReason.Disconnected)
+        {
+            _metrics.SessionDropped(reason == TerminationReason.Expired ? "expired" : "queue_full");
+        }
+        Log.SessionEnded(_logger, session.Id, reason);
+    }
+
+    /// <summary>One pass over every session; run by <see cref="SessionSweeper"/>.</summary>
+    public void Sweep()
+    {
+        var now = Now;
+        foreach (var (_, session) in _sessions)
+        {
+            if (session.SweepIsExpired(now))
+            {
+                Terminate(session, TerminationReason.Expired);
+            }
+        }
+    }
+
+    private static string NewId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Session {ClientId} created", EventName = "SessionCreated")]
+        public static partial void SessionCreated(ILogger logger, string clientId);
+
+        [LoggerMessage(2, LogLevel.Debug, "Session {ClientId} ended: {Reason}", EventName = "SessionEnded")]
+        public static partial void SessionEnded(ILogger logger, string clientId, TerminationReason reason);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Halley.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Transports;
+
+/// <summary>
+/// <c>long-polling</c> and <c>cross-origin-long-polling</c>: POST a JSON array (or a form field
+/// <c>message=</c>), get a JSON array back; a <c>/meta/connect</c> is held until messages arrive or it times out.
+/// </summary>
+internal sealed class LongPollingTransport(PollingExchange exchange, IOptions<HalleyOptions> options)
+{
+    private readonly int _maxMessageSize = options.Value.MaxMessageSize;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var (status, json) = await HttpBatchReader.ReadAsync(context.Request, _maxMessageSize, context.RequestAborted).ConfigureAwait(false);
+        switch (status)
+        {
+            case HttpBatchReader.Status.TooLarge:
+                await PollingExchange.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Request body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
+                return;
+            case HttpBatchReader.Status.MissingMessageField:
+                await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Form body has no 'message' field.").ConfigureAwait(false);
+                return;
+        }
+        var connectionType = context.Request.Headers.Origin.Count > 0 ? ConnectionTypes.CrossOriginLongPolling : ConnectionTypes.LongPolling;
+        await exchange.RunAsync(context, json, connectionType, WriteJsonAsync).ConfigureAwait(false);
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> writeBatch)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-cache, no-store";
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            writeBatch(writer);
+        }
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+}

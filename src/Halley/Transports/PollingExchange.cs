@@ -1,0 +1,78 @@
+using System.Buffers;
+using System.Text.Json;
+using Halley.Engine;
+using Halley.Protocol;
+using Halley.Security;
+using Halley.Sessions;
+using Microsoft.AspNetCore.Http;
+
+namespace Halley.Transports;
+
+/// <summary>
+/// One request/response exchange shared by the HTTP polling transports: parse the batch, process it, hold its
+/// connect, and produce the reply array. The transports differ only in where the batch comes from and how the
+/// array is wrapped.
+/// </summary>
+internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie browserCookie)
+{
+    /// <summary>
+    /// Runs the exchange. Returns false when the response was already produced (an error status), true when
+    /// <paramref name="write"/> was called with the reply array.
+    /// </summary>
+    public async Task RunAsync(HttpContext context, ReadOnlyMemory<byte> json, string connectionType, Func<HttpContext, Action<Utf8JsonWriter>, Task> write)
+    {
+        var aborted = context.RequestAborted;
+        if (BayeuxCodec.TryParseBatch(json, out var batch) != BatchParseError.None)
+        {
+            await WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Malformed Bayeux request: expected a JSON array of message objects.").ConfigureAwait(false);
+            return;
+        }
+        var hasHandshake = batch.Exists(static m => m.Channel == MetaChannels.Handshake);
+        var transport = new TransportContext
+        {
+            ConnectionType = connectionType,
+            BrowserId = hasHandshake ? browserCookie.ReadOrIssue(context) : browserCookie.Read(context.Request),
+        };
+        var replies = new List<BayeuxReply>(batch.Count);
+        var pending = await processor.ProcessAsync(batch, transport, replies, aborted).ConfigureAwait(false);
+        var events = new List<EncodedMessage>();
+        if (pending is not null)
+        {
+            ConnectOutcome outcome;
+            try
+            {
+                outcome = await pending.Held.Outcome.WaitAsync(aborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                pending.Session.AbandonConnect(pending.Held);
+                return;
+            }
+            if (outcome == ConnectOutcome.Replaced)
+            {
+                // As CometD does: the superseded connect gets an empty 500, and the client keeps the newer one.
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                return;
+            }
+            replies.Add(processor.CompleteConnect(pending, outcome, events));
+        }
+        await write(context, writer => WriteBatch(writer, replies, events)).ConfigureAwait(false);
+    }
+
+    public static async Task WriteStatusAsync(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static void WriteBatch(Utf8JsonWriter writer, List<BayeuxReply> replies, List<EncodedMessage> events)
+    {
+        var raw = new ReadOnlyMemory<byte>[events.Count];
+        for (var i = 0; i < raw.Length; i++)
+        {
+            raw[i] = events[i].Json;
+        }
+        BayeuxCodec.WriteBatch(writer, replies, raw);
+    }
+}
