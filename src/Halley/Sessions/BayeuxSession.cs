@@ -46,6 +46,12 @@ internal sealed class BayeuxSession : ISubscriber
 
     public bool AckEnabled => _ack is not null;
 
+    /// <summary>Whether a <c>/meta/connect</c> is being held for this session right now.</summary>
+    public bool HasHeldConnect
+    {
+        get { lock (_gate) { return _held is not null; } }
+    }
+
     public int QueuedCount
     {
         get { lock (_gate) { return _queue.Count; } }

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Halley.FunctionalTests.Infrastructure;
+using Halley.Sessions;
+
+namespace Halley.FunctionalTests;
+
+public sealed class BadInputTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync("Halley:MaxMessageSize=2048", "Halley:MaxSubscriptionsPerSession=3");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Theory]
+    [InlineData("[{\"channel\":")]
+    [InlineData("{\"channel\":\"/meta/handshake\"} trailing")]
+    [InlineData("42")]
+    [InlineData("\"text\"")]
+    [InlineData("")]
+    [InlineData("message=%5B%7B")]
+    public async Task NotBayeux_Is400_AndCreatesNoSession(string body)
+    {
+        using var client = new BayeuxHttp(_server);
+        var before = _server.Get<SessionRegistry>().Count;
+        using var response = await client.PostRawAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before, _server.Get<SessionRegistry>().Count);
+        await client.HandshakeAsync();
+    }
+
+    [Fact]
+    public async Task OversizeBody_Is413()
+    {
+        using var client = new BayeuxHttp(_server);
+        using var response = await client.PostRawAsync("[" + string.Join(",", Enumerable.Repeat("{}", 2000)) + "]");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task EmptyArray_IsAnsweredWithAnEmptyArray()
+    {
+        using var client = new BayeuxHttp(_server);
+        Assert.Empty(await client.SendAsync());
+    }
+
+    [Fact]
+    public async Task WrongFieldTypes_GetBayeuxErrors_PerMessage()
+    {
+        using var client = new BayeuxHttp(_server);
+        await client.HandshakeAsync();
+        var replies = await client.SendAsync(
+            new JsonObject { ["channel"] = 5, ["id"] = "a" },
+            new JsonObject { ["channel"] = "/meta/subscribe", ["clientId"] = client.ClientId, ["subscription"] = 7, ["id"] = "b" },
+            new JsonObject { ["channel"] = "/x", ["clientId"] = client.ClientId, ["data"] = 1, ["ext"] = "nope", ["id"] = "c" },
+            new JsonObject { ["channel"] = "/x", ["clientId"] = client.ClientId, ["data"] = 1, ["id"] = new JsonObject() });
+
+        Assert.Equal(4, replies.Count);
+        Assert.Equal("400::invalid_field_channel", replies[0]!["error"]!.GetValue<string>());
+        Assert.Equal("400::invalid_field_subscription", replies[1]!["error"]!.GetValue<string>());
+        Assert.Equal("400::invalid_field_ext", replies[2]!["error"]!.GetValue<string>());
+        Assert.Equal("400::invalid_field_id", replies[3]!["error"]!.GetValue<string>());
+        Assert.All(replies, r => Assert.False(r!["successful"]!.GetValue<bool>()));
+    }
+
+    [Theory]
+    [InlineData("/bad channel", "400:/bad channel:invalid_channel")]
+    [InlineData("/a//b", "400:/a//b:invalid_channel")]
+    [InlineData("/a/*/b", "400:/a/*/b:invalid_channel")]
+    [InlineData("/meta/x", "403:/meta/x:meta_channels_are_not_subscribable")]
+    [InlineData("/service/x", "403:/service/x:service_channels_are_not_broadcast")]
+    public async Task InvalidSubscriptions_AreRefused(string channel, string error)
+    {
+        using var client = new BayeuxHttp(_server);
+        await client.HandshakeAsync();
+        var reply = (await client.SendAsync(client.Subscribe(channel)))[0]!;
+        Assert.False(reply["successful"]!.GetValue<bool>());
+        Assert.Equal(error, reply["error"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("/a/*", "403:/a/*:publish_to_wildcard")]
+    [InlineData("/a/**", "403:/a/**:publish_to_wildcard")]
+    [InlineData("/meta/nonsense", "400:/meta/nonsense:unknown_meta_channel")]
+    [InlineData("relative", "400:relative:invalid_channel")]
+    public async Task InvalidPublishes_AreRefused(string channel, string error)
+    {
+        using var client = new BayeuxHttp(_server);
+        await client.HandshakeAsync();
+        var reply = (await client.SendAsync(client.Publish(channel, 1)))[0]!;
+        Assert.Equal(error, reply["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TooManySubscriptions_AreRefused()
+    {
+        using var client = new BayeuxHttp(_server);
+        await client.HandshakeAsync();
+        await client.SubscribeAsync("/s/1", "/s/2", "/s/3");
+        var reply = (await client.SendAsync(client.Subscribe("/s/4")))[0]!;
+        Assert.Equal("403:3:too_many_subscriptions", reply["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task HandshakeBatchedWithOtherMessages_IsRefused_AndCreatesNoSession()
+    {
+        using var client = new BayeuxHttp(_server);
+        var before = _server.Get<SessionRegistry>().Count;
+        var replies = await client.SendAsync(
+            new JsonObject { ["channel"] = "/meta/handshake", ["version"] = "1.0", ["supportedConnectionTypes"] = new JsonArray("long-polling"), ["id"] = "1" },
+            new JsonObject { ["channel"] = "/meta/connect", ["id"] = "2" });
+        Assert.All(replies, r => Assert.Equal("400::handshake_must_be_sent_alone", r!["error"]!.GetValue<string>()));
+        Assert.Equal(before, _server.Get<SessionRegistry>().Count);
+    }
+
+    [Fact]
+    public async Task UnsupportedConnectionType_IsRefused()
+    {
+        using var client = new BayeuxHttp(_server);
+        var reply = (await client.SendAsync(new JsonObject { ["channel"] = "/meta/handshake", ["version"] = "1.0", ["supportedConnectionTypes"] = new JsonArray("flash"), ["id"] = "1" }))[0]!;
+        Assert.Equal("301:flash:connection_type_mismatch", reply["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task UnsupportedMethod_Is405()
+    {
+        using var client = new BayeuxHttp(_server);
+        using var response = await client.Http.DeleteAsync("/cometd").Within();
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using Halley.FunctionalTests.Infrastructure;
+
+namespace Halley.FunctionalTests;
+
+public sealed class WebSocketTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync("Halley:Timeout=00:00:02", "Halley:SweepPeriod=00:00:00.050", "Halley:MaxMessageSize=4096");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Subscribe_Publish_EventIsPushedWithoutWaitingForTheConnect()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        await socket.HandshakeAsync();
+        var connect = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.True(connect["successful"]!.GetValue<bool>());
+        // Hold a connect (2 s), then publish: the event must arrive while the connect is still held.
+        await socket.SendAsync(new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = socket.ClientId, ["connectionType"] = "websocket", ["id"] = "held" });
+        var subscribe = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/ws/**" });
+        Assert.True(subscribe["successful"]!.GetValue<bool>());
+
+        var publish = await socket.RequestAsync(new JsonObject { ["channel"] = "/ws/a/b", ["data"] = new JsonObject { ["n"] = 1 } });
+        Assert.True(publish["successful"]!.GetValue<bool>());
+        var pushed = await socket.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/ws/a/b", TimeSpan.FromMilliseconds(1500));
+        Assert.Equal(1, pushed["data"]!["n"]!.GetValue<int>());
+
+        var heldReply = await socket.ReplyAsync("held");
+        Assert.True(heldReply["successful"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task HundredMessages_ArriveInOrder()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        await socket.HandshakeAsync();
+        await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/order" });
+        for (var i = 0; i < 100; i++)
+        {
+            await socket.SendAsync(new JsonObject { ["channel"] = "/order", ["clientId"] = socket.ClientId, ["data"] = i });
+        }
+        for (var i = 0; i < 100; i++)
+        {
+            var message = await socket.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/order" && m["data"] is not null);
+            Assert.Equal(i, message["data"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
+    public async Task NewSocket_ResumesTheSessionWithTheToken_AndGetsQueuedMessagesInOneFrame()
+    {
+        await using var first = await BayeuxSocket.ConnectAsync(_server);
+        await first.HandshakeAsync();
+        await first.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/resume" });
+        var clientId = first.ClientId!;
+        var token = first.Token!;
+        await first.DisposeAsync();
+        await Timeouts.Until(() => _server.Get<Halley.Sessions.SessionRegistry>().TryGet(clientId, out var s) && s.Owner is null, "the server noticed the closed socket");
+
+        for (var i = 0; i < 5; i++)
+        {
+            await _server.PublishAsync("/resume", i);
+        }
+
+        await using var second = await BayeuxSocket.ConnectAsync(_server);
+        second.ClientId = clientId;
+        var withoutToken = await second.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.Equal("402::session_unknown", withoutToken["error"]!.GetValue<string>());
+
+        await second.SendAsync(new JsonObject
+        {
+            ["channel"] = "/meta/connect",
+            ["clientId"] = clientId,
+            ["connectionType"] = "websocket",
+            ["id"] = "resume",
+            ["advice"] = new JsonObject { ["timeout"] = 0 },
+            ["ext"] = new JsonObject { ["halley"] = new JsonObject { ["token"] = token } },
+        });
+        // The five queued events were drained together: one frame holds all of them, in order.
+        JsonArray frame;
+        do
+        {
+            frame = await second.NextFrameAsync();
+        }
+        while (!frame.Any(m => m!["channel"]!.GetValue<string>() == "/resume"));
+        var data = frame.Where(m => m!["channel"]!.GetValue<string>() == "/resume").Select(m => m!["data"]!.GetValue<int>()).ToList();
+        Assert.Equal([0, 1, 2, 3, 4], data);
+    }
+
+    [Fact]
+    public async Task ASocketServesOnlyItsOwnSessions()
+    {
+        await using var owner = await BayeuxSocket.ConnectAsync(_server);
+        await owner.HandshakeAsync();
+        await using var other = await BayeuxSocket.ConnectAsync(_server);
+        other.ClientId = owner.ClientId;
+        var reply = await other.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/stolen" });
+        Assert.Equal("402::session_unknown", reply["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task MalformedFrame_GetsAnError_AndTheSocketKeepsWorking()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        await socket.SendRawAsync("[{\"channel\":");
+        var error = await socket.WaitForAsync(m => m["error"] is not null);
+        Assert.Equal("400::malformed_json", error["error"]!.GetValue<string>());
+        await socket.HandshakeAsync();
+    }
+
+    [Fact]
+    public async Task EmptyArray_IsIgnored()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        await socket.SendRawAsync("[]");
+        var reply = await socket.HandshakeAsync();
+        Assert.True(reply["successful"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task OversizeFrame_ClosesWith1009()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        await socket.SendRawAsync("[" + string.Join(",", Enumerable.Repeat("1", 4000)) + "]");
+        await socket.WaitClosedAsync();
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, socket.CloseStatus);
+    }
+
+    [Fact]
+    public async Task BinaryFrame_ClosesWith1003()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        await socket.SendBinaryAsync([1, 2, 3]);
+        await socket.WaitClosedAsync();
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, socket.CloseStatus);
+    }
+
+    [Fact]
+    public async Task HttpHandshakenSession_CanMoveToWebSocket_WithItsBrowserCookie()
+    {
+        // Faye handshakes over HTTP and then connects over WebSocket with the same client id and cookies.
+        using var http = new BayeuxHttp(_server);
+        await http.HandshakeAsync();
+        var cookie = http.Cookies.GetCookieHeader(_server.BaseAddress);
+        await using var socket = await BayeuxSocket.ConnectAsync(_server, cookie);
+        socket.ClientId = http.ClientId;
+        var subscribe = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/moved" });
+        Assert.True(subscribe["successful"]!.GetValue<bool>(), subscribe.ToJsonString());
+        await _server.PublishAsync("/moved", "here");
+        var pushed = await socket.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/moved");
+        Assert.Equal("here", pushed["data"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AckExtension_DeliversOnlyInConnectReplies_AndResendsWhatWasNotAcknowledged()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        var handshake = await socket.HandshakeAsync(new JsonObject { ["ack"] = true });
+        Assert.True(handshake["ext"]!["ack"]!.GetValue<bool>());
+        await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/acked" });
+        await _server.PublishAsync("/acked", "one");
+
+        var first = await ConnectFrameAsync(socket, ack: 0);
+        Assert.Equal(["one"], first.Events);
+        // Pretend the reply was lost: acknowledge the older batch again; "one" comes back, ahead of "two".
+        await _server.PublishAsync("/acked", "two");
+        var again = await ConnectFrameAsync(socket, ack: 0);
+        Assert.Equal(["one", "two"], again.Events);
+        Assert.True(again.Batch > first.Batch);
+        // Acknowledge it: nothing is resent.
+        var done = await ConnectFrameAsync(socket, ack: again.Batch);
+        Assert.Empty(done.Events);
+    }
+
+    private static async Task<(long Batch, List<string> Events)> ConnectFrameAsync(BayeuxSocket socket, long ack)
+    {
+        var id = socket.NextId();
+        await socket.SendAsync(new JsonObject
+        {
+            ["channel"] = "/meta/connect",
+            ["clientId"] = socket.ClientId,
+            ["connectionType"] = "websocket",
+            ["id"] = id,
+            ["advice"] = new JsonObject { ["timeout"] = 0 },
+            ["ext"] = new JsonObject { ["ack"] = ack },
+        });
+        while (true)
+        {
+            var frame = await socket.NextFrameAsync();
+            var reply = frame.FirstOrDefault(m => m!["id"]?.GetValue<string>() == id);
+            if (reply is null)
+            {
+                continue;
+            }
+            var events = frame.Where(m => m!["channel"]!.GetValue<string>() == "/acked").Select(m => m!["data"]!.GetValue<string>()).ToList();
+            return (reply["ext"]!["ack"]!.GetValue<long>(), events);
+        }
+    }
+}
