@@ -11,6 +11,16 @@ internal static class ClientCommands
     {
         Description = "The server's Bayeux endpoint.",
         DefaultValueFactory = _ => new Uri(HalleyServerApp.DefaultUrl + "/cometd"),
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            {
+                return uri;
+            }
+            result.AddError($"--url must be an absolute http(s) URL such as {HalleyServerApp.DefaultUrl}/cometd, not '{text}'.");
+            return null;
+        },
     };
 
     private static Option<BayeuxTransport> TransportOption() => new("--transport")

@@ -156,6 +156,35 @@ public sealed class WebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HttpHandshakenSession_IsClaimedByTheFirstCookielessSocket_AndOnlyBeforeItsFirstConnect()
+    {
+        // Faye opens its WebSocket before its HTTP handshake, so that socket carries no cookie.
+        using var http = new BayeuxHttp(_server);
+        await http.HandshakeAsync();
+        await using var faye = await BayeuxSocket.ConnectAsync(_server);
+        faye.ClientId = http.ClientId;
+        var claimed = await faye.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.True(claimed["successful"]!.GetValue<bool>(), claimed.ToJsonString());
+
+        await using var latecomer = await BayeuxSocket.ConnectAsync(_server);
+        latecomer.ClientId = http.ClientId;
+        var refused = await latecomer.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/late" });
+        Assert.Equal("402::session_unknown", refused["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task HttpSessionThatAlreadyConnected_CannotBeClaimedByACookielessSocket()
+    {
+        using var http = new BayeuxHttp(_server);
+        await http.HandshakeAsync();
+        await http.SendAsync(http.Connect(timeoutMs: 0));
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        socket.ClientId = http.ClientId;
+        var refused = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/late" });
+        Assert.Equal("402::session_unknown", refused["error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task AckExtension_DeliversOnlyInConnectReplies_AndResendsWhatWasNotAcknowledged()
     {
         await using var socket = await BayeuxSocket.ConnectAsync(_server);

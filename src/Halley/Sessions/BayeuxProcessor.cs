@@ -337,7 +337,8 @@ internal sealed partial class BayeuxProcessor
 
     /// <summary>
     /// Whether this request may act for <paramref name="session"/>: the WebSocket that created or adopted it,
-    /// the browser cookie it was created with, or the secret token from its handshake reply.
+    /// the browser cookie it was created with, the secret token from its handshake reply, or a WebSocket
+    /// claiming an HTTP-handshaken session before its first connect (see <see cref="BayeuxSession.TryClaimForWebSocket"/>).
     /// </summary>
     private bool IsBound(BayeuxSession session, BayeuxMessage message, TransportContext context)
     {
@@ -355,7 +356,11 @@ internal sealed partial class BayeuxProcessor
         {
             return true;
         }
-        return session.BrowserId is not null && context.BrowserId is not null && FixedTimeEquals(context.BrowserId, session.BrowserId);
+        if (session.BrowserId is not null && context.BrowserId is not null && FixedTimeEquals(context.BrowserId, session.BrowserId))
+        {
+            return true;
+        }
+        return context.Connection is not null && session.TryClaimForWebSocket();
     }
 
     private static bool FixedTimeEquals(string a, string b) =>

@@ -18,6 +18,7 @@ internal sealed class BayeuxSession : ISubscriber
     private IPushTarget? _pushTarget;
     private long _expiresAt;
     private AckBatches? _ack;
+    private int _claimableByWebSocket;
 
     public BayeuxSession(SessionRegistry registry, string id, string token, string? browserId, object? owner, long expiresAt)
     {
@@ -27,6 +28,7 @@ internal sealed class BayeuxSession : ISubscriber
         BrowserId = browserId;
         Owner = owner;
         _expiresAt = expiresAt;
+        _claimableByWebSocket = owner is null ? 1 : 0;
     }
 
     public string Id { get; }
@@ -45,6 +47,13 @@ internal sealed class BayeuxSession : ISubscriber
     public bool IsTerminated => TerminationReason != TerminationReason.None;
 
     public bool AckEnabled => _ack is not null;
+
+    /// <summary>
+    /// Lets one WebSocket take over a session handshaken over HTTP before its first <c>/meta/connect</c>, even
+    /// without the browser cookie. Faye opens its socket before its HTTP handshake, when it has no cookie yet.
+    /// The window closes at the first claim or connect: from then on only the cookie or the token bind.
+    /// </summary>
+    public bool TryClaimForWebSocket() => Interlocked.Exchange(ref _claimableByWebSocket, 0) == 1;
 
     /// <summary>Whether a <c>/meta/connect</c> is being held for this session right now.</summary>
     public bool HasHeldConnect
@@ -131,6 +140,7 @@ internal sealed class BayeuxSession : ISubscriber
                 return null;
             }
             replaced = _held;
+            _claimableByWebSocket = 0;
             held = new HeldConnect(deadline);
             _held = held;
             _expiresAt = long.MaxValue;
