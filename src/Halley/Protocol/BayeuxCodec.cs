@@ -77,10 +77,9 @@ internal static class BayeuxCodec
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var name = reader.ValueSpan;
-            var escaped = reader.ValueIsEscaped;
+            // Property names are unescaped only when they need it; Bayeux clients never escape them.
+            var key = reader.ValueIsEscaped ? reader.GetString()! : null;
             reader.Read();
-            // Property names are matched unescaped only when needed; Bayeux clients never escape them.
-            var key = escaped ? reader.GetString()! : null;
             if (Is(name, key, "channel"u8))
             {
                 message.Channel = ReadString(ref reader, message, "channel");

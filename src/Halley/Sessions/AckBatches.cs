@@ -24,6 +24,9 @@ internal sealed class AckBatches
         }
     }
 
+    /// <summary>Drops the oldest unacknowledged message (the DropOldest queue policy).</summary>
+    public void DropOldest() => _unacknowledged.RemoveAt(0);
+
     /// <summary>Builds the next batch: unacknowledged messages first, then the queue. Returns its number.</summary>
     public long NextBatch(Queue<EncodedMessage> queue, List<EncodedMessage> events, Action onQueueDrained)
     {

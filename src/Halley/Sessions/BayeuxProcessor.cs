@@ -198,16 +198,24 @@ internal sealed partial class BayeuxProcessor
         {
             return BayeuxReply.Failure(message, error);
         }
+        var added = new List<string>(message.Subscriptions!.Count);
         foreach (var channel in message.Subscriptions!)
         {
             if (!session.AddSubscription(channel, _options.MaxSubscriptionsPerSession, out var limitReached))
             {
                 if (limitReached)
                 {
+                    // All or nothing: a failed reply must not leave part of the request subscribed.
+                    foreach (var undo in added)
+                    {
+                        session.RemoveSubscription(undo);
+                        _engine.Unsubscribe(undo, session);
+                    }
                     return BayeuxReply.Failure(message, BayeuxErrors.TooManySubscriptions(_options.MaxSubscriptionsPerSession));
                 }
                 continue;
             }
+            added.Add(channel);
             _engine.Subscribe(channel, session);
             // A session that ended meanwhile already released its subscriptions; do not leave this one behind.
             if (session.IsTerminated)
@@ -370,16 +378,23 @@ internal sealed partial class BayeuxProcessor
     private void AddTimesync(BayeuxReply reply, BayeuxMessage message, long receivedAt)
     {
         if (!message.TryGetExt("timesync", out var timesync) || timesync.ValueKind != JsonValueKind.Object
-            || !timesync.TryGetProperty("tc", out var tcElement) || !tcElement.TryGetInt64(out var tc))
+            || !TryGetInt64(timesync, "tc", out var tc))
         {
             return;
         }
-        var lag = timesync.TryGetProperty("l", out var l) && l.TryGetInt64(out var lagValue) ? lagValue : 0;
+        var lag = TryGetInt64(timesync, "l", out var lagValue) ? lagValue : 0;
         var serverNow = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var processing = (long)_time.GetElapsedTime(receivedAt).TotalMilliseconds;
         var ts = serverNow - processing;
         reply.Ext ??= [];
         reply.Ext["timesync"] = new JsonObject { ["tc"] = tc, ["ts"] = ts, ["p"] = processing, ["a"] = ts - tc - lag };
+    }
+
+    // JsonElement.TryGetInt64 throws on non-numbers; client input must only ever be ignored.
+    private static bool TryGetInt64(JsonElement parent, string name, out long value)
+    {
+        value = 0;
+        return parent.TryGetProperty(name, out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out value);
     }
 
     private static partial class Log

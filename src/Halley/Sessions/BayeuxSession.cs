@@ -88,7 +88,12 @@ internal sealed class BayeuxSession : ISubscriber
             }
             if (_queue.Count + (_ack?.Count ?? 0) >= _registry.Options.MaxQueue)
             {
-                if (_registry.Options.QueueFullPolicy == QueueFullPolicy.DropOldest && _queue.Count > 0)
+                if (_registry.Options.QueueFullPolicy == QueueFullPolicy.DropOldest && _ack?.Count > 0)
+                {
+                    // The oldest message is a sent-but-unacknowledged one: it goes first.
+                    _ack.DropOldest();
+                }
+                else if (_registry.Options.QueueFullPolicy == QueueFullPolicy.DropOldest && _queue.Count > 0)
                 {
                     if (!_queue.Dequeue().IsLazy)
                     {
