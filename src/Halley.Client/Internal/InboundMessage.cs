@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Halley.Client.Internal;
+
+/// <summary>A message from the server: a reply (it has <c>successful</c>) or an event (it does not).</summary>
+internal readonly struct InboundMessage(JsonElement json)
+{
+    public JsonElement Json { get; } = json;
+
+    public string? Channel => GetString("channel");
+
+    /// <summary>The id as a string; a numeric id (which some servers echo) is read as its text.</summary>
+    public string? Id => Json.TryGetProperty("id", out var id)
+        ? id.ValueKind switch
+        {
+            JsonValueKind.String => id.GetString(),
+            JsonValueKind.Number => id.GetRawText(),
+            _ => null,
+        }
+        : null;
+
+    /// <summary>
+    /// Replies carry <c>successful</c>; events never do. Matching replies by this rather than by id matters:
+    /// an event's id was chosen by its publisher and may equal one of ours.
+    /// </summary>
+    public bool IsReply => Json.TryGetProperty("successful", out _);
+
+    public bool Successful => Json.TryGetProperty("successful", out var s) && s.ValueKind == JsonValueKind.True;
+
+    public string? Error => GetString("error");
+
+    public string? ClientId => GetString("clientId");
+
+    public string? Subscription => GetString("subscription");
+
+    public JsonElement? Data => Json.TryGetProperty("data", out var data) ? data : null;
+
+    public JsonElement? Ext => Json.TryGetProperty("ext", out var ext) && ext.ValueKind == JsonValueKind.Object ? ext : null;
+
+    public Advice? Advice
+    {
+        get
+        {
+            if (!Json.TryGetProperty("advice", out var advice) || advice.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var reconnect = advice.TryGetProperty("reconnect", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+            return new Advice(reconnect, GetMilliseconds(advice, "interval"), GetMilliseconds(advice, "timeout"));
+        }
+    }
+
+    /// <summary>The session token from <c>ext.halley.token</c>, which lets a new WebSocket resume this session.</summary>
+    public string? HalleyToken =>
+        Ext is { } ext
+        && ext.TryGetProperty("halley", out var halley) && halley.ValueKind == JsonValueKind.Object
+        && halley.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String
+            ? token.GetString()
+            : null;
+
+    /// <summary>True for a reply that means the session is gone: error 402 or advice to handshake.</summary>
+    public bool MeansSessionLost =>
+        IsReply && !Successful
+        && (BayeuxError.ParseCode(Error) == BayeuxError.SessionUnknown || Advice?.SaysHandshake == true);
+
+    private string? GetString(string name) =>
+        Json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static int? GetMilliseconds(JsonElement advice, string name)
+    {
+        if (!advice.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number))
+        {
+            return (int)Math.Clamp(number, 0, int.MaxValue);
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            && int.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : null;
+    }
+}

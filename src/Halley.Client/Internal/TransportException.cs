@@ -1,0 +1,21 @@
+namespace Halley.Client.Internal;
+
+/// <summary>
+/// The connection failed under a request: the socket closed, the HTTP request failed or came back with no
+/// Bayeux reply. It is a <see cref="BayeuxException"/> with no <see cref="BayeuxException.Error"/>, so
+/// callers catch one type; the connect loop tells it apart to resume or re-handshake.
+/// </summary>
+internal sealed class TransportException : BayeuxException
+{
+    public TransportException(string message, Exception? innerException = null, bool superseded = false)
+        : base(message, innerException)
+    {
+        Superseded = superseded;
+    }
+
+    /// <summary>
+    /// The server ended a held connect because a newer connect of the same session arrived (it answers
+    /// HTTP 500 with an empty body). The session is fine; only that request is void.
+    /// </summary>
+    public bool Superseded { get; }
+}

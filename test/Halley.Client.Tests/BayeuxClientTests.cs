@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Halley.Client.Tests.Fakes;
+
+namespace Halley.Client.Tests;
+
+/// <summary>The client's session logic against <see cref="FakeBayeuxServer"/>: no network, no real server.</summary>
+public sealed class BayeuxClientTests : IAsyncDisposable
+{
+    private readonly FakeBayeuxServer _server = new();
+    private readonly BayeuxClient _client;
+    private readonly ConcurrentQueue<BayeuxClientState> _states = new();
+
+    public BayeuxClientTests()
+    {
+        _client = new BayeuxClient(
+            new BayeuxClientOptions { Endpoint = new Uri("http://fake/cometd"), MaxBackoff = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromSeconds(5) },
+            _server.CreateTransport);
+        _client.StateChanged += (_, e) => _states.Enqueue(e.State);
+    }
+
+    public async ValueTask DisposeAsync() => await _client.DisposeAsync().AsTask().WithTimeout();
+
+    [Fact]
+    public async Task ConnectHandshakesThenSendsAnImmediateConnect()
+    {
+        var connected = WaitFor(m => m.GetProperty("channel").GetString() == "/meta/connect");
+
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var connect = await connected.WithTimeout();
+
+        Assert.Equal(BayeuxClientState.Connected, _client.State);
+        Assert.Matches("^[0-9a-f]{32}$", _client.ClientId);
+        var handshake = Assert.Single(_server.ReceivedOn("/meta/handshake"));
+        Assert.Equal("1.0", handshake.GetProperty("version").GetString());
+        Assert.Equal(0, connect.GetProperty("advice").GetProperty("timeout").GetInt32());
+        Assert.Equal("websocket", connect.GetProperty("connectionType").GetString());
+        Assert.Equal(_client.ClientId, connect.GetProperty("clientId").GetString());
+        Assert.Equal([BayeuxClientState.Handshaking, BayeuxClientState.Connected], _states.ToArray());
+    }
+
+    [Fact]
+    public async Task ConnectTwiceThrows()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _client.ConnectAsync(TestTimeouts.Token()));
+    }
+
+    [Fact]
+    public async Task RequestsBeforeConnectThrow() =>
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _client.PublishAsync("/a", 1, TestTimeouts.Token()));
+
+    [Fact]
+    public async Task EventsReachMatchingSubscriptionsOnly()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var exact = new ConcurrentQueue<string>();
+        var one = new ConcurrentQueue<string>();
+        var deep = new ConcurrentQueue<string>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync("/chat/a", m => exact.Enqueue(m.Channel), TestTimeouts.Token());
+        await _client.SubscribeAsync("/chat/*", m => one.Enqueue(m.Channel), TestTimeouts.Token());
+        await _client.SubscribeAsync("/chat/**", m =>
+        {
+            deep.Enqueue(m.Channel);
+            if (m.Channel == "/chat/end")
+            {
+                done.TrySetResult();
+            }
+        }, TestTimeouts.Token());
+
+        _server.Publish("/chat/a", 1);
+        _server.Publish("/chat/a/b", 2);
+        _server.Publish("/other", 3);
+        _server.Publish("/chat/end", 4);
+        await done.Task.WithTimeout();
+
+        Assert.Equal(["/chat/a"], exact);
+        Assert.Equal(["/chat/a", "/chat/end"], one);
+        Assert.Equal(["/chat/a", "/chat/a/b", "/chat/end"], deep);
+    }
+
+    [Fact]
+    public async Task ASlowHandlerDoesNotReorderMessages()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var received = new List<int>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync("/ticks", m =>
+        {
+            var n = m.Data.GetInt32();
+            if (n % 10 == 0)
+            {
+                Thread.Sleep(5); // a slow handler, not synchronization
+            }
+
+            received.Add(n);
+            if (n == 99)
+            {
+                done.TrySetResult();
+            }
+        }, TestTimeouts.Token());
+
+        for (var i = 0; i < 100; i++)
+        {
+            _server.Publish("/ticks", i);
+        }
+
+        await done.Task.WithTimeout();
+        Assert.Equal(Enumerable.Range(0, 100), received);
+    }
+
+    [Fact]
+    public async Task PublishReceivesOwnMessageAndServiceCallReturnsData()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var got = new TaskCompletionSource<BayeuxMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync("/chat/a", m => got.TrySetResult(m), TestTimeouts.Token());
+
+        await _client.PublishAsync("/chat/a", new { Text = "hi" }, TestTimeouts.Token());
+        var message = await got.Task.WithTimeout();
+        var echoed = await _client.CallAsync("/service/echo", new { N = 5 }, TestTimeouts.Token());
+
+        Assert.Equal("hi", message.GetData<JsonElement>().GetProperty("text").GetString());
+        Assert.Equal(5, echoed.GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task FailedPublishThrowsWithTheServersError()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        _server.PublishError = _ => "403::forbidden";
+
+        var error = await Assert.ThrowsAsync<BayeuxException>(() => _client.PublishAsync("/secret", 1, TestTimeouts.Token()));
+
+        Assert.Equal("403::forbidden", error.Error);
+        Assert.Equal(403, error.ErrorCode);
+        Assert.Equal(BayeuxClientState.Connected, _client.State);
+    }
+
+    [Fact]
+    public async Task InvalidChannelsAreRejectedLocally()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+
+        await Assert.ThrowsAsync<ArgumentException>(() => _client.PublishAsync("/a/*", 1, TestTimeouts.Token()));
+        await Assert.ThrowsAsync<ArgumentException>(() => _client.PublishAsync("/meta/connect", 1, TestTimeouts.Token()));
+        await Assert.ThrowsAsync<ArgumentException>(() => _client.SubscribeAsync("/meta/**", _ => { }, TestTimeouts.Token()));
+        await Assert.ThrowsAsync<ArgumentException>(() => _client.CallAsync("/chat/a", 1, TestTimeouts.Token()));
+    }
+
+    [Fact]
+    public async Task UnsubscribeStopsDeliveryAndTellsTheServerOnceNoSubscriptionNeedsTheChannel()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var first = await _client.SubscribeAsync("/a", _ => { }, TestTimeouts.Token());
+        var second = await _client.SubscribeAsync("/a", _ => { }, TestTimeouts.Token());
+
+        await first.UnsubscribeAsync(TestTimeouts.Token()).WithTimeout();
+        Assert.Empty(_server.ReceivedOn("/meta/unsubscribe"));
+        Assert.False(first.IsActive);
+
+        await second.DisposeAsync().AsTask().WithTimeout();
+        Assert.Single(_server.ReceivedOn("/meta/unsubscribe"));
+    }
+
+    [Fact]
+    public async Task LostSessionMeansRehandshakeAndResubscribe()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var got = new TaskCompletionSource<BayeuxMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync("/news/**", m => got.TrySetResult(m), TestTimeouts.Token());
+        var firstClientId = _client.ClientId;
+        await WaitFor(m => m.GetProperty("channel").GetString() == "/meta/connect" && !m.TryGetProperty("advice", out _)).WithTimeout();
+        var back = WaitForState(BayeuxClientState.Connected, after: BayeuxClientState.Reconnecting);
+
+        _server.ForgetSessions();
+        await back.WithTimeout();
+        _server.Publish("/news/today", "fresh");
+
+        Assert.Equal("fresh", (await got.Task.WithTimeout()).Data.GetString());
+        Assert.NotEqual(firstClientId, _client.ClientId);
+        Assert.Equal(2, _server.Handshakes);
+        Assert.Equal(2, _server.ReceivedOn("/meta/subscribe").Count());
+    }
+
+    [Fact]
+    public async Task DroppedConnectionResumesTheSessionWithItsToken()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(m => m.GetProperty("channel").GetString() == "/meta/connect" && !m.TryGetProperty("advice", out _)).WithTimeout();
+        var clientId = _client.ClientId;
+        var resumed = WaitFor(m => m.TryGetProperty("ext", out _));
+        var back = WaitForState(BayeuxClientState.Connected, after: BayeuxClientState.Reconnecting);
+
+        _server.Transports.Single().Drop();
+        var resume = await resumed.WithTimeout();
+        await back.WithTimeout();
+
+        Assert.Equal("/meta/connect", resume.GetProperty("channel").GetString());
+        Assert.StartsWith("token-", resume.GetProperty("ext").GetProperty("halley").GetProperty("token").GetString(), StringComparison.Ordinal);
+        Assert.Equal(clientId, _client.ClientId);
+        Assert.Equal(1, _server.Handshakes);
+    }
+
+    [Fact]
+    public async Task PublishDuringRecoveryWaitsForTheNewSession()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(m => m.GetProperty("channel").GetString() == "/meta/connect" && !m.TryGetProperty("advice", out _)).WithTimeout();
+
+        _server.ForgetSessions();
+        // Whether this publish races the recovery or follows it, it must land in a live session or report the 402.
+        try
+        {
+            await _client.PublishAsync("/chat/a", 1, TestTimeouts.Token());
+        }
+        catch (BayeuxException ex) when (ex.ErrorCode == 402)
+        {
+            await WaitForState(BayeuxClientState.Connected).WithTimeout();
+            await _client.PublishAsync("/chat/a", 1, TestTimeouts.Token());
+        }
+
+        Assert.Equal(2, _server.Handshakes);
+    }
+
+    [Fact]
+    public async Task DisconnectEndsTheSession()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var subscription = await _client.SubscribeAsync("/a", _ => { }, TestTimeouts.Token());
+
+        await _client.DisconnectAsync(TestTimeouts.Token()).WithTimeout();
+
+        Assert.Equal(BayeuxClientState.Disconnected, _client.State);
+        Assert.Null(_client.ClientId);
+        Assert.False(subscription.IsActive);
+        Assert.Single(_server.ReceivedOn("/meta/disconnect"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _client.PublishAsync("/a", 1, TestTimeouts.Token()));
+
+        // A disconnected client can connect again, to a new session.
+        await _client.ConnectAsync(TestTimeouts.Token());
+        Assert.Equal(2, _server.Handshakes);
+    }
+
+    [Fact]
+    public async Task HandlerExceptionsDoNotStopDelivery()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        var got = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync("/a", _ => throw new InvalidOperationException("boom"), TestTimeouts.Token());
+        await _client.SubscribeAsync("/a", m => got.TrySetResult(), TestTimeouts.Token());
+
+        _server.Publish("/a", new JsonObject());
+
+        await got.Task.WithTimeout();
+    }
+
+    private Task<JsonElement> WaitFor(Func<JsonElement, bool> predicate)
+    {
+        var found = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _server.MessageReceived += m =>
+        {
+            if (predicate(m))
+            {
+                found.TrySetResult(m);
+            }
+        };
+
+        // Subscribed first, then the log checked, so a message arriving in between is not missed.
+        var earlier = _server.Received.FirstOrDefault(predicate);
+        if (earlier.ValueKind != JsonValueKind.Undefined)
+        {
+            found.TrySetResult(earlier);
+        }
+
+        return found.Task;
+    }
+
+    private Task WaitForState(BayeuxClientState state, BayeuxClientState? after = null)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seenAfter = after is null;
+        _client.StateChanged += (_, e) =>
+        {
+            seenAfter |= e.State == after;
+            if (seenAfter && e.State == state)
+            {
+                reached.TrySetResult();
+            }
+        };
+        if (after is null && _client.State == state)
+        {
+            reached.TrySetResult();
+        }
+
+        return reached.Task;
+    }
+}

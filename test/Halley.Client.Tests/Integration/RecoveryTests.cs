@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+
+namespace Halley.Client.Tests.Integration;
+
+/// <summary>Automatic recovery against the real server, once per transport.</summary>
+public abstract class RecoveryTests(ShortSessionServerFixture fixture, BayeuxTransport transport) : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _disposables = [];
+
+    protected string Root { get; } = "/r" + Guid.NewGuid().ToString("N")[..12];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var disposable in _disposables)
+        {
+            await disposable.DisposeAsync().AsTask().WithTimeout();
+        }
+    }
+
+    [Fact]
+    public async Task ServerRestartMeansRehandshakeAndResubscribe()
+    {
+        var client = await ConnectAsync(fixture.Endpoint);
+        var received = new ConcurrentQueue<int>();
+        var got = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.SubscribeAsync($"{Root}/**", m =>
+        {
+            received.Enqueue(m.Data.GetInt32());
+            got.TrySetResult();
+        }, TestTimeouts.Token());
+        var firstId = client.ClientId;
+        var states = RecordStates(client);
+        var reconnecting = WaitForState(client, BayeuxClientState.Reconnecting);
+
+        await fixture.RestartAsync().WithTimeout(TimeSpan.FromSeconds(40));
+        await reconnecting.WithTimeout();
+        var back = WaitForState(client, BayeuxClientState.Connected);
+        await back.WithTimeout(TimeSpan.FromSeconds(30));
+
+        Assert.NotEqual(firstId, client.ClientId);
+        var publisher = await ConnectAsync(fixture.Endpoint);
+        await publisher.PublishAsync($"{Root}/after/restart", 7, TestTimeouts.Token());
+        await got.Task.WithTimeout();
+        Assert.Equal([7], received.ToArray());
+        Assert.Contains(BayeuxClientState.Reconnecting, states);
+        Assert.Equal(BayeuxClientState.Connected, states.Last());
+    }
+
+    [Fact]
+    public async Task DroppedConnectionKeepsTheSession()
+    {
+        await using var proxy = new TcpProxy(fixture.Endpoint);
+        var client = await ConnectAsync(proxy.Via(fixture.Endpoint));
+        var got = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.SubscribeAsync($"{Root}/kept", m => got.TrySetResult(m.Data.GetInt32()), TestTimeouts.Token());
+        var clientId = client.ClientId;
+        var back = WaitForState(client, BayeuxClientState.Connected, after: BayeuxClientState.Reconnecting);
+
+        proxy.DropAll();
+        if (transport == BayeuxTransport.WebSocket)
+        {
+            // A WebSocket is always open, so the drop is always seen. (Long-polling sees it only when it hits
+            // a request in flight: between two connects there is nothing to drop.)
+            await back.WithTimeout();
+        }
+
+        var publisher = await ConnectAsync(fixture.Endpoint);
+        await publisher.PublishAsync($"{Root}/kept", 3, TestTimeouts.Token());
+
+        // Resumed, not re-handshaken: the same session, whose subscription still delivers.
+        Assert.Equal(3, await got.Task.WithTimeout());
+        Assert.Equal(clientId, client.ClientId);
+        Assert.Equal(BayeuxClientState.Connected, client.State);
+    }
+
+    [Fact]
+    public async Task ServerDownForAWhileThenBack()
+    {
+        var client = await ConnectAsync(fixture.Endpoint);
+        var got = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.SubscribeAsync($"{Root}/back", m => got.TrySetResult(m.Data.GetInt32()), TestTimeouts.Token());
+        var reconnecting = WaitForState(client, BayeuxClientState.Reconnecting);
+
+        var port = await fixture.StopAsync().WithTimeout();
+        await reconnecting.WithTimeout();
+        var back = WaitForState(client, BayeuxClientState.Connected);
+        await fixture.StartAgainAsync(port).WithTimeout(TimeSpan.FromSeconds(40));
+        await back.WithTimeout(TimeSpan.FromSeconds(30));
+
+        var publisher = await ConnectAsync(fixture.Endpoint);
+        await publisher.PublishAsync($"{Root}/back", 9, TestTimeouts.Token());
+        Assert.Equal(9, await got.Task.WithTimeout());
+    }
+
+    private static ConcurrentQueue<BayeuxClientState> RecordStates(BayeuxClient client)
+    {
+        var states = new ConcurrentQueue<BayeuxClientState>();
+        client.StateChanged += (_, e) => states.Enqueue(e.State);
+        return states;
+    }
+
+    private static Task WaitForState(BayeuxClient client, BayeuxClientState state, BayeuxClientState? after = null)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seenAfter = after is null;
+        client.StateChanged += (_, e) =>
+        {
+            seenAfter |= e.State == after;
+            if (seenAfter && e.State == state)
+            {
+                reached.TrySetResult();
+            }
+        };
+        return reached.Task;
+    }
+
+    private async Task<BayeuxClient> ConnectAsync(Uri endpoint)
+    {
+        var client = new BayeuxClient(new BayeuxClientOptions
+        {
+            Endpoint = endpoint,
+            Transport = transport,
+            RequestTimeout = TimeSpan.FromSeconds(10),
+            MaxBackoff = TimeSpan.FromMilliseconds(500),
+        });
+        _disposables.Add(client);
+        await client.ConnectAsync(TestTimeouts.Token()).WithTimeout();
+        return client;
+    }
+}
+
+public sealed class WebSocketRecoveryTests(ShortSessionServerFixture fixture)
+    : RecoveryTests(fixture, BayeuxTransport.WebSocket), IClassFixture<ShortSessionServerFixture>;
+
+public sealed class LongPollingRecoveryTests(ShortSessionServerFixture fixture)
+    : RecoveryTests(fixture, BayeuxTransport.LongPolling), IClassFixture<ShortSessionServerFixture>;
