@@ -1,0 +1,97 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Halley.Diagnostics;
+using Halley.Engine;
+using Halley.Protocol;
+using Halley.Sessions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Tests.Infrastructure;
+
+/// <summary>The real engine, registry and processor over an in-memory broker and a manual clock.</summary>
+internal sealed class Harness : IDisposable
+{
+    private readonly ServiceProvider _provider;
+
+    public Harness(HalleyOptions? options = null, ServiceChannelOptions? services = null)
+    {
+        Options = options ?? new HalleyOptions();
+        _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        Metrics = new HalleyMetrics(_provider.GetRequiredService<IMeterFactory>());
+        Engine = new MessageEngine(new InMemoryBroker(), Metrics, Microsoft.Extensions.Options.Options.Create(Options));
+        Registry = new SessionRegistry(Microsoft.Extensions.Options.Options.Create(Options), Engine, Metrics, Time, NullLogger<SessionRegistry>.Instance);
+        Processor = new BayeuxProcessor(
+            Registry,
+            Engine,
+            Microsoft.Extensions.Options.Options.Create(Options),
+            Microsoft.Extensions.Options.Options.Create(services ?? new ServiceChannelOptions()),
+            Time,
+            NullLogger<BayeuxProcessor>.Instance);
+    }
+
+    public HalleyOptions Options { get; }
+    public ManualTimeProvider Time { get; } = new();
+    public HalleyMetrics Metrics { get; }
+    public MessageEngine Engine { get; }
+    public SessionRegistry Registry { get; }
+    public BayeuxProcessor Processor { get; }
+
+    public static TransportContext Http(string? browserId = "0123456789abcdef0123456789abcdef") =>
+        new() { ConnectionType = ConnectionTypes.LongPolling, BrowserId = browserId };
+
+    public Task<EncodedMessage> PublishAsync(string channel, string dataJson = "{}") =>
+        Engine.PublishAsync(channel, Encoding.UTF8.GetBytes(dataJson), default, CancellationToken.None).AsTask();
+
+    /// <summary>Parses <paramref name="json"/> and runs it through the processor.</summary>
+    public async Task<(List<BayeuxReply> Replies, PendingConnect? Connect)> SendAsync(string json, TransportContext? context = null)
+    {
+        var error = BayeuxCodec.TryParseBatch(Encoding.UTF8.GetBytes(json), out var batch);
+        Assert.Equal(BatchParseError.None, error);
+        var replies = new List<BayeuxReply>();
+        var connect = await Processor.ProcessAsync(batch, context ?? Http(), replies, CancellationToken.None);
+        return (replies, connect);
+    }
+
+    /// <summary>Handshakes over HTTP and returns the new client id.</summary>
+    public async Task<string> HandshakeAsync(TransportContext? context = null)
+    {
+        var (replies, _) = await SendAsync("""{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]}""", context);
+        var reply = Assert.Single(replies);
+        Assert.True(reply.Successful, reply.Error);
+        return reply.ClientId!;
+    }
+
+    public void Dispose()
+    {
+        Metrics.Dispose();
+        _provider.Dispose();
+    }
+}
+
+/// <summary>Renders replies as JSON for assertions on the wire form.</summary>
+internal static class Wire
+{
+    public static string Write(BayeuxReply reply)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            reply.WriteTo(writer);
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    public static System.Text.Json.JsonElement Parse(BayeuxReply reply) =>
+        System.Text.Json.JsonDocument.Parse(Write(reply)).RootElement.Clone();
+
+    public static string Text(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
+}
+
+internal static class Held
+{
+    /// <summary>The outcome of <paramref name="held"/> if it has completed already; null while it is still held.</summary>
+    public static Halley.Sessions.ConnectOutcome? OutcomeNow(Halley.Sessions.HeldConnect held) =>
+        held.Outcome.IsCompletedSuccessfully ? held.Outcome.Result : null;
+}
