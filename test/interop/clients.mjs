@@ -1,0 +1,254 @@
+// One small promise-based wrapper over each official client (CometD 9 via cometd-nodejs-client,
+// and Faye 1.4.3), with a wire log kept by a client extension: every message the client sends
+// (after all other extensions) and every message it receives (before any other extension).
+import assert from 'node:assert/strict';
+import { adapt } from 'cometd-nodejs-client';
+import { CometD } from 'cometd';
+import faye from 'faye';
+import { waitFor } from './harness.mjs';
+import { NodeCallbackPollingTransport } from './callback-polling.mjs';
+
+adapt();
+
+const ACK_MS = 10_000;
+
+class Peer {
+  /** @type {{dir: 'out'|'in', via: string, at: number, msg: any}[]} */
+  wire = [];
+  handshakeReply = null;
+
+  constructor(kind, transport, name) {
+    this.kind = kind;
+    this.transport = transport;
+    this.name = name;
+  }
+
+  get label() { return `${this.name} (${this.kind} over ${this.transport})`; }
+
+  // via: the client's current transport when the message passed its extension (for Faye, a reply
+  // to a request made over HTTP can still arrive just after it switched to websocket).
+  record(dir, msg) {
+    this.wire.push({ dir, via: this.currentTransport(), at: Date.now(), msg: structuredClone(msg) });
+  }
+
+  /** Messages the server delivered to this client on non-meta channels (what was on the wire). */
+  delivered(prefix = '') {
+    return this.wire
+      .filter((w) => w.dir === 'in' && !w.msg.channel.startsWith('/meta/') && w.msg.data !== undefined && w.msg.channel.startsWith(prefix))
+      .map((w) => w.msg);
+  }
+
+  outgoing(channel) {
+    return this.wire.filter((w) => w.dir === 'out' && w.msg.channel === channel).map((w) => w.msg);
+  }
+
+  replyTo(channel, pred = () => true) {
+    return this.wire.find((w) => w.dir === 'in' && w.msg.channel === channel && w.msg.successful !== undefined && pred(w.msg))?.msg;
+  }
+
+  wireDump(max = 60) {
+    const lines = this.wire.slice(-max).map((w) => `  ${new Date(w.at).toISOString().slice(11, 23)} ${w.dir === 'out' ? '->' : '<-'} [${w.via}] ${JSON.stringify(w.msg)}`);
+    const skipped = this.wire.length > max ? `  (${this.wire.length - max} earlier entries not shown)\n` : '';
+    return `wire of ${this.label}:\n${skipped}${lines.join('\n')}`;
+  }
+
+  /** Asserts that the handshake advertised the transport under test and every /meta/connect used it. */
+  assertTransportUsed() {
+    const failed = this.wire.filter((w) => w.dir === 'in' && w.msg.successful === false);
+    assert.deepEqual(failed.map((w) => w.msg), [], `${this.label}: the server answered unsuccessfully`);
+    const handshakes = this.outgoing('/meta/handshake');
+    assert.equal(handshakes.length, 1, `${this.label}: the client had to handshake ${handshakes.length} times`);
+    const connects = this.outgoing('/meta/connect');
+    assert.ok(connects.length > 0, `${this.label}: no /meta/connect was sent`);
+    assert.ok(this.handshakeReply?.supportedConnectionTypes?.includes(this.transport),
+      `${this.label}: handshake reply does not advertise ${this.transport}: ${JSON.stringify(this.handshakeReply?.supportedConnectionTypes)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CometD
+
+export class CometDPeer extends Peer {
+  constructor(url, transport, name, { extensions = {} } = {}) {
+    super('cometd', transport, name);
+    const cometd = this.cometd = new CometD(name);
+    // Registered first: its outgoing hook runs last (CometD applies outgoing extensions in
+    // reverse order) and its incoming hook runs first, so it sees exactly what is on the wire.
+    cometd.registerExtension('wire', {
+      outgoing: (m) => { this.record('out', m); return m; },
+      incoming: (m) => { this.record('in', m); return m; },
+    });
+    for (const [n, ext] of Object.entries(extensions)) cometd.registerExtension(n, ext);
+    if (transport === 'websocket') {
+      // Keep the default registry (websocket, then long-polling fallback) as a user would;
+      // assertTransportUsed() fails if CometD silently fell back to long-polling.
+    } else if (transport === 'long-polling') {
+      assert.ok(cometd.unregisterTransport('websocket'), 'websocket transport was not registered');
+    } else if (transport === 'callback-polling') {
+      cometd.unregisterTransports();
+      cometd.registerTransport('callback-polling', new NodeCallbackPollingTransport());
+    } else {
+      throw new Error(`unknown transport ${transport}`);
+    }
+    cometd.configure({ url, logLevel: process.env.HALLEY_INTEROP_VERBOSE ? 'debug' : 'warn' });
+  }
+
+  currentTransport() { return this.cometd?.getTransport()?.type ?? 'none'; }
+
+  async handshake() {
+    const reply = await waitFor(new Promise((resolve) => this.cometd.handshake((r) => resolve(r))), ACK_MS, `${this.label}: /meta/handshake reply`);
+    this.handshakeReply = reply;
+    assert.equal(reply.successful, true, `${this.label}: handshake failed: ${JSON.stringify(reply)}`);
+    // The first /meta/connect follows the handshake; wait until the server answered it.
+    await waitFor(() => this.replyTo('/meta/connect'), ACK_MS, `${this.label}: first /meta/connect reply`);
+    const connectReply = this.replyTo('/meta/connect');
+    assert.equal(connectReply.successful, true, `${this.label}: first /meta/connect failed: ${JSON.stringify(connectReply)}`);
+    return reply;
+  }
+
+  /** Subscribes and resolves with {channel, messages} once the server acknowledged. */
+  async subscribe(channel) {
+    const messages = [];
+    let handle;
+    const reply = await waitFor(new Promise((resolve) => {
+      handle = this.cometd.subscribe(channel, (m) => messages.push({ channel: m.channel, data: m.data }), (r) => resolve(r));
+    }), ACK_MS, `${this.label}: /meta/subscribe reply for ${channel}`);
+    assert.equal(reply.successful, true, `${this.label}: subscribe to ${channel} failed: ${JSON.stringify(reply)}`);
+    return { channel, messages, handle };
+  }
+
+  async unsubscribe(sub) {
+    const reply = await waitFor(new Promise((resolve) => this.cometd.unsubscribe(sub.handle, (r) => resolve(r))), ACK_MS, `${this.label}: /meta/unsubscribe reply for ${sub.channel}`);
+    assert.equal(reply.successful, true, `${this.label}: unsubscribe from ${sub.channel} failed: ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  async publish(channel, data) {
+    const reply = await waitFor(new Promise((resolve) => this.cometd.publish(channel, data, (r) => resolve(r))), ACK_MS, `${this.label}: publish reply on ${channel}`);
+    assert.equal(reply.successful, true, `${this.label}: publish to ${channel} failed: ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  /** Publishes without waiting for the acknowledgement (CometD still sends them in order). */
+  publishNoWait(channel, data) {
+    this.cometd.publish(channel, data);
+  }
+
+  async remoteCall(target, data) {
+    return waitFor(new Promise((resolve) => this.cometd.remoteCall(target, data, 5_000, (r) => resolve(r))), ACK_MS, `${this.label}: remote call reply from ${target}`);
+  }
+
+  async disconnect() {
+    if (this.cometd.isDisconnected()) return null;
+    return waitFor(new Promise((resolve) => this.cometd.disconnect((r) => resolve(r))), ACK_MS, `${this.label}: /meta/disconnect reply`);
+  }
+
+  assertTransportUsed() {
+    super.assertTransportUsed();
+    assert.equal(this.currentTransport(), this.transport, `${this.label}: CometD negotiated ${this.currentTransport()}`);
+    for (const c of this.outgoing('/meta/connect')) {
+      assert.equal(c.connectionType, this.transport, `${this.label}: /meta/connect sent with connectionType ${c.connectionType}`);
+    }
+    for (const w of this.wire) {
+      assert.equal(w.via, this.transport, `${this.label}: message ${JSON.stringify(w.msg)} went over ${w.via}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faye
+
+export class FayePeer extends Peer {
+  constructor(url, transport, name) {
+    super('faye', transport, name);
+    const client = this.client = new faye.Client(url, { timeout: 60, retry: 2 });
+    // Faye has no switch that forces websocket: after a handshake over HTTP it moves to
+    // websocket by itself when the server offers it and the socket opens. disable('websocket')
+    // keeps it on long-polling.
+    if (transport === 'long-polling') client.disable('websocket');
+    else if (transport !== 'websocket') throw new Error(`unknown transport ${transport}`);
+    client.addExtension({
+      outgoing: (m, cb) => { this.record('out', m); cb(m); },
+      incoming: (m, cb) => { this.record('in', m); cb(m); },
+    });
+  }
+
+  currentTransport() { return this.client?._dispatcher?.connectionType ?? 'none'; }
+
+  async handshake() {
+    // connect() runs the handshake, then sends the first /meta/connect.
+    this.client.connect();
+    await waitFor(() => this.replyTo('/meta/handshake'), ACK_MS, `${this.label}: /meta/handshake reply`);
+    const reply = this.handshakeReply = this.replyTo('/meta/handshake');
+    assert.equal(reply.successful, true, `${this.label}: handshake failed: ${JSON.stringify(reply)}`);
+    // Ready once a /meta/connect went out over the transport under test (for websocket this is
+    // after the socket opened and any /meta/connect held over HTTP came back).
+    await waitFor(() => this.outgoing('/meta/connect').some((c) => c.connectionType === this.transport), 30_000,
+      `${this.label}: a /meta/connect with connectionType ${this.transport}`);
+    // Faye does not ask for an immediate answer to that /meta/connect, so the server may hold it.
+    // One acknowledged round trip over the same transport shows the session is usable (a server
+    // answers messages on one connection in order, so a rejected /meta/connect shows up first).
+    await this.publish('/interop/ready', { ready: this.name });
+    return reply;
+  }
+
+  async subscribe(channel) {
+    const messages = [];
+    const handle = this.client.subscribe(channel).withChannel((ch, data) => messages.push({ channel: ch, data }));
+    await waitFor(new Promise((resolve, reject) => handle.then(resolve, reject)), ACK_MS, `${this.label}: /meta/subscribe reply for ${channel}`);
+    return { channel, messages, handle };
+  }
+
+  async unsubscribe(sub) {
+    const before = this.wire.length;
+    sub.handle.cancel();
+    const reply = await waitFor(() => this.wire.slice(before).find((w) => w.dir === 'in' && w.msg.channel === '/meta/unsubscribe' && w.msg.subscription === sub.channel)?.msg,
+      ACK_MS, `${this.label}: /meta/unsubscribe reply for ${sub.channel}`);
+    assert.equal(reply.successful, true, `${this.label}: unsubscribe from ${sub.channel} failed: ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  async publish(channel, data) {
+    const pub = this.client.publish(channel, data);
+    await waitFor(new Promise((resolve, reject) => pub.then(resolve, (e) => reject(new Error(`${this.label}: publish to ${channel} failed: ${e?.message ?? e}`)))),
+      ACK_MS, `${this.label}: publish reply on ${channel}`);
+  }
+
+  publishNoWait(channel, data) {
+    this.client.publish(channel, data);
+  }
+
+  async disconnect() {
+    if (this.client._state !== this.client.CONNECTED) return null;
+    const before = this.wire.length;
+    const done = this.client.disconnect();
+    await waitFor(new Promise((resolve, reject) => done.then(resolve, reject)), ACK_MS, `${this.label}: /meta/disconnect reply`);
+    return this.wire.slice(before).find((w) => w.dir === 'in' && w.msg.channel === '/meta/disconnect')?.msg;
+  }
+
+  assertTransportUsed() {
+    super.assertTransportUsed();
+    assert.equal(this.currentTransport(), this.transport, `${this.label}: Faye selected ${this.currentTransport()}`);
+    const connects = this.outgoing('/meta/connect');
+    if (this.transport === 'long-polling') {
+      for (const c of connects) assert.equal(c.connectionType, 'long-polling', `${this.label}: /meta/connect sent with ${c.connectionType}`);
+      assert.equal(this.client._dispatcher.transports.websocket, undefined, `${this.label}: a websocket was opened although disabled`);
+    } else {
+      // The handshake, and possibly the first /meta/connect, go over HTTP; from the first
+      // websocket /meta/connect on, everything must go over the socket.
+      const first = this.wire.findIndex((w) => w.dir === 'out' && w.msg.channel === '/meta/connect' && w.msg.connectionType === 'websocket');
+      assert.ok(first >= 0, `${this.label}: no /meta/connect was sent over websocket`);
+      for (const w of this.wire.slice(first)) {
+        assert.equal(w.via, 'websocket', `${this.label}: message ${JSON.stringify(w.msg)} went over ${w.via}`);
+        if (w.dir === 'out' && w.msg.channel === '/meta/connect') assert.equal(w.msg.connectionType, 'websocket');
+      }
+    }
+  }
+}
+
+/** Creates a client of the given kind (not yet handshaken). */
+export function createPeer(kind, url, transport, name, options) {
+  if (kind === 'cometd') return new CometDPeer(url, transport, name, options);
+  if (kind === 'faye') return new FayePeer(url, transport, name);
+  throw new Error(`unknown client kind ${kind}`);
+}
