@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every Halley test: the .NET suites (unit, functional, client), then the Node interop suite with the
+# official cometd and faye clients against a Release build of the server. Installs what is missing (npm
+# packages from the committed lock files). Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+out="$root/.test-output"
+rm -rf "$out" && mkdir -p "$out"
+
+fail_setup() { echo "test.sh: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+command -v dotnet >/dev/null 2>&1 || fail_setup "the .NET SDK (dotnet) is required"
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || fail_setup "Node.js and npm are required"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+server_dll="$root/src/Halley.Server/bin/Release/net10.0/Halley.Server.dll"
+export HALLEY_SERVER_DLL="$server_dll"
+
+echo "==> Building (Release)"
+dotnet build Halley.slnx -c Release -v quiet -clp:ErrorsOnly || fail_setup "the build failed"
+
+passed=0
+failed=0
+
+echo "==> .NET tests (unit, functional, client)"
+dotnet test Halley.slnx -c Release --no-build 2>&1 | tee "$out/dotnet.log"
+dotnet_status=${PIPESTATUS[0]}
+# Each test assembly ends with: "Passed!  - Failed:     0, Passed:   267, Skipped:     0, Total:   267, ..."
+read -r p f < <(grep -E '^(Passed|Failed)! +- Failed:' "$out/dotnet.log" \
+  | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+).*/\2 \1/' \
+  | awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$dotnet_status" -ne 0 ] && [ "$f" -eq 0 ]; then
+  echo "test.sh: dotnet test exited with $dotnet_status without reporting a failed test" >&2
+  failed=$((failed + 1))
+fi
+
+echo "==> Interop tests (official cometd and faye npm clients)"
+(
+  cd test/interop || exit 1
+  # npm ci is skipped when node_modules already matches the committed lock file.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error || exit 1
+  fi
+  node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$out/interop.tap"
+)
+interop_status=$?
+p=$(grep -E '^# pass [0-9]+' "$out/interop.tap" 2>/dev/null | awk '{print $3}')
+f=$(grep -E '^# fail [0-9]+' "$out/interop.tap" 2>/dev/null | awk '{print $3}')
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0}))
+if [ "$interop_status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+  echo "test.sh: the interop suite exited with $interop_status without reporting a failed test" >&2
+  failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
