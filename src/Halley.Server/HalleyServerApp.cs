@@ -21,6 +21,8 @@ public static class HalleyServerApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+        // WebSocket upgrades of /cometd are taken before the HTTP layer (Halley:WebSockets:AcceptAtConnectionLevel).
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHalleyWebSockets()));
         builder.Services.AddHalley()
             .AddService("/service/echo", static (call, _) => ValueTask.FromResult<object?>(call.Data));
         builder.Services.AddHealthChecks();

@@ -19,7 +19,9 @@ public static class HalleyEndpointRouteBuilderExtensions
     {
         if (endpoints is IApplicationBuilder app)
         {
-            app.UseWebSockets();
+            // No keep-alive timer per socket: the held /meta/connect cycle already sends a frame every
+            // Halley:Timeout, and timers belong to the one shared sweep.
+            app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         }
         var bayeux = endpoints.ServiceProvider.GetRequiredService<BayeuxEndpoint>();
         var publish = endpoints.ServiceProvider.GetRequiredService<PublishApi>();

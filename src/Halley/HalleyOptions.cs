@@ -46,6 +46,9 @@ public sealed class HalleyOptions
     /// <summary>Most channels one session may subscribe to. Default 1,024.</summary>
     public int MaxSubscriptionsPerSession { get; set; } = 1024;
 
+    /// <summary>How WebSocket connections are accepted.</summary>
+    public WebSocketSettings WebSockets { get; set; } = new();
+
     /// <summary>Session binding to the browser or connection that created it.</summary>
     public SessionBindingOptions SessionBinding { get; set; } = new();
 
@@ -64,6 +67,18 @@ public enum QueueFullPolicy
 
     /// <summary>Drop the oldest queued message to make room (for feeds where only the latest value matters).</summary>
     DropOldest,
+}
+
+/// <summary>How WebSocket connections are accepted.</summary>
+public sealed class WebSocketSettings
+{
+    /// <summary>
+    /// Accept WebSocket upgrades of the Bayeux endpoint at Kestrel's connection level, before the HTTP layer,
+    /// on listeners set up with <see cref="HalleyKestrelExtensions.UseHalleyWebSockets"/> (<c>halley serve</c>
+    /// sets up all of its plaintext listeners so). Saves about a third of the memory of each idle connection;
+    /// such upgrades bypass HTTP middleware. Default true.
+    /// </summary>
+    public bool AcceptAtConnectionLevel { get; set; } = true;
 }
 
 /// <summary>How a session is tied to the client that created it, so a leaked client id cannot be used by someone else.</summary>

@@ -51,6 +51,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<LongPollingTransport>();
         services.TryAddSingleton<CallbackPollingTransport>();
         services.TryAddSingleton<WebSocketTransport>();
+        services.TryAddSingleton<ConnectionWebSocketHandler>();
         services.TryAddSingleton<BayeuxEndpoint>();
         services.TryAddSingleton<PublishApi>();
         services.AddHostedService<SessionSweeper>();

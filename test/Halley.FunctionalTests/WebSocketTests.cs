@@ -1,14 +1,72 @@
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using System.Text.Json.Nodes;
 using Halley.FunctionalTests.Infrastructure;
 
 namespace Halley.FunctionalTests;
 
-public sealed class WebSocketTests : IAsyncLifetime
+/// <summary>WebSocket rules, with upgrades taken at Kestrel's connection level (the default of <c>halley serve</c>).</summary>
+public sealed class WebSocketTests : WebSocketTestsBase
+{
+    protected override bool AcceptAtConnectionLevel => true;
+
+    [Fact]
+    public async Task Upgrade_IsTakenBeforeTheHttpLayer()
+    {
+        // Kestrel's HTTP layer adds Server and Date headers to a 101; the connection-level path does not.
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        await socket.ConnectAsync(Server.WebSocketUri, CancellationToken.None).Within();
+        Assert.Equal(System.Net.HttpStatusCode.SwitchingProtocols, socket.HttpStatusCode);
+        Assert.False(socket.HttpResponseHeaders!.ContainsKey("Server"));
+    }
+
+    [Fact]
+    public async Task IncompleteRequestHead_IsClosedAtKestrelsHeaderTimeout()
+    {
+        await using var server = await TestServer.StartAsync(b => b.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(1)));
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port).Within();
+        var stream = tcp.GetStream();
+        await stream.WriteAsync("GET /cometd HTTP/1.1\r\nHost: x\r\n"u8.ToArray());
+        // Closed by the server: the read ends with 0 bytes or a reset, well before this test's own deadline.
+        try
+        {
+            Assert.Equal(0, await stream.ReadAsync(new byte[16]).AsTask().Within(TimeSpan.FromSeconds(10)));
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>The same rules with upgrades through the HTTP pipeline (ASP.NET Core's WebSocket middleware).</summary>
+public sealed class HttpPipelineWebSocketTests : WebSocketTestsBase
+{
+    protected override bool AcceptAtConnectionLevel => false;
+
+    [Fact]
+    public async Task Upgrade_GoesThroughTheHttpLayer()
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        await socket.ConnectAsync(Server.WebSocketUri, CancellationToken.None).Within();
+        Assert.True(socket.HttpResponseHeaders!.ContainsKey("Server"));
+    }
+}
+
+public abstract class WebSocketTestsBase : IAsyncLifetime
 {
     private TestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync("Halley:Timeout=00:00:02", "Halley:SweepPeriod=00:00:00.050", "Halley:MaxMessageSize=4096");
+    protected abstract bool AcceptAtConnectionLevel { get; }
+
+    protected TestServer Server => _server;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(
+        "Halley:Timeout=00:00:02", "Halley:SweepPeriod=00:00:00.050", "Halley:MaxMessageSize=4096",
+        $"Halley:WebSockets:AcceptAtConnectionLevel={AcceptAtConnectionLevel}");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

@@ -12,9 +12,15 @@ internal sealed class BrowserCookie(IOptions<HalleyOptions> options)
 {
     private readonly SessionBindingOptions _options = options.Value.SessionBinding;
 
+    /// <summary>The cookie's name.</summary>
+    public string Name => _options.BrowserCookieName;
+
     /// <summary>The browser id the request carries, if any (and if well-formed).</summary>
     public string? Read(HttpRequest request) =>
-        request.Cookies.TryGetValue(_options.BrowserCookieName, out var value) && IsWellFormed(value) ? value : null;
+        request.Cookies.TryGetValue(_options.BrowserCookieName, out var value) ? Validate(value) : null;
+
+    /// <summary>Returns <paramref name="value"/> when it is a well-formed browser id, else null.</summary>
+    public string? Validate(string? value) => IsWellFormed(value) ? value : null;
 
     /// <summary>Returns the request's browser id, issuing a new cookie on the response when it has none.</summary>
     public string ReadOrIssue(HttpContext context)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
-using System.Threading.Channels;
 using Halley.Diagnostics;
 using Halley.Engine;
 using Halley.Protocol;
@@ -24,11 +23,17 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
     {
         var browserId = browserCookie.Read(context.Request);
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        await RunAsync(socket, browserId, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Serves Bayeux on an accepted <paramref name="socket"/> until it closes; used by both ways of accepting.</summary>
+    public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted)
+    {
         metrics.ConnectionOpened(ConnectionTypes.WebSocket);
         try
         {
             var connection = new WebSocketConnection(socket, browserId, processor, options.Value, logger);
-            await connection.RunAsync(context.RequestAborted).ConfigureAwait(false);
+            await connection.RunAsync(aborted).ConfigureAwait(false);
         }
         finally
         {
@@ -57,12 +62,15 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         private readonly HalleyOptions _options;
         private readonly ILogger _logger;
         private readonly TransportContext _context;
-        private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         private readonly Lock _gate = new();
+        // Usually one session and one held connect per socket: lists stay smaller than sets.
         private List<Outgoing> _outgoing = [];
-        private readonly HashSet<BayeuxSession> _boundSessions = [];
-        private readonly HashSet<BayeuxSession> _pushSessions = [];
-        private readonly HashSet<PendingConnect> _heldConnects = [];
+        private readonly List<BayeuxSession> _boundSessions = [];
+        private readonly List<BayeuxSession> _pushSessions = [];
+        private readonly List<PendingConnect> _heldConnects = [];
+        private CancellationToken _aborted;
+        private int _flushing;
+        private bool _closed;
 
         public WebSocketConnection(WebSocket socket, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger)
         {
@@ -79,15 +87,24 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             };
         }
 
-        public void MessagesAvailable() => _wake.Writer.TryWrite(true);
+        /// <summary>
+        /// Starts a flush unless one is running. There is no resident writer loop: an idle connection holds no
+        /// writer state, buffer or signal, and a flush ends as soon as nothing is left to send.
+        /// </summary>
+        public void MessagesAvailable()
+        {
+            if (Interlocked.Exchange(ref _flushing, 1) == 0)
+            {
+                _ = FlushAsync();
+            }
+        }
 
         public async Task RunAsync(CancellationToken aborted)
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-            var writer = WriteLoopAsync(stop.Token);
+            _aborted = aborted;
             try
             {
-                await ReadLoopAsync(stop.Token).ConfigureAwait(false);
+                await ReadLoopAsync(aborted).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
             {
@@ -95,9 +112,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             }
             finally
             {
-                stop.Cancel();
                 Release();
-                await writer.ConfigureAwait(false);
             }
         }
 
@@ -243,10 +258,11 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         {
             lock (_gate)
             {
-                if (!_boundSessions.Add(session))
+                if (_closed || _boundSessions.Contains(session))
                 {
                     return;
                 }
+                _boundSessions.Add(session);
             }
             if (session.AttachPushTarget(this))
             {
@@ -257,17 +273,14 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             }
         }
 
-        private async Task WriteLoopAsync(CancellationToken cancellationToken)
+        private async Task FlushAsync()
         {
-            var buffer = new ArrayBufferWriter<byte>(ReceiveChunkSize);
-            var events = new List<EncodedMessage>();
             var items = new List<Outgoing>();
-            await using var json = new Utf8JsonWriter(buffer);
+            var events = new List<EncodedMessage>();
             try
             {
-                while (await _wake.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                while (true)
                 {
-                    _wake.Reader.TryRead(out _);
                     lock (_gate)
                     {
                         (items, _outgoing) = (_outgoing, items);
@@ -275,27 +288,45 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                         {
                             session.Drain(this, events);
                         }
+                        if (_closed)
+                        {
+                            return;
+                        }
                     }
                     if (items.Count == 0 && events.Count == 0)
                     {
+                        Volatile.Write(ref _flushing, 0);
+                        // A delivery that saw this flush still running started none: look once more, and
+                        // carry on only if this flush wins the flag back.
+                        if (!HasPendingWork() || Interlocked.Exchange(ref _flushing, 1) == 1)
+                        {
+                            return;
+                        }
                         continue;
                     }
-                    buffer.ResetWrittenCount();
-                    json.Reset(buffer);
-                    WriteFrame(json, items, events);
-                    items.Clear();
-                    events.Clear();
-                    await _socket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-                    if (buffer.Capacity > 64 * 1024)
+                    using (var buffer = new PooledBufferWriter(ReceiveChunkSize))
                     {
-                        // Do not keep a burst's large buffer for the rest of the connection's life.
-                        buffer = new ArrayBufferWriter<byte>(ReceiveChunkSize);
+                        using (var json = new Utf8JsonWriter(buffer))
+                        {
+                            WriteFrame(json, items, events);
+                        }
+                        items.Clear();
+                        events.Clear();
+                        await _socket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, _aborted).ConfigureAwait(false);
                     }
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
             {
-                // The socket closed under the writer; the read loop reports why.
+                // The socket closed under the flush; the read loop reports why. Leave _flushing set: nothing more is sent.
+            }
+        }
+
+        private bool HasPendingWork()
+        {
+            lock (_gate)
+            {
+                return _outgoing.Count > 0 || _pushSessions.Exists(static s => s.QueuedCount > 0);
             }
         }
 
@@ -337,6 +368,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             PendingConnect[] held;
             lock (_gate)
             {
+                _closed = true;
                 sessions = [.. _boundSessions];
                 held = [.. _heldConnects];
                 _boundSessions.Clear();

@@ -28,10 +28,13 @@ public sealed class TestServer : IAsyncDisposable
     public T Get<T>() where T : notnull => _app.Services.GetRequiredService<T>();
 
     /// <summary>Starts a server; <paramref name="settings"/> are configuration keys such as <c>Halley:Timeout=00:00:01</c>.</summary>
-    public static async Task<TestServer> StartAsync(params string[] settings)
+    public static Task<TestServer> StartAsync(params string[] settings) => StartAsync(null, settings);
+
+    /// <summary>Starts a server, letting <paramref name="configure"/> change what configuration cannot (Kestrel limits).</summary>
+    public static async Task<TestServer> StartAsync(Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         string[] args = ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", .. settings.Select(s => "--" + s)];
-        var app = HalleyServerApp.Build(args);
+        var app = HalleyServerApp.Build(args, configure);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, new Uri(address));
