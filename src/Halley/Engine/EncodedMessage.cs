@@ -12,14 +12,35 @@ public sealed class EncodedMessage
     public EncodedMessage(string channel, ReadOnlyMemory<byte> json)
     {
         Channel = channel;
-        Json = json;
+        var frame = new byte[json.Length + 2];
+        frame[0] = (byte)'[';
+        json.Span.CopyTo(frame.AsSpan(1));
+        frame[^1] = (byte)']';
+        Frame = frame;
+        Json = Frame[1..^1];
     }
+
+    private EncodedMessage(string channel, byte[] frame)
+    {
+        Channel = channel;
+        Frame = frame;
+        Json = Frame[1..^1];
+    }
+
+    /// <summary>Wraps <paramref name="frame"/>, a one-element Bayeux array <c>[{…}]</c>, without copying it.</summary>
+    internal static EncodedMessage FromFrame(string channel, byte[] frame) => new(channel, frame);
 
     /// <summary>The concrete channel it was published to.</summary>
     public string Channel { get; }
 
     /// <summary>The complete Bayeux event object as UTF-8 JSON.</summary>
     public ReadOnlyMemory<byte> Json { get; }
+
+    /// <summary>
+    /// The event as a whole Bayeux message array, <c>[{…}]</c>: a WebSocket that has just this event to send
+    /// sends these shared bytes as they are, so a fan-out serializes nothing per subscriber.
+    /// </summary>
+    public ReadOnlyMemory<byte> Frame { get; }
 
     /// <summary>
     /// Whether the channel is lazy on this node: queued without waking a held connect. Set once by the engine

@@ -45,7 +45,7 @@ public sealed class MessageEngine
     /// <param name="cancellationToken">Cancels waiting for the broker.</param>
     public async ValueTask<EncodedMessage> PublishAsync(string channel, ReadOnlyMemory<byte> dataJson, ReadOnlyMemory<byte> idJson, CancellationToken cancellationToken)
     {
-        var encoded = new EncodedMessage(channel, BayeuxCodec.EncodeEvent(channel, dataJson.Span, idJson.Span));
+        var encoded = EncodedMessage.FromFrame(channel, BayeuxCodec.EncodeEventFrame(channel, dataJson.Span, idJson.Span));
         _metrics.Published();
         await _broker.PublishAsync(encoded, cancellationToken).ConfigureAwait(false);
         return encoded;

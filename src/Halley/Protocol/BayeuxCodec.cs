@@ -237,12 +237,16 @@ internal static class BayeuxCodec
         message.Invalid ??= BayeuxErrors.InvalidMessage($"invalid_field_{field}");
     }
 
-    /// <summary>Encodes the event every subscriber of <paramref name="channel"/> receives: <c>{"channel","data","id"}</c>.</summary>
-    public static byte[] EncodeEvent(string channel, ReadOnlySpan<byte> dataJson, ReadOnlySpan<byte> idJson)
+    /// <summary>
+    /// Encodes the event every subscriber of <paramref name="channel"/> receives, as a one-element array
+    /// <c>[{"channel","data","id"}]</c>: the array is what a WebSocket sends, the object inside it what a batch embeds.
+    /// </summary>
+    public static byte[] EncodeEventFrame(string channel, ReadOnlySpan<byte> dataJson, ReadOnlySpan<byte> idJson)
     {
         var buffer = new ArrayBufferWriter<byte>(64 + channel.Length + dataJson.Length + idJson.Length);
         using (var writer = new Utf8JsonWriter(buffer))
         {
+            writer.WriteStartArray();
             writer.WriteStartObject();
             writer.WriteString("channel"u8, channel);
             writer.WritePropertyName("data"u8);
@@ -253,9 +257,14 @@ internal static class BayeuxCodec
                 writer.WriteRawValue(idJson, skipInputValidation: true);
             }
             writer.WriteEndObject();
+            writer.WriteEndArray();
         }
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>Encodes the event object alone, <c>{"channel","data","id"}</c>.</summary>
+    public static byte[] EncodeEvent(string channel, ReadOnlySpan<byte> dataJson, ReadOnlySpan<byte> idJson) =>
+        EncodeEventFrame(channel, dataJson, idJson).AsSpan(1..^1).ToArray();
 
     /// <summary>Writes one outgoing batch: replies first, then events, as a single JSON array.</summary>
     public static void WriteBatch(Utf8JsonWriter writer, IReadOnlyList<BayeuxReply> replies, IReadOnlyList<ReadOnlyMemory<byte>> events)

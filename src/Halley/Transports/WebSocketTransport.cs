@@ -69,6 +69,8 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         private readonly List<BayeuxSession> _pushSessions = [];
         private readonly List<PendingConnect> _heldConnects = [];
         private CancellationToken _aborted;
+        private List<Outgoing>? _flushItems;
+        private List<EncodedMessage>? _flushEvents;
         private int _flushing;
         private bool _closed;
 
@@ -275,8 +277,9 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
 
         private async Task FlushAsync()
         {
-            var items = new List<Outgoing>();
-            var events = new List<EncodedMessage>();
+            // One flush runs at a time, so it reuses the connection's two lists; they exist from the first flush on.
+            var items = _flushItems ??= [];
+            var events = _flushEvents ??= [];
             try
             {
                 while (true)
@@ -304,22 +307,42 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                         }
                         continue;
                     }
-                    using (var buffer = new PooledBufferWriter(ReceiveChunkSize))
+                    // The common case of a fan-out, one event and nothing else, sends the engine's shared frame.
+                    PooledBufferWriter? pooled = null;
+                    var frame = items.Count == 0 && events.Count == 1 ? events[0].Frame : BuildFrame(items, events, out pooled);
+                    items.Clear();
+                    events.Clear();
+                    try
                     {
-                        using (var json = new Utf8JsonWriter(buffer))
+                        var send = _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _aborted);
+                        // Await (and so allocate this method's state) only when the socket pushes back.
+                        if (send.IsCompletedSuccessfully)
                         {
-                            WriteFrame(json, items, events);
+                            send.GetAwaiter().GetResult();
                         }
-                        items.Clear();
-                        events.Clear();
-                        await _socket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, _aborted).ConfigureAwait(false);
+                        else
+                        {
+                            await send.ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        pooled?.Dispose();
                     }
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
             {
                 // The socket closed under the flush; the read loop reports why. Leave _flushing set: nothing more is sent.
             }
+        }
+
+        private static ReadOnlyMemory<byte> BuildFrame(List<Outgoing> items, List<EncodedMessage> events, out PooledBufferWriter pooled)
+        {
+            pooled = new PooledBufferWriter(ReceiveChunkSize);
+            using var json = new Utf8JsonWriter(pooled);
+            WriteFrame(json, items, events);
+            return pooled.WrittenMemory;
         }
 
         private bool HasPendingWork()
