@@ -1,0 +1,28 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
+using Halley.Benchmarks.Infrastructure;
+
+namespace Halley.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/Halley.Benchmarks -- --filter '*'</c> runs the suite with
+/// BenchmarkDotNet's default job; any BenchmarkDotNet option works. <c>-- --check-budget</c> runs it with a short
+/// in-process job and fails if a benchmark allocates more per operation than budget.json allows.
+/// </summary>
+public static class Program
+{
+    public static readonly string DefaultArtifactsPath = Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts");
+
+    public static int Main(string[] args)
+    {
+        var switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
+        if (args.Contains(BudgetCheck.Option, StringComparer.Ordinal))
+        {
+            return BudgetCheck.Run(switcher, args);
+        }
+        // Reports go next to the build output (ignored by git) unless --artifacts says otherwise.
+        var config = DefaultConfig.Instance.WithArtifactsPath(DefaultArtifactsPath);
+        switcher.Run(args, config);
+        return 0;
+    }
+}
