@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every Halley test: the .NET suites (unit, functional, client), then the Node interop suite with the
-# official cometd and faye clients against a Release build of the server. Installs what is missing (npm
+# Runs every Halley test: the .NET suites (unit, functional, client), the allocation budget of the
+# micro-benchmarks, then the Node interop suite with the official cometd and faye clients against a Release
+# build of the server. Installs what is missing (npm
 # packages from the committed lock files). Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -34,6 +35,21 @@ passed=$((passed + p))
 failed=$((failed + f))
 if [ "$dotnet_status" -ne 0 ] && [ "$f" -eq 0 ]; then
   echo "test.sh: dotnet test exited with $dotnet_status without reporting a failed test" >&2
+  failed=$((failed + 1))
+fi
+
+echo "==> Allocation budget (BenchmarkDotNet, bench/Halley.Benchmarks/budget.json)"
+dotnet bench/Halley.Benchmarks/bin/Release/net10.0/Halley.Benchmarks.dll --check-budget > "$out/budget.log" 2>&1
+budget_status=$?
+sed -n '/^Allocation budget/,$p' "$out/budget.log"
+# One table row per benchmark: "| name | measured | budget | ok |" or "| … | FAILED: over by N B |".
+p=$(grep -cE '^\| [A-Za-z].*\| ok +\|$' "$out/budget.log")
+f=$(grep -cE '^\| [A-Za-z].*\| FAILED' "$out/budget.log")
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$budget_status" -ne 0 ] && [ "$f" -eq 0 ]; then
+  echo "test.sh: the allocation budget check exited with $budget_status without reporting a benchmark" >&2
+  tail -20 "$out/budget.log" >&2
   failed=$((failed + 1))
 fi
 
