@@ -14,6 +14,15 @@ fail_setup() { echo "test.sh: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
 command -v dotnet >/dev/null 2>&1 || fail_setup "the .NET SDK (dotnet) is required"
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || fail_setup "Node.js and npm are required"
 
+# The proxy tests (test/Halley.FunctionalTests/Proxy) run a real nginx in front of Halley.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    { apt-get update && apt-get install -y nginx; } >"$out/nginx-install.log" 2>&1 || fail_setup "installing nginx failed (see $out/nginx-install.log)"
+  else
+    fail_setup "nginx is required for the proxy tests: install it (apt-get install -y nginx) or run test.sh as root"
+  fi
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 server_dll="$root/src/Halley.Server/bin/Release/net10.0/Halley.Server.dll"
 export HALLEY_SERVER_DLL="$server_dll"

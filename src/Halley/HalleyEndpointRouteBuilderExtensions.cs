@@ -12,7 +12,8 @@ public static class HalleyEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the Bayeux endpoint on <paramref name="pattern"/>, <c>pattern/</c> and <c>pattern/*</c> (the CometD
-    /// client appends <c>/handshake</c>, <c>/connect</c>…), and the backend API under <c>/api</c>. On a
+    /// client appends <c>/handshake</c>, <c>/connect</c>…), the streaming endpoints <c>/sse</c> and <c>/stream</c>,
+    /// and the backend API under <c>/api</c>. On a
     /// <see cref="WebApplication"/> it also adds the WebSocket middleware the <c>websocket</c> transport needs.
     /// </summary>
     public static IEndpointConventionBuilder MapHalley(this IEndpointRouteBuilder endpoints, string pattern = "/cometd")
@@ -29,6 +30,8 @@ public static class HalleyEndpointRouteBuilderExtensions
         var trimmed = pattern.TrimEnd('/');
         group.Map(trimmed, bayeux.HandleAsync);
         group.Map(trimmed + "/{**rest}", bayeux.HandleAsync);
+        group.Map("/sse", endpoints.ServiceProvider.GetRequiredService<ServerSentEventsTransport>().HandleAsync);
+        group.Map("/stream", endpoints.ServiceProvider.GetRequiredService<HttpStreamingTransport>().HandleAsync);
         group.MapPost("/api/publish", publish.HandleAsync);
         return group;
     }

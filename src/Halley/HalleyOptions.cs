@@ -46,6 +46,24 @@ public sealed class HalleyOptions
     /// <summary>Most channels one session may subscribe to. Default 1,024.</summary>
     public int MaxSubscriptionsPerSession { get; set; } = 1024;
 
+    /// <summary>
+    /// How long a long-lived connection (SSE, HTTP streaming, Faye <c>eventsource</c>, WebSocket) may stay quiet
+    /// before the server sends a heartbeat: an SSE comment line, a newline, a WebSocket ping. Default 25 s: below
+    /// the 30–60 s idle limits of common proxies, load balancers and NATs. Driven by the shared sweep, so its
+    /// precision is <see cref="SweepPeriod"/>.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// Longest a long-lived connection stays open before the server closes it cleanly with a reconnect hint
+    /// (<c>retry:</c> for SSE, a connect reply's advice for Bayeux). Each connection's lifetime is randomised by
+    /// ±10% so clients do not all reconnect together. Default 10 minutes.
+    /// </summary>
+    public TimeSpan MaxConnectionLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The subscribe-only streaming endpoints <c>/sse</c> and <c>/stream</c>.</summary>
+    public StreamingOptions Streaming { get; set; } = new();
+
     /// <summary>How WebSocket connections are accepted.</summary>
     public WebSocketSettings WebSockets { get; set; } = new();
 
@@ -67,6 +85,25 @@ public enum QueueFullPolicy
 
     /// <summary>Drop the oldest queued message to make room (for feeds where only the latest value matters).</summary>
     DropOldest,
+}
+
+/// <summary>Settings of the subscribe-only streaming endpoints <c>GET /sse</c> and <c>GET /stream</c>.</summary>
+public sealed class StreamingOptions
+{
+    /// <summary>Most <c>channel=</c> parameters one request may carry; more gets HTTP 400. Default 16.</summary>
+    public int MaxChannelsPerRequest { get; set; } = 16;
+
+    /// <summary>
+    /// Bytes of padding written at the start of every streaming response, to push it through an intermediary
+    /// that holds back the first few kilobytes. Default 0 (off); a client asks for it with <c>?pad=N</c>.
+    /// </summary>
+    public int Padding { get; set; }
+
+    /// <summary>Largest padding a request may ask for with <c>?pad=N</c>; more gets HTTP 400. Default 64 KiB.</summary>
+    public int MaxPadding { get; set; } = 64 * 1024;
+
+    /// <summary>The reconnection delay sent as <c>retry:</c> when the server ends an SSE stream. Default 1 s.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>How WebSocket connections are accepted.</summary>

@@ -24,6 +24,12 @@ internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
         Require(options.MaxQueue > 0, "Halley:MaxQueue must be positive.");
         Require(options.MaxMessageSize >= 1024, "Halley:MaxMessageSize must be at least 1024 bytes.");
         Require(options.MaxSubscriptionsPerSession > 0, "Halley:MaxSubscriptionsPerSession must be positive.");
+        Require(options.HeartbeatInterval > TimeSpan.Zero, "Halley:HeartbeatInterval must be positive.");
+        Require(options.MaxConnectionLifetime > TimeSpan.Zero, "Halley:MaxConnectionLifetime must be positive.");
+        Require(options.Streaming.MaxChannelsPerRequest > 0, "Halley:Streaming:MaxChannelsPerRequest must be positive.");
+        Require(options.Streaming.MaxPadding >= 0, "Halley:Streaming:MaxPadding must not be negative.");
+        Require(options.Streaming.Padding >= 0 && options.Streaming.Padding <= options.Streaming.MaxPadding, "Halley:Streaming:Padding must be between 0 and Halley:Streaming:MaxPadding.");
+        Require(options.Streaming.RetryDelay >= TimeSpan.Zero, "Halley:Streaming:RetryDelay must not be negative.");
         Require(!string.IsNullOrWhiteSpace(options.SessionBinding.BrowserCookieName), "Halley:SessionBinding:BrowserCookieName must be set.");
         foreach (var pattern in options.LazyChannels)
         {

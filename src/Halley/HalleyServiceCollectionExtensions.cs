@@ -43,6 +43,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<MessageEngine>();
         services.TryAddSingleton<IHalleyPublisher, HalleyPublisher>();
         services.TryAddSingleton<SessionRegistry>();
+        services.TryAddSingleton<LiveConnections>();
         services.TryAddSingleton<BayeuxProcessor>();
         services.TryAddSingleton<BrowserCookie>();
         services.TryAddSingleton<BayeuxCors>();
@@ -53,6 +54,8 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<WebSocketTransport>();
         services.TryAddSingleton<ConnectionWebSocketHandler>();
         services.TryAddSingleton<BayeuxEndpoint>();
+        services.TryAddSingleton<ServerSentEventsTransport>();
+        services.TryAddSingleton<HttpStreamingTransport>();
         services.TryAddSingleton<PublishApi>();
         services.AddHostedService<SessionSweeper>();
         return new HalleyBuilder(services);

@@ -42,6 +42,15 @@ public sealed class EncodedMessage
     /// </summary>
     public ReadOnlyMemory<byte> Frame { get; }
 
+    private byte[]? _streamPayload;
+
+    /// <summary>
+    /// The payload streamed to <c>/sse</c> and <c>/stream</c> subscribers, derived once per message on first use
+    /// and shared by every stream (a race computes it twice and keeps one).
+    /// </summary>
+    internal byte[] GetOrAddStreamPayload(Func<EncodedMessage, byte[]> encode) =>
+        Volatile.Read(ref _streamPayload) ?? Interlocked.CompareExchange(ref _streamPayload, encode(this), null) ?? _streamPayload!;
+
     /// <summary>
     /// Whether the channel is lazy on this node: queued without waking a held connect. Set once by the engine
     /// before fan-out, from the node's configuration, so the check costs one lookup per message, not per subscriber.

@@ -4,10 +4,10 @@ using Microsoft.Extensions.Options;
 namespace Halley.Sessions;
 
 /// <summary>
-/// The single timer behind every held-connect timeout, lazy flush and session expiry on this node: one pass
-/// every <see cref="HalleyOptions.SweepPeriod"/> instead of a timer per connection.
+/// The single timer behind every held-connect timeout, lazy flush, session expiry, heartbeat and connection
+/// lifetime on this node: one pass every <see cref="HalleyOptions.SweepPeriod"/> instead of a timer per connection.
 /// </summary>
-internal sealed class SessionSweeper(SessionRegistry registry, IOptions<HalleyOptions> options, TimeProvider time) : BackgroundService
+internal sealed class SessionSweeper(SessionRegistry registry, LiveConnections connections, IOptions<HalleyOptions> options, TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -17,6 +17,7 @@ internal sealed class SessionSweeper(SessionRegistry registry, IOptions<HalleyOp
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 registry.Sweep();
+                connections.Sweep();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Halley.Diagnostics;
+using Halley.Engine;
+using Halley.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Transports;
+
+/// <summary>
+/// <c>GET /sse?channel=…</c>: WHATWG Server-Sent Events for a bare <c>new EventSource(url)</c> or <c>curl -N</c>.
+/// Each event is one <c>data:</c> line holding <c>{"channel":…,"data":…}</c>; heartbeats are comment lines; at
+/// the end of its lifetime the stream ends with a <c>retry:</c> hint.
+/// </summary>
+/// <remarks>
+/// No <c>id:</c> field is sent yet: event ids are positions in a channel's history, which a later issue adds.
+/// <see cref="SseFormat.WriteEvent"/> is the seam where the id line goes.
+/// </remarks>
+internal sealed class ServerSentEventsTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<ServerSentEventsTransport> logger)
+    : StreamingTransport(engine, connections, metrics, options.Value, logger)
+{
+    private readonly SseFormat _format = new(options.Value.Streaming.RetryDelay);
+
+    protected override string Name => "sse";
+
+    protected override StreamFormat? SelectFormat(HttpRequest request, out string? error)
+    {
+        error = null;
+        return _format;
+    }
+
+    /// <summary>The <c>text/event-stream</c> framing; stateless, so one instance serves every connection.</summary>
+    internal sealed class SseFormat(TimeSpan retryDelay) : StreamFormat
+    {
+        private readonly byte[] _end = Encoding.ASCII.GetBytes(
+            "retry: " + ((long)retryDelay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "\n\n");
+
+        public override string ContentType => "text/event-stream; charset=utf-8";
+
+        public override void WritePadding(IBufferWriter<byte> output, int padding)
+        {
+            // One comment line of exactly `padding` bytes: ':' + spaces + '\n'. EventSource ignores it.
+            if (padding == 1)
+            {
+                output.Write("\n"u8);
+                return;
+            }
+            output.Write(":"u8);
+            Fill(output, (byte)' ', padding - 2);
+            output.Write("\n"u8);
+        }
+
+        public override void WriteEvent(IBufferWriter<byte> output, EncodedMessage message)
+        {
+            // Positions (the `id:` line) come with history: write "id: <position>\n" here.
+            output.Write("data: "u8);
+            output.Write(StreamPayload.Of(message));
+            output.Write("\n\n"u8);
+        }
+
+        public override void WriteHeartbeat(IBufferWriter<byte> output) => output.Write(":\n\n"u8);
+
+        public override void WriteEnd(IBufferWriter<byte> output) => output.Write(_end);
+    }
+}

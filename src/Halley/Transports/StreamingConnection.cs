@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Text.Json;
+using Halley.Engine;
+using Halley.Sessions;
+
+namespace Halley.Transports;
+
+/// <summary>
+/// One open <c>/sse</c> or <c>/stream</c> response: a subscriber of the engine with its own bounded queue, and
+/// the state its one writer (the request's handler) waits on.
+/// </summary>
+/// <remarks>
+/// It is deliberately not a <see cref="BayeuxSession"/>: a subscribe-only stream has no client id, no meta
+/// channels, no held connect and nothing to resume, so a session's expiry, binding and ack machinery would only
+/// be dead weight. It is an <see cref="ISubscriber"/> with the same queue rules as a session
+/// (<see cref="HalleyOptions.MaxQueue"/>, <see cref="HalleyOptions.QueueFullPolicy"/>) and an
+/// <see cref="ILiveConnection"/> for heartbeats and lifetime. When the queue is full under the
+/// <see cref="QueueFullPolicy.Disconnect"/> policy the client is not reading: no clean close could reach it, so the
+/// connection is aborted (and the stream's client reconnects, SSE by itself).
+/// </remarks>
+internal sealed class StreamingConnection : ISubscriber, ILiveConnection
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<EncodedMessage> _queue = new();
+    private readonly int _maxQueue;
+    private readonly QueueFullPolicy _policy;
+    private readonly Action _abort;
+    private TaskCompletionSource? _waiter;
+    private bool _signaled;
+    private bool _heartbeatDue;
+    private bool _closeDue;
+    private bool _ended;
+
+    public StreamingConnection(int maxQueue, QueueFullPolicy policy, LiveClock clock, Action abort)
+    {
+        _maxQueue = maxQueue;
+        _policy = policy;
+        Clock = clock;
+        _abort = abort;
+    }
+
+    public LiveClock Clock { get; }
+
+    /// <summary>Set when the queue overflowed under the <see cref="QueueFullPolicy.Disconnect"/> policy.</summary>
+    public bool Overflowed { get; private set; }
+
+    /// <inheritdoc />
+    public void Deliver(EncodedMessage message)
+    {
+        var overflow = false;
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return;
+            }
+            if (_queue.Count >= _maxQueue)
+            {
+                if (_policy == QueueFullPolicy.DropOldest)
+                {
+                    _queue.Dequeue();
+                }
+                else
+                {
+                    overflow = true;
+                    _ended = true;
+                    Overflowed = true;
+                    _queue.Clear();
+                }
+            }
+            if (!overflow)
+            {
+                _queue.Enqueue(message);
+            }
+        }
+        if (overflow)
+        {
+            // The writer is stuck on a client that does not read; aborting frees it. Off the publisher's thread.
+            ThreadPool.UnsafeQueueUserWorkItem(static abort => abort(), _abort, preferLocal: false);
+        }
+        Signal();
+    }
+
+    /// <inheritdoc />
+    public void OnSweep(long now)
+    {
+        var due = Clock.Check(now);
+        if (due == LiveDue.Nothing)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (due == LiveDue.Close)
+            {
+                _closeDue = true;
+            }
+            else
+            {
+                _heartbeatDue = true;
+            }
+        }
+        Signal();
+    }
+
+    /// <summary>Ends the stream: wakes the writer, which then stops. Called when the request is aborted.</summary>
+    public void End()
+    {
+        lock (_gate)
+        {
+            _ended = true;
+        }
+        Signal();
+    }
+
+    /// <summary>Completes when there is something to do: messages, a heartbeat, the end of the lifetime or of the stream.</summary>
+    public Task WaitAsync()
+    {
+        lock (_gate)
+        {
+            if (_signaled || _ended)
+            {
+                _signaled = false;
+                return Task.CompletedTask;
+            }
+            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _waiter.Task;
+        }
+    }
+
+    /// <summary>Takes what the writer must send now.</summary>
+    public StreamWork Take(List<EncodedMessage> events)
+    {
+        lock (_gate)
+        {
+            _signaled = false;
+            while (_queue.TryDequeue(out var message))
+            {
+                events.Add(message);
+            }
+            var work = new StreamWork(_heartbeatDue && events.Count == 0, _closeDue, _ended);
+            _heartbeatDue = false;
+            return work;
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource? waiter;
+        lock (_gate)
+        {
+            waiter = _waiter;
+            _waiter = null;
+            _signaled = waiter is null;
+        }
+        waiter?.TrySetResult();
+    }
+}
+
+/// <summary>What a streaming writer must do on one wake-up.</summary>
+internal readonly record struct StreamWork(bool Heartbeat, bool Close, bool Ended);
+
+/// <summary>
+/// The payload of a streamed event, <c>{"channel":…,"data":…}</c>, derived from the engine's encoded message once
+/// per message (not per subscriber) and shared by every stream that sends it.
+/// </summary>
+internal static class StreamPayload
+{
+    /// <summary>The payload as one line of UTF-8 JSON: line breaks between tokens (there can be none inside strings) become spaces.</summary>
+    public static ReadOnlySpan<byte> Of(EncodedMessage message) => message.GetOrAddStreamPayload(static m => Encode(m));
+
+    internal static byte[] Encode(EncodedMessage message)
+    {
+        var json = message.Json.Span;
+        var reader = new Utf8JsonReader(json);
+        ReadOnlySpan<byte> data = "null"u8;
+        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isData = reader.ValueTextEquals("data"u8);
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                if (isData)
+                {
+                    data = json[start..(int)reader.BytesConsumed];
+                    break;
+                }
+            }
+        }
+        var buffer = new ArrayBufferWriter<byte>(message.Channel.Length + data.Length + 24);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("channel"u8, message.Channel);
+            writer.WritePropertyName("data"u8);
+            if (data.IndexOfAny((byte)'\r', (byte)'\n') < 0)
+            {
+                writer.WriteRawValue(data, skipInputValidation: true);
+            }
+            else
+            {
+                var copy = data.ToArray();
+                copy.AsSpan().Replace((byte)'\r', (byte)' ');
+                copy.AsSpan().Replace((byte)'\n', (byte)' ');
+                writer.WriteRawValue(copy, skipInputValidation: true);
+            }
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Halley.Channels;
+using Halley.Diagnostics;
+using Halley.Engine;
+using Halley.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+
+namespace Halley.Transports;
+
+/// <summary>How one kind of streaming response frames its bytes.</summary>
+internal abstract class StreamFormat
+{
+    public abstract string ContentType { get; }
+
+    /// <summary>Written once, right after the headers.</summary>
+    public virtual void WritePrelude(IBufferWriter<byte> output)
+    {
+    }
+
+    /// <summary>Exactly <paramref name="count"/> bytes of filler that a client ignores (count &gt; 0).</summary>
+    public abstract void WritePadding(IBufferWriter<byte> output, int count);
+
+    public abstract void WriteEvent(IBufferWriter<byte> output, EncodedMessage message);
+
+    /// <summary>Bytes that keep a quiet connection alive and that a client ignores.</summary>
+    public abstract void WriteHeartbeat(IBufferWriter<byte> output);
+
+    /// <summary>Written when the server ends the stream at the end of its lifetime.</summary>
+    public abstract void WriteEnd(IBufferWriter<byte> output);
+
+    /// <summary>Writes <paramref name="count"/> copies of <paramref name="value"/>.</summary>
+    protected static void Fill(IBufferWriter<byte> output, byte value, int count)
+    {
+        while (count > 0)
+        {
+            var span = output.GetSpan(Math.Min(count, 4096));
+            var n = Math.Min(count, span.Length);
+            span[..n].Fill(value);
+            output.Advance(n);
+            count -= n;
+        }
+    }
+}
+
+/// <summary>
+/// The subscribe-only streaming endpoints (<c>GET /sse</c>, <c>GET /stream</c>): validate the channels exactly as a
+/// Bayeux subscribe is validated, subscribe a <see cref="StreamingConnection"/>, and write its events until the
+/// client leaves, the connection's lifetime ends, or it stops reading. The request's handler is the connection's
+/// one writer and the one owner of its cancellation.
+/// </summary>
+internal abstract partial class StreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, HalleyOptions options, ILogger logger)
+{
+    /// <summary>The name used in metrics and logs.</summary>
+    protected abstract string Name { get; }
+
+    /// <summary>Picks the response format from the request; returns an error text for HTTP 400 instead when the request is invalid.</summary>
+    protected abstract StreamFormat? SelectFormat(HttpRequest request, out string? error);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            context.Response.Headers.Allow = "GET";
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use GET.").ConfigureAwait(false);
+            return;
+        }
+        if (!TryReadChannels(request.Query["channel"], options.Streaming.MaxChannelsPerRequest, out var channels, out var error)
+            || !TryReadPadding(request.Query["pad"], options.Streaming, out var padding, out error))
+        {
+            await BadRequestAsync(context, error).ConfigureAwait(false);
+            return;
+        }
+        var format = SelectFormat(request, out error);
+        if (format is null)
+        {
+            await BadRequestAsync(context, error).ConfigureAwait(false);
+            return;
+        }
+        var response = context.Response;
+        response.ContentType = format.ContentType;
+        SetStreamingHeaders(response);
+        if (HttpMethods.IsHead(request.Method))
+        {
+            return;
+        }
+        await RunAsync(context, format, channels, padding).ConfigureAwait(false);
+    }
+
+    /// <summary>Headers that ask proxies and browsers not to cache, buffer or transform the stream.</summary>
+    internal static void SetStreamingHeaders(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-cache, no-transform";
+        response.Headers["X-Accel-Buffering"] = "no";
+        response.Headers.XContentTypeOptions = "nosniff";
+    }
+
+    private async Task RunAsync(HttpContext context, StreamFormat format, List<string> channels, int padding)
+    {
+        var aborted = context.RequestAborted;
+        var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(), context.Abort);
+        foreach (var channel in channels)
+        {
+            engine.Subscribe(channel, connection);
+        }
+        connections.Add(connection);
+        metrics.ConnectionOpened(Name);
+        Log.Opened(logger, Name, string.Join(' ', channels));
+        var events = new List<EncodedMessage>();
+        var reason = "client left";
+        try
+        {
+            using var registration = aborted.UnsafeRegister(static c => ((StreamingConnection)c!).End(), connection);
+            var output = context.Response.BodyWriter;
+            await context.Response.StartAsync(aborted).ConfigureAwait(false);
+            format.WritePrelude(output);
+            if (padding > 0)
+            {
+                format.WritePadding(output, padding);
+            }
+            await FlushAsync(output, connection, aborted).ConfigureAwait(false);
+            while (true)
+            {
+                await connection.WaitAsync().ConfigureAwait(false);
+                var work = connection.Take(events);
+                if (work.Ended)
+                {
+                    reason = connection.Overflowed ? "queue full (slow consumer)" : "client left";
+                    break;
+                }
+                foreach (var message in events)
+                {
+                    format.WriteEvent(output, message);
+                }
+                events.Clear();
+                if (work.Heartbeat)
+                {
+                    format.WriteHeartbeat(output);
+                }
+                if (padding > 0)
+                {
+                    // A buffering intermediary (nginx with proxy_buffering on, its header ignored) passes a buffer on
+                    // only once it is full: filler after each write fills the buffer these bytes landed in.
+                    format.WritePadding(output, padding);
+                }
+                if (work.Close)
+                {
+                    format.WriteEnd(output);
+                    await FlushAsync(output, connection, aborted).ConfigureAwait(false);
+                    reason = "lifetime ended";
+                    break;
+                }
+                if (!await FlushAsync(output, connection, aborted).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            reason = connection.Overflowed ? "queue full (slow consumer)" : "client left";
+        }
+        finally
+        {
+            connection.End();
+            connections.Remove(connection);
+            foreach (var channel in channels)
+            {
+                engine.Unsubscribe(channel, connection);
+            }
+            metrics.ConnectionClosed(Name);
+            Log.Closed(logger, Name, reason);
+        }
+    }
+
+    private async ValueTask<bool> FlushAsync(PipeWriter output, StreamingConnection connection, CancellationToken aborted)
+    {
+        var result = await output.FlushAsync(aborted).ConfigureAwait(false);
+        connection.Clock.Sent(connections.Now);
+        return !result.IsCanceled && !result.IsCompleted;
+    }
+
+    private static Task BadRequestAsync(HttpContext context, string? error) =>
+        PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error ?? "Bad request.");
+
+    /// <summary>
+    /// The same rules as a Bayeux <c>/meta/subscribe</c>: valid names or patterns, no <c>/meta/**</c>, no
+    /// <c>/service/**</c>; plus at least one channel and at most <paramref name="limit"/>. Duplicates count once.
+    /// </summary>
+    internal static bool TryReadChannels(StringValues values, int limit, out List<string> channels, out string? error)
+    {
+        channels = [];
+        error = null;
+        foreach (var value in values)
+        {
+            if (!ChannelName.IsValid(value, out _))
+            {
+                error = $"Invalid channel '{Printable(value)}': channels are /-separated segments of letters, digits and - _ ! ~ ( ) $ @ . ending, optionally, in /* or /**.";
+                return false;
+            }
+            switch (ChannelName.KindOf(value!))
+            {
+                case ChannelKind.Meta:
+                    error = $"Channel '{value}' is a /meta channel: meta channels are not subscribable.";
+                    return false;
+                case ChannelKind.Service:
+                    error = $"Channel '{value}' is a /service channel: service channels are not broadcast.";
+                    return false;
+            }
+            if (!channels.Contains(value!))
+            {
+                channels.Add(value!);
+            }
+            if (channels.Count > limit)
+            {
+                error = $"Too many channels: at most {limit} per request (Halley:Streaming:MaxChannelsPerRequest).";
+                return false;
+            }
+        }
+        if (channels.Count == 0)
+        {
+            error = "Missing 'channel' query parameter: give at least one, e.g. ?channel=/chat/room1&channel=/news/**";
+            return false;
+        }
+        return true;
+    }
+
+    internal static bool TryReadPadding(StringValues values, StreamingOptions settings, out int padding, out string? error)
+    {
+        error = null;
+        padding = settings.Padding;
+        if (values.Count == 0)
+        {
+            return true;
+        }
+        if (values.Count > 1 || !int.TryParse(values[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out padding)
+            || padding > settings.MaxPadding)
+        {
+            error = $"Invalid 'pad': a number of bytes from 0 to {settings.MaxPadding} (Halley:Streaming:MaxPadding).";
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Client input echoed in an error: truncated and limited to printable ASCII.</summary>
+    private static string Printable(string? value)
+    {
+        if (value is null)
+        {
+            return "";
+        }
+        var builder = new StringBuilder(Math.Min(value.Length, 64));
+        foreach (var c in value.AsSpan(0, Math.Min(value.Length, 64)))
+        {
+            builder.Append(c is >= ' ' and <= '~' ? c : '?');
+        }
+        return builder.ToString();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(40, LogLevel.Debug, "{Transport} stream opened for {Channels}", EventName = "StreamOpened")]
+        public static partial void Opened(ILogger logger, string transport, string channels);
+
+        [LoggerMessage(41, LogLevel.Debug, "{Transport} stream closed: {Reason}", EventName = "StreamClosed")]
+        public static partial void Closed(ILogger logger, string transport, string reason);
+    }
+}
