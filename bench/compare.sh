@@ -318,6 +318,9 @@ if wants fanout; then
     [ "$t" = halley-ws ] && server=(--server --Halley:MaxQueue=100000 --)
     # Pushpin answers 502 to some WebSocket opens when 64 per worker arrive at once (its proxy -> GRIP backend hop).
     [ "$t" = pushpin ] && extra=(--open-concurrency 8)
+    # Equal publishing parallelism: SignalR's publisher spreads over 4 connections and the Kestrel loop takes
+    # concurrent POSTs; a Bayeux session's messages are handled in order, so Bayeux targets get 4 sessions.
+    case "$t" in halley-ws|faye-ws) extra+=(--publishers 4) ;; esac
     run_case fanout "$t" "" $(( fanout_duration + 120 )) "${server[@]}" --scenario fanout --connections "$fanout_subs" \
       --duration "$fanout_duration" --workers "$fanout_workers" --payload-bytes "$payload" "${extra[@]}"
   done
@@ -325,8 +328,10 @@ fi
 
 if wants latency; then
   for t in halley-ws signalr kestrel-ws; do
+    extra=()
+    case "$t" in halley-ws) extra=(--publishers 4) ;; esac
     run_case latency "$t" "" $(( latency_duration + 120 )) --scenario latency --connections "$latency_subs" \
-      --duration "$latency_duration" --rate "$latency_rate" --workers "$latency_workers" --payload-bytes "$payload"
+      --duration "$latency_duration" --rate "$latency_rate" --workers "$latency_workers" --payload-bytes "$payload" "${extra[@]}"
   done
 fi
 

@@ -25,26 +25,37 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
             await next(connection).ConfigureAwait(false);
             return;
         }
-        var request = await ReadUpgradeAsync(connection, path).ConfigureAwait(false);
-        if (request is null)
+        var (verdict, request) = await ReadUpgradeAsync(connection, path).ConfigureAwait(false);
+        if (verdict == HeadOutcome.TimedOut)
+        {
+            return;
+        }
+        if (verdict == HeadOutcome.NotAnUpgrade)
         {
             await next(connection).ConfigureAwait(false);
             return;
         }
         var output = connection.Transport.Output;
         await output.WriteAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {request.Value.AcceptValue()}\r\n\r\n")).ConfigureAwait(false);
+            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {request.AcceptValue()}\r\n\r\n")).ConfigureAwait(false);
         await using var stream = new DuplexPipeStream(connection.Transport);
         using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
-        var browserId = browserCookie.Validate(request.Value.GetCookie(browserCookie.Name));
+        var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
         await transport.RunAsync(socket, browserId, connection.ConnectionClosed).ConfigureAwait(false);
     }
 
+    private enum HeadOutcome
+    {
+        Upgrade,
+        NotAnUpgrade,
+        TimedOut,
+    }
+
     /// <summary>
-    /// Examines the request head without consuming it. Returns the upgrade when it is one (the head then
-    /// consumed); null to hand the connection, bytes intact, to HTTP.
+    /// Examines the request head without consuming it. An upgrade's head is consumed; anything else is left
+    /// intact for HTTP. A head that does not complete in time aborts the connection, as Kestrel would.
     /// </summary>
-    private async Task<WebSocketUpgradeRequest?> ReadUpgradeAsync(ConnectionContext connection, string path)
+    private async Task<(HeadOutcome, WebSocketUpgradeRequest)> ReadUpgradeAsync(ConnectionContext connection, string path)
     {
         var input = connection.Transport.Input;
         // Kestrel's own header timeout only starts once HTTP has the connection; until then this one applies.
@@ -56,17 +67,18 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
             {
                 result = await input.ReadAsync(headTimeout.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (headTimeout.IsCancellationRequested)
             {
+                // Routine (an idle or slow client), so a quiet abort rather than an exception for Kestrel to log.
                 connection.Abort(new ConnectionAbortedException("No complete request head within Kestrel's RequestHeadersTimeout."));
-                throw;
+                return (HeadOutcome.TimedOut, default);
             }
             var buffer = result.Buffer;
             var verdict = WebSocketUpgradeRequest.TryParse(buffer, path, out var request);
             if (verdict == WebSocketUpgradeRequest.Verdict.Upgrade)
             {
                 input.AdvanceTo(buffer.GetPosition(request.HeadLength));
-                return request;
+                return (HeadOutcome.Upgrade, request);
             }
             if (verdict == WebSocketUpgradeRequest.Verdict.NeedMore && !result.IsCompleted)
             {
@@ -75,7 +87,7 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
             }
             // Nothing consumed and nothing marked examined: HTTP reads the same bytes at once.
             input.AdvanceTo(buffer.Start);
-            return null;
+            return (HeadOutcome.NotAnUpgrade, default);
         }
     }
 }

@@ -50,7 +50,10 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         public static partial void Failed(ILogger logger, Exception exception);
     }
 
-    /// <summary>One accepted socket: a read loop that processes batches and a write loop that owns all sends.</summary>
+    /// <summary>
+    /// One accepted socket: a read loop that processes batches, and flushes, started on demand and one at a
+    /// time, that own all sends.
+    /// </summary>
     private sealed class WebSocketConnection : IPushTarget
     {
         // Replies waiting for the writer; a client that sends without ever reading is cut off past this.
@@ -71,6 +74,8 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         private CancellationToken _aborted;
         private List<Outgoing>? _flushItems;
         private List<EncodedMessage>? _flushEvents;
+        // _dirty: something was queued since the flush last looked. _flushing: a flush is running.
+        private int _dirty;
         private int _flushing;
         private bool _closed;
 
@@ -95,6 +100,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         /// </summary>
         public void MessagesAvailable()
         {
+            Volatile.Write(ref _dirty, 1);
             if (Interlocked.Exchange(ref _flushing, 1) == 0)
             {
                 _ = FlushAsync();
@@ -284,6 +290,17 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             {
                 while (true)
                 {
+                    if (Interlocked.Exchange(ref _dirty, 0) == 0)
+                    {
+                        // Nothing new. A full fence (not a plain write) before re-reading _dirty: a wake-up that saw
+                        // this flush still running started none, so look once more and carry on if one came.
+                        Interlocked.Exchange(ref _flushing, 0);
+                        if (Volatile.Read(ref _dirty) == 0 || Interlocked.Exchange(ref _flushing, 1) == 1)
+                        {
+                            return;
+                        }
+                        continue;
+                    }
                     lock (_gate)
                     {
                         (items, _outgoing) = (_outgoing, items);
@@ -298,13 +315,6 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                     }
                     if (items.Count == 0 && events.Count == 0)
                     {
-                        Volatile.Write(ref _flushing, 0);
-                        // A delivery that saw this flush still running started none: look once more, and
-                        // carry on only if this flush wins the flag back.
-                        if (!HasPendingWork() || Interlocked.Exchange(ref _flushing, 1) == 1)
-                        {
-                            return;
-                        }
                         continue;
                     }
                     // The common case of a fan-out, one event and nothing else, sends the engine's shared frame.
@@ -343,14 +353,6 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             using var json = new Utf8JsonWriter(pooled);
             WriteFrame(json, items, events);
             return pooled.WrittenMemory;
-        }
-
-        private bool HasPendingWork()
-        {
-            lock (_gate)
-            {
-                return _outgoing.Count > 0 || _pushSessions.Exists(static s => s.QueuedCount > 0);
-            }
         }
 
         private static void WriteFrame(Utf8JsonWriter json, List<Outgoing> items, List<EncodedMessage> events)
