@@ -1,0 +1,4 @@
+# server (halley-ws, pid 9474)
+dotnet artifacts/bench/bin/Halley.Server/release/Halley.Server.dll --urls http://127.0.0.1:26679 --Halley:MaxQueue=100000
+# load generator (bounded: timeout 170s)
+dotnet artifacts/bench/bin/Halley.LoadTest/release/Halley.LoadTest.dll run --protocol halley-ws --url http://127.0.0.1:26679/cometd --server-pid 9474 --label growth--halley-ws--19000 --out bench/results/2026-11-23/growth--halley-ws--19000.json --scenario rooms --connections 19000 --rooms 100 --rooms-per-client 10 --payload-bytes 50 --duration 20 --workers 5
