@@ -48,4 +48,23 @@ public sealed class CorsTests
         using var response = await http.SendAsync(post).Within();
         Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
     }
+
+    [Fact]
+    public async Task StreamingEndpoints_AnswerAllowedOriginsLikeTheBayeuxEndpoint()
+    {
+        await using var server = await TestServer.StartAsync("Halley:Cors:AllowedOrigins:0=http://app.example");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        foreach (var path in new[] { "/sse?channel=/cors", "/stream?channel=/cors" })
+        {
+            using var allowed = new HttpRequestMessage(HttpMethod.Head, path);
+            allowed.Headers.Add("Origin", "http://app.example");
+            using var response = await http.SendAsync(allowed).Within();
+            Assert.Equal("http://app.example", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+
+            using var other = new HttpRequestMessage(HttpMethod.Head, path);
+            other.Headers.Add("Origin", "http://evil.example");
+            using var refused = await http.SendAsync(other).Within();
+            Assert.False(refused.Headers.Contains("Access-Control-Allow-Origin"));
+        }
+    }
 }

@@ -1,8 +1,9 @@
 using System.Buffers;
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Security;
 using Halley.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,8 +16,8 @@ namespace Halley.Transports;
 /// for <c>fetch()</c> readers; an empty line is a heartbeat. With <c>?format=html&amp;callback=name</c> it is the
 /// classic forever-frame: an HTML page of <c>&lt;script&gt;name({…});&lt;/script&gt;</c> chunks.
 /// </summary>
-internal sealed partial class HttpStreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
-    : StreamingTransport(engine, connections, metrics, options.Value, logger)
+internal sealed partial class HttpStreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
+    : StreamingTransport(engine, connections, metrics, cors, options.Value, logger)
 {
     private static readonly NdjsonFormat Ndjson = new();
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Security;
 using Halley.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -19,8 +20,8 @@ namespace Halley.Transports;
 /// No <c>id:</c> field is sent yet: event ids are positions in a channel's history, which a later issue adds.
 /// <see cref="SseFormat.WriteEvent"/> is the seam where the id line goes.
 /// </remarks>
-internal sealed class ServerSentEventsTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<ServerSentEventsTransport> logger)
-    : StreamingTransport(engine, connections, metrics, options.Value, logger)
+internal sealed class ServerSentEventsTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, IOptions<HalleyOptions> options, ILogger<ServerSentEventsTransport> logger)
+    : StreamingTransport(engine, connections, metrics, cors, options.Value, logger)
 {
     private readonly SseFormat _format = new(options.Value.Streaming.RetryDelay);
 

@@ -4,6 +4,7 @@ using System.Text;
 using Halley.Channels;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Security;
 using Halley.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -52,7 +53,7 @@ internal abstract class StreamFormat
 /// client leaves, the connection's lifetime ends, or it stops reading. The request's handler is the connection's
 /// one writer and the one owner of its cancellation.
 /// </summary>
-internal abstract partial class StreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, HalleyOptions options, ILogger logger)
+internal abstract partial class StreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, HalleyOptions options, ILogger logger)
 {
     /// <summary>The name used in metrics and logs.</summary>
     protected abstract string Name { get; }
@@ -63,6 +64,11 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        // The same allow-list as /cometd: an EventSource or fetch() on another origin needs it to read the stream.
+        if (cors.Apply(context))
+        {
+            return;
+        }
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
         {
             context.Response.Headers.Allow = "GET";
