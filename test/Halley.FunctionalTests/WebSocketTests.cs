@@ -23,6 +23,39 @@ public sealed class WebSocketTests : WebSocketTestsBase
     }
 
     [Fact]
+    public async Task IdleSocket_GetsPingFramesFromTheSharedSweep()
+    {
+        await using var server = await TestServer.StartAsync("Halley:HeartbeatInterval=00:00:00.200", "Halley:SweepPeriod=00:00:00.050");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port).Within();
+        var stream = tcp.GetStream();
+        // A raw client, because ClientWebSocket answers pings without showing them.
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "GET /cometd HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+        var received = new List<byte>();
+        var buffer = new byte[256];
+        var headEnd = -1;
+        while (headEnd < 0)
+        {
+            var n = await stream.ReadAsync(buffer).AsTask().Within();
+            Assert.NotEqual(0, n);
+            received.AddRange(buffer.AsSpan(0, n).ToArray());
+            headEnd = System.Text.Encoding.ASCII.GetString([.. received]).IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        }
+        Assert.StartsWith("HTTP/1.1 101", System.Text.Encoding.ASCII.GetString([.. received]), StringComparison.Ordinal);
+        received.RemoveRange(0, headEnd + 4);
+        // Nothing is sent on this socket, so the next frame must be a ping: FIN + opcode 9, no payload, unmasked.
+        while (received.Count < 2)
+        {
+            var n = await stream.ReadAsync(buffer).AsTask().Within(TimeSpan.FromSeconds(5));
+            Assert.NotEqual(0, n);
+            received.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+        Assert.Equal([0x89, 0x00], received.Take(2));
+    }
+
+    [Fact]
     public async Task IncompleteRequestHead_IsClosedAtKestrelsHeaderTimeout()
     {
         await using var server = await TestServer.StartAsync(b => b.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(1)));

@@ -54,6 +54,12 @@ internal sealed class LiveConnections
         return new LiveClock(now, now + Math.Max(1, lifetime), HeartbeatTicks);
     }
 
+    /// <summary>
+    /// A clock with heartbeats and no lifetime, for WebSockets: closing one makes a Bayeux client handshake
+    /// again, which loses messages until positions and recovery exist.
+    /// </summary>
+    public LiveClock StartHeartbeatClock() => new(Now, long.MaxValue, HeartbeatTicks);
+
     public void Add(ILiveConnection connection) => _connections.TryAdd(connection, 0);
 
     public void Remove(ILiveConnection connection) => _connections.TryRemove(connection, out _);

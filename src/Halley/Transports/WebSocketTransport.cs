@@ -17,7 +17,7 @@ namespace Halley.Transports;
 /// per frame when they were queued together. Without the ack extension, events are pushed as they arrive,
 /// independently of the held <c>/meta/connect</c>.
 /// </summary>
-internal sealed partial class WebSocketTransport(BayeuxProcessor processor, BrowserCookie browserCookie, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<WebSocketTransport> logger)
+internal sealed partial class WebSocketTransport(BayeuxProcessor processor, BrowserCookie browserCookie, HalleyMetrics metrics, LiveConnections liveConnections, IOptions<HalleyOptions> options, ILogger<WebSocketTransport> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -26,13 +26,18 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         await RunAsync(socket, browserId, context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>Serves Bayeux on an accepted <paramref name="socket"/> until it closes; used by both ways of accepting.</summary>
-    public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted)
+    /// <summary>
+    /// Serves Bayeux on an accepted <paramref name="socket"/> until it closes; used by both ways of accepting.
+    /// With <paramref name="sendPing"/>, the shared sweep pings the socket after each heartbeat interval without
+    /// a send (the framework's WebSocket has no ping API, so only the connection-level path can).
+    /// </summary>
+    public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted, Func<CancellationToken, Task>? sendPing = null)
     {
         metrics.ConnectionOpened(ConnectionTypes.WebSocket);
         try
         {
-            var connection = new WebSocketConnection(socket, browserId, processor, options.Value, logger);
+            var heartbeat = sendPing is null ? null : new Heartbeat(liveConnections, sendPing);
+            var connection = new WebSocketConnection(socket, browserId, processor, options.Value, logger, heartbeat);
             await connection.RunAsync(aborted).ConfigureAwait(false);
         }
         finally
@@ -54,7 +59,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
     /// One accepted socket: a read loop that processes batches, and flushes, started on demand and one at a
     /// time, that own all sends.
     /// </summary>
-    private sealed class WebSocketConnection : IPushTarget
+    private sealed class WebSocketConnection : IPushTarget, ILiveConnection
     {
         // Replies waiting for the writer; a client that sends without ever reading is cut off past this.
         private const int MaxPendingOutgoing = 4096;
@@ -72,6 +77,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         private readonly List<BayeuxSession> _pushSessions = [];
         private readonly List<PendingConnect> _heldConnects = [];
         private CancellationToken _aborted;
+        private readonly Heartbeat? _heartbeat;
         private List<Outgoing>? _flushItems;
         private List<EncodedMessage>? _flushEvents;
         // _dirty: something was queued since the flush last looked. _flushing: a flush is running.
@@ -79,8 +85,9 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         private int _flushing;
         private bool _closed;
 
-        public WebSocketConnection(WebSocket socket, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger)
+        public WebSocketConnection(WebSocket socket, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger, Heartbeat? heartbeat)
         {
+            _heartbeat = heartbeat;
             _socket = socket;
             _processor = processor;
             _options = options;
@@ -107,9 +114,18 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             }
         }
 
+        public void OnSweep(long now)
+        {
+            if (_heartbeat is not null && _heartbeat.Clock.Check(now) == LiveDue.Heartbeat)
+            {
+                _ = _heartbeat.PingAsync(_aborted);
+            }
+        }
+
         public async Task RunAsync(CancellationToken aborted)
         {
             _aborted = aborted;
+            _heartbeat?.Start(this);
             try
             {
                 await ReadLoopAsync(aborted).ConfigureAwait(false);
@@ -334,6 +350,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                         {
                             await send.ConfigureAwait(false);
                         }
+                        _heartbeat?.Sent();
                     }
                     finally
                     {
@@ -411,6 +428,32 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             foreach (var pending in held)
             {
                 pending.Session.AbandonConnect(pending.Held);
+            }
+            _heartbeat?.Stop(this);
+        }
+    }
+
+    /// <summary>A connection's heartbeat: when it last sent, and how to ping it. Registered with the shared sweep.</summary>
+    private sealed class Heartbeat(LiveConnections connections, Func<CancellationToken, Task> sendPing)
+    {
+        public LiveClock Clock { get; } = connections.StartHeartbeatClock();
+
+        public void Start(ILiveConnection connection) => connections.Add(connection);
+
+        public void Stop(ILiveConnection connection) => connections.Remove(connection);
+
+        /// <summary>Records a send: any frame keeps the connection alive as well as a ping would.</summary>
+        public void Sent() => Clock.Sent(connections.Now);
+
+        public async Task PingAsync(CancellationToken aborted)
+        {
+            try
+            {
+                await sendPing(aborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The connection is closing; its read loop reports why.
             }
         }
     }
