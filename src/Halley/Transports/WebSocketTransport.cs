@@ -287,12 +287,15 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                     return;
                 }
                 _boundSessions.Add(session);
+                // Listed before attaching: attaching wakes this connection when messages are already queued, and
+                // the flush that wake starts drains only the sessions listed here.
+                _pushSessions.Add(session);
             }
-            if (session.AttachPushTarget(this))
+            if (!session.AttachPushTarget(this))
             {
                 lock (_gate)
                 {
-                    _pushSessions.Add(session);
+                    _pushSessions.Remove(session);
                 }
             }
         }
