@@ -55,7 +55,10 @@ public sealed class BayeuxClient : IAsyncDisposable
     // so the client learns at once that the session is alive and can report Connected.
     private bool _confirmOnNextConnect;
     private bool _resumeOnNextConnect;
-    private bool _handshakeRequested;
+    // The session a handshake was requested for. A bare flag would outlive that session: a 402 that races the
+    // connect loop's own recovery would then make it handshake a second time, leaving the new session (and any
+    // message already delivered to it) behind.
+    private string? _handshakeRequestedFor;
     private bool _disconnecting; // from DisconnectAsync's start until the session ended: no recovery meanwhile
     private CancellationTokenSource? _connectLoopStopping;
     private CancellationTokenSource? _heldConnect;
@@ -549,8 +552,8 @@ public sealed class BayeuxClient : IAsyncDisposable
             {
                 lock (_gate)
                 {
-                    handshake |= _handshakeRequested;
-                    _handshakeRequested = false;
+                    handshake |= _handshakeRequestedFor is not null && _handshakeRequestedFor == _clientId;
+                    _handshakeRequestedFor = null;
                 }
 
                 if (handshake)
@@ -751,7 +754,7 @@ public sealed class BayeuxClient : IAsyncDisposable
                 return;
             }
 
-            _handshakeRequested = true;
+            _handshakeRequestedFor = lostClientId;
             held = _heldConnect;
         }
 
