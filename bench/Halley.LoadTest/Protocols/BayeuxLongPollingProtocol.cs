@@ -181,13 +181,7 @@ internal sealed class BayeuxLongPollingConnection(HttpClient http, Uri target, A
             var length = 0;
             while (true)
             {
-                if (length == buffer.Length)
-                {
-                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
+                RentedBuffer.EnsureRoom(ref buffer, length);
                 var read = await stream.ReadAsync(buffer.AsMemory(length), timeout.Token);
                 if (read == 0)
                 {

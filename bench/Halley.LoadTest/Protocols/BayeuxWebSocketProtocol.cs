@@ -228,13 +228,7 @@ internal abstract class BayeuxWebSocketSession : IAsyncDisposable
         var length = 0;
         while (true)
         {
-            if (length == buffer.Length)
-            {
-                var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                buffer.AsSpan(0, length).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = bigger;
-            }
+            RentedBuffer.EnsureRoom(ref buffer, length);
             var result = await socket.ReceiveAsync(buffer.AsMemory(length), token);
             if (result.MessageType == WebSocketMessageType.Close)
             {

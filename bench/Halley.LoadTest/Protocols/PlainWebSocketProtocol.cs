@@ -143,13 +143,7 @@ internal sealed class PlainWebSocketConnection(Uri target, Action<ReadOnlyMemory
             // Bounded by the message: each pass reads one fragment.
             while (true)
             {
-                if (count == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, count).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
+                RentedBuffer.EnsureRoom(ref buffer, count);
 
                 var result = await webSocket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)

@@ -345,13 +345,7 @@ internal sealed class SignalRSocket : IAsyncDisposable
             // Bounded by the server's data: each pass consumes a frame fragment; ends at a message end with no partial record.
             while (true)
             {
-                if (count == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, count).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
+                RentedBuffer.EnsureRoom(ref buffer, count);
 
                 var result = await _webSocket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
