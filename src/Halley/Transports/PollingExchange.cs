@@ -16,8 +16,9 @@ namespace Halley.Transports;
 internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie browserCookie)
 {
     /// <summary>
-    /// Runs the exchange. Returns false when the response was already produced (an error status), true when
-    /// <paramref name="write"/> was called with the reply array.
+    /// Runs the exchange: answers malformed JSON with HTTP 400 and a superseded connect with an empty 500
+    /// itself, abandons the connect quietly when the client went away, and otherwise calls
+    /// <paramref name="write"/> with the reply array.
     /// </summary>
     public async Task RunAsync(HttpContext context, ReadOnlyMemory<byte> json, string connectionType, Func<HttpContext, Action<Utf8JsonWriter>, Task> write)
     {
