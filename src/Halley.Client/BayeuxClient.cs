@@ -192,7 +192,28 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// <exception cref="ArgumentException">The channel is malformed or a <c>/meta/</c> channel.</exception>
     /// <exception cref="BayeuxException">The server refused (e.g. <c>403::…</c>) or the connection failed.</exception>
     /// <exception cref="InvalidOperationException">The client is not connected.</exception>
-    public async Task<BayeuxSubscription> SubscribeAsync(string channel, Action<BayeuxMessage> handler, CancellationToken cancellationToken = default)
+    public Task<BayeuxSubscription> SubscribeAsync(string channel, Action<BayeuxMessage> handler, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(channel, handler, since: null, cancellationToken);
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to <paramref name="channel"/>, first replaying every message published
+    /// after <paramref name="since"/> that the server still retains (docs/recovery.md).
+    /// </summary>
+    /// <param name="channel">A channel or a wildcard, as for <see cref="SubscribeAsync(string, Action{BayeuxMessage}, CancellationToken)"/>.</param>
+    /// <param name="handler">Called for each replayed, then each live, matching event; see the other overload.</param>
+    /// <param name="since">
+    /// A position the application kept (a message's <see cref="BayeuxMessage.Position"/> or a subscription's
+    /// <see cref="BayeuxSubscription.Position"/>); null subscribes from now on.
+    /// </param>
+    /// <param name="cancellationToken">Cancels waiting for the server's reply.</param>
+    /// <returns>
+    /// The subscription; with <paramref name="since"/>, its <see cref="BayeuxSubscription.Recovered"/> says whether
+    /// every missed message is being replayed.
+    /// </returns>
+    /// <exception cref="ArgumentException">The channel is malformed or a <c>/meta/</c> channel, or <paramref name="since"/> is not a position.</exception>
+    /// <exception cref="BayeuxException">The server refused (e.g. <c>403::…</c>) or the connection failed.</exception>
+    /// <exception cref="InvalidOperationException">The client is not connected.</exception>
+    public async Task<BayeuxSubscription> SubscribeAsync(string channel, Action<BayeuxMessage> handler, string? since, CancellationToken cancellationToken = default)
     {
         var pattern = ChannelPattern.Parse(channel);
         ArgumentNullException.ThrowIfNull(handler);
@@ -201,7 +222,19 @@ public sealed class BayeuxClient : IAsyncDisposable
             throw new ArgumentException("Meta channels cannot be subscribed to.", nameof(channel));
         }
 
+        ClientPosition? start = null;
+        if (since is not null)
+        {
+            start = ClientPosition.TryParse(since, out var parsed)
+                ? parsed
+                : throw new ArgumentException("Not a position: expected 'epoch:offset' as the server gave it.", nameof(since));
+        }
+
         var subscription = new BayeuxSubscription(this, pattern, handler);
+        if (start is { } from)
+        {
+            subscription.StartFrom(from);
+        }
 
         // Listed before the request, so an event that arrives ahead of the reply is not lost, and so a
         // re-handshake that happens meanwhile re-subscribes it.
@@ -214,9 +247,10 @@ public sealed class BayeuxClient : IAsyncDisposable
         try
         {
             var reply = await SendInSessionAsync(
-                clientId => new OutboundMessage { Channel = "/meta/subscribe", ClientId = clientId, Subscription = pattern.Pattern, Id = _pending.NextId() },
+                clientId => SubscribeMessage(clientId, pattern.Pattern, start),
                 cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(reply, "/meta/subscribe", $"Subscribing to {channel} failed");
+            subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: start is not null, reply.HalleyRecovered, resubscribe: false);
             return subscription;
         }
         catch
@@ -715,19 +749,22 @@ public sealed class BayeuxClient : IAsyncDisposable
 
     private async Task ResubscribeAsync(IClientTransport transport, CancellationToken cancellationToken)
     {
-        string[] channels;
+        IGrouping<string, BayeuxSubscription>[] channels;
         string clientId;
         lock (_gate)
         {
-            channels = [.. _subscriptions.Select(s => s.Channel).Distinct(StringComparer.Ordinal)];
+            channels = [.. _subscriptions.GroupBy(s => s.Channel, StringComparer.Ordinal)];
             clientId = _clientId!;
         }
 
-        foreach (var channel in channels)
+        foreach (var subscriptions in channels)
         {
+            // One server subscription serves every local one on the channel: resume from the one furthest behind,
+            // and each drops what it already had (see BayeuxSubscription.Deliver).
+            var since = EarliestPosition(subscriptions);
             var reply = await SendRequestAsync(
                 transport,
-                new OutboundMessage { Channel = "/meta/subscribe", ClientId = clientId, Subscription = channel, Id = _pending.NextId() },
+                SubscribeMessage(clientId, subscriptions.Key, since),
                 _options.RequestTimeout,
                 cancellationToken).ConfigureAwait(false);
 
@@ -737,8 +774,44 @@ public sealed class BayeuxClient : IAsyncDisposable
             {
                 throw new BayeuxException("The session was lost while re-subscribing.", reply.Error, "/meta/subscribe");
             }
+
+            if (reply.Successful)
+            {
+                foreach (var subscription in subscriptions)
+                {
+                    subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: since is not null, reply.HalleyRecovered, resubscribe: true);
+                }
+            }
         }
     }
+
+    private static ClientPosition? EarliestPosition(IEnumerable<BayeuxSubscription> subscriptions)
+    {
+        ClientPosition? earliest = null;
+        foreach (var subscription in subscriptions)
+        {
+            if (subscription.CurrentPosition is not { } position)
+            {
+                return null; // one of them has nothing to resume from: it starts fresh, and so must the channel
+            }
+
+            if (earliest is not { } e || (e.Epoch == position.Epoch && position.Offset < e.Offset))
+            {
+                earliest = position;
+            }
+        }
+
+        return earliest;
+    }
+
+    private OutboundMessage SubscribeMessage(string clientId, string channel, ClientPosition? since) => new()
+    {
+        Channel = "/meta/subscribe",
+        ClientId = clientId,
+        Subscription = channel,
+        Id = _pending.NextId(),
+        Ext = since is { } position ? JsonSerializer.SerializeToElement(new { halley = new { position = position.ToString() } }) : null,
+    };
 
     /// <summary>
     /// Called when a reply says session <paramref name="lostClientId"/> is gone: cut the held connect short

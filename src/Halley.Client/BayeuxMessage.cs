@@ -31,6 +31,17 @@ public sealed class BayeuxMessage
     /// <summary>The message's <c>ext</c> object, when the server sent one.</summary>
     public JsonElement? Ext { get; }
 
+    /// <summary>
+    /// The message's position in the server's history (<c>ext.halley.position</c>, <c>epoch:offset</c>), when its
+    /// channel keeps one. Store it to resume later with <see cref="BayeuxClient.SubscribeAsync(string, Action{BayeuxMessage}, string?, CancellationToken)"/>.
+    /// </summary>
+    public string? Position =>
+        Ext is { ValueKind: JsonValueKind.Object } ext
+        && ext.TryGetProperty("halley", out var halley) && halley.ValueKind == JsonValueKind.Object
+        && halley.TryGetProperty("position", out var position) && position.ValueKind == JsonValueKind.String
+            ? position.GetString()
+            : null;
+
     /// <summary>Deserializes <see cref="Data"/> to <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The type to read.</typeparam>
     /// <param name="options">Serializer options; the web defaults (camelCase) when null.</param>

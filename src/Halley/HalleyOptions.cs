@@ -75,6 +75,40 @@ public sealed class HalleyOptions
 
     /// <summary>The backend HTTP API.</summary>
     public ApiOptions Api { get; set; } = new();
+
+    /// <summary>Which channels keep a history, so clients that come back can recover what they missed.</summary>
+    public HistoryOptions History { get; set; } = new();
+}
+
+/// <summary>
+/// Channel history and recovery (docs/recovery.md). Off unless a rule names the channel: in appsettings.json
+/// <c>"History": { "Channels": { "/chat/**": { "Size": 1000, "Ttl": "00:10:00" } } }</c>, on the command line
+/// <c>--Halley:History:Channels:/chat/**:Size=1000</c>.
+/// </summary>
+public sealed class HistoryOptions
+{
+    /// <summary>
+    /// Retention rules by channel name or pattern. A channel takes the rule of its own name if there is one,
+    /// otherwise that of the longest matching pattern. Channels no rule matches keep no history.
+    /// </summary>
+    public Dictionary<string, HistoryRule> Channels { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Most messages one recovery replays (a subscribe with a position, a resumed stream). A client further
+    /// behind is told <c>recovered: false</c> and reloads its state instead. Default 1,000; at most
+    /// <see cref="HalleyOptions.MaxQueue"/>, since replayed messages wait in the same bounded queue.
+    /// </summary>
+    public int MaxRecoveredMessages { get; set; } = 1000;
+}
+
+/// <summary>How much history one channel keeps: at most <see cref="Size"/> messages, none older than <see cref="Ttl"/>.</summary>
+public sealed class HistoryRule
+{
+    /// <summary>Most messages kept per channel. Default 100.</summary>
+    public int Size { get; set; } = 100;
+
+    /// <summary>Longest a message is kept. Default 10 minutes.</summary>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>What to do when a session's outbound queue is full.</summary>

@@ -35,6 +35,14 @@ internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
         {
             Require(ChannelName.IsValid(pattern, out _), $"Halley:LazyChannels has an invalid channel '{pattern}'.");
         }
+        foreach (var (pattern, rule) in options.History.Channels)
+        {
+            Require(ChannelName.IsValid(pattern, out _) && ChannelName.KindOf(pattern) == ChannelKind.Broadcast,
+                $"Halley:History:Channels has an invalid broadcast channel '{pattern}'.");
+            Require(rule.Size is > 0 and <= 1_000_000, $"Halley:History:Channels:{pattern}:Size must be between 1 and 1,000,000.");
+            Require(rule.Ttl > TimeSpan.Zero, $"Halley:History:Channels:{pattern}:Ttl must be positive.");
+        }
+        Require(options.History.MaxRecoveredMessages > 0, "Halley:History:MaxRecoveredMessages must be positive.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

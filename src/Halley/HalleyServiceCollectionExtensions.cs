@@ -57,6 +57,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<ServerSentEventsTransport>();
         services.TryAddSingleton<HttpStreamingTransport>();
         services.TryAddSingleton<PublishApi>();
+        services.TryAddSingleton<HistoryApi>();
         services.AddHostedService<SessionSweeper>();
         return new HalleyBuilder(services);
     }

@@ -8,13 +8,14 @@ namespace Halley;
 public interface IHalleyPublisher
 {
     /// <summary>Serializes <paramref name="data"/> with System.Text.Json and publishes it to <paramref name="channel"/>.</summary>
+    /// <returns>The message's position in the channel's history; null when the channel keeps none (see <see cref="HistoryOptions"/>).</returns>
     /// <exception cref="ArgumentException"><paramref name="channel"/> is not a concrete broadcast channel.</exception>
-    ValueTask PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default);
+    ValueTask<StreamPosition?> PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default);
 }
 
 internal sealed class HalleyPublisher(MessageEngine engine) : IHalleyPublisher
 {
-    public ValueTask PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default)
+    public ValueTask<StreamPosition?> PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default)
     {
         if (!ChannelName.IsValid(channel, out var isWildcard) || isWildcard || ChannelName.KindOf(channel) != ChannelKind.Broadcast)
         {
@@ -24,5 +25,5 @@ internal sealed class HalleyPublisher(MessageEngine engine) : IHalleyPublisher
         return AwaitAsync(engine.PublishAsync(channel, json, default, cancellationToken));
     }
 
-    private static async ValueTask AwaitAsync(ValueTask<EncodedMessage> publish) => await publish.ConfigureAwait(false);
+    private static async ValueTask<StreamPosition?> AwaitAsync(ValueTask<EncodedMessage> publish) => (await publish.ConfigureAwait(false)).Position;
 }

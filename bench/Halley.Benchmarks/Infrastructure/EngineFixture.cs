@@ -20,7 +20,7 @@ internal sealed class EngineFixture : IDisposable
         Options = options;
         _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Metrics = new HalleyMetrics(_provider.GetRequiredService<IMeterFactory>());
-        Engine = new MessageEngine(new InMemoryBroker(), Metrics, Microsoft.Extensions.Options.Options.Create(options));
+        Engine = new MessageEngine(new InMemoryBroker(), Metrics, Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
         Registry = new SessionRegistry(
             Microsoft.Extensions.Options.Options.Create(options), Engine, Metrics, TimeProvider.System, NullLogger<SessionRegistry>.Instance);
     }

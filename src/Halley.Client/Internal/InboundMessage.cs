@@ -53,11 +53,22 @@ internal readonly struct InboundMessage(JsonElement json)
     }
 
     /// <summary>The session token from <c>ext.halley.token</c>, which lets a new WebSocket resume this session.</summary>
-    public string? HalleyToken =>
+    public string? HalleyToken => GetHalley("token") is { ValueKind: JsonValueKind.String } token ? token.GetString() : null;
+
+    /// <summary>The history position from <c>ext.halley.position</c>: an event's own, or a subscribe reply's starting point.</summary>
+    public ClientPosition? HalleyPosition =>
+        GetHalley("position") is { ValueKind: JsonValueKind.String } value && ClientPosition.TryParse(value.GetString(), out var position)
+            ? position
+            : null;
+
+    /// <summary>A subscribe reply's <c>ext.halley.recovered</c>: whether every missed message is being replayed.</summary>
+    public bool HalleyRecovered => GetHalley("recovered") is { ValueKind: JsonValueKind.True };
+
+    private JsonElement? GetHalley(string name) =>
         Ext is { } ext
         && ext.TryGetProperty("halley", out var halley) && halley.ValueKind == JsonValueKind.Object
-        && halley.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String
-            ? token.GetString()
+        && halley.TryGetProperty(name, out var value)
+            ? value
             : null;
 
     /// <summary>True for a reply that means the session is gone: error 402 or advice to handshake.</summary>

@@ -9,19 +9,18 @@ using Microsoft.Extensions.Options;
 
 namespace Halley.Api;
 
-/// <summary><c>POST /api/publish</c> <c>{"channel":"/a/b","data":…}</c>: publishes from a backend, answers <c>{"channel":…}</c>.</summary>
+/// <summary>
+/// <c>POST /api/publish</c> <c>{"channel":"/a/b","data":…}</c>: publishes from a backend, answers
+/// <c>{"channel":…,"position":…}</c> (the position is null when the channel keeps no history).
+/// </summary>
 internal sealed class PublishApi(MessageEngine engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
 {
     private readonly int _maxMessageSize = options.Value.MaxMessageSize;
 
     public async Task HandleAsync(HttpContext context)
     {
-        var denied = authorization.Check(context);
-        if (denied != 0)
+        if (!await authorization.AuthorizeAsync(context).ConfigureAwait(false))
         {
-            await PollingExchange.WriteStatusAsync(context, denied, denied == StatusCodes.Status401Unauthorized
-                ? "Missing or wrong bearer key (Halley:Api:Key)."
-                : "No Halley:Api:Key is configured, so the API answers loopback callers only.").ConfigureAwait(false);
             return;
         }
         var (status, body) = await HttpBatchReader.ReadAsync(context.Request, _maxMessageSize, context.RequestAborted).ConfigureAwait(false);
@@ -35,11 +34,19 @@ internal sealed class PublishApi(MessageEngine engine, ApiKeyAuthorization autho
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
             return;
         }
-        await engine.PublishAsync(channel, data, default, context.RequestAborted).ConfigureAwait(false);
+        var published = await engine.PublishAsync(channel, data, default, context.RequestAborted).ConfigureAwait(false);
         context.Response.ContentType = "application/json; charset=utf-8";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
         writer.WriteStartObject();
         writer.WriteString("channel"u8, channel);
+        if (published.Position is { } position)
+        {
+            writer.WriteString("position"u8, position.ToString());
+        }
+        else
+        {
+            writer.WriteNull("position"u8);
+        }
         writer.WriteEndObject();
     }
 

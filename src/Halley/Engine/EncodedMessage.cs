@@ -34,13 +34,35 @@ public sealed class EncodedMessage
     public string Channel { get; }
 
     /// <summary>The complete Bayeux event object as UTF-8 JSON.</summary>
-    public ReadOnlyMemory<byte> Json { get; }
+    public ReadOnlyMemory<byte> Json { get; private set; }
+
+    /// <summary>Where the message sits in its channel's history; null when the channel keeps none.</summary>
+    public StreamPosition? Position { get; private set; }
 
     /// <summary>
     /// The event as a whole Bayeux message array, <c>[{…}]</c>: a WebSocket that has just this event to send
     /// sends these shared bytes as they are, so a fan-out serializes nothing per subscriber.
     /// </summary>
-    public ReadOnlyMemory<byte> Frame { get; }
+    public ReadOnlyMemory<byte> Frame { get; private set; }
+
+    /// <summary>
+    /// Gives the message its history position, adding <c>"ext":{"halley":{"position":"…"}}</c> to the encoded
+    /// event. Called once, by the engine, before any subscriber can see the message.
+    /// </summary>
+    internal void AssignPosition(StreamPosition position)
+    {
+        // The event was encoded as {"channel","data"[,"id"]} with no ext: the field goes before the closing "}]".
+        var ext = System.Text.Encoding.UTF8.GetBytes(",\"ext\":{\"halley\":{\"position\":\"" + position.ToString() + "\"}}");
+        var old = Frame.Span;
+        var frame = new byte[old.Length + ext.Length];
+        old[..^2].CopyTo(frame);
+        ext.CopyTo(frame.AsSpan(old.Length - 2));
+        frame[^2] = (byte)'}';
+        frame[^1] = (byte)']';
+        Frame = frame;
+        Json = Frame[1..^1];
+        Position = position;
+    }
 
     private byte[]? _streamPayload;
 

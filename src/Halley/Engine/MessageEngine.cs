@@ -6,25 +6,56 @@ namespace Halley.Engine;
 
 /// <summary>
 /// The publish pipeline: encode once, hand the bytes to the broker, and on every node fan the same bytes out
-/// to the local subscribers whose names or patterns match.
+/// to the local subscribers whose names or patterns match. Messages of channels with a history rule also get a
+/// position and are kept (docs/recovery.md).
 /// </summary>
+/// <remarks>
+/// Positions come from one sequence per engine, assigned under the sequencer lock together with the history
+/// append and the local fan-out. So every subscriber receives history messages in offset order, and a recovery
+/// (history read plus subscribe, under the same lock) has no seam where a message could be missed or doubled.
+/// Messages of channels without history take no lock. The in-memory broker delivers on the publisher's thread,
+/// so this node's sequence is the only one; a multi-node broker must carry the positions instead.
+/// </remarks>
 public sealed class MessageEngine
 {
     private readonly IBroker _broker;
     private readonly SubscriptionIndex<ISubscriber> _index = new();
     private readonly HalleyMetrics _metrics;
     private readonly string[] _lazyChannels;
+    private readonly HistoryStore _history;
+    private readonly int _maxRecovered;
+    private readonly Lock _sequencer = new();
+    private long _offset;
 
     [ThreadStatic]
     private static HashSet<ISubscriber>? t_seen;
 
     /// <summary>Creates the engine over <paramref name="broker"/>.</summary>
-    public MessageEngine(IBroker broker, HalleyMetrics metrics, Microsoft.Extensions.Options.IOptions<HalleyOptions> options)
+    public MessageEngine(IBroker broker, HalleyMetrics metrics, Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time)
     {
         _broker = broker;
         _metrics = metrics;
         _lazyChannels = [.. options.Value.LazyChannels];
+        _history = new HistoryStore(new HistoryRules(options.Value.History.Channels), time);
+        // Replayed messages wait in the subscriber's queue like live ones: more than it holds would overflow it.
+        _maxRecovered = Math.Min(options.Value.History.MaxRecoveredMessages, options.Value.MaxQueue);
+        Epoch = NewEpoch();
         _broker.SetHandler(DeliverLocally);
+    }
+
+    /// <summary>Names this engine's history: it changes when the history is lost, e.g. when the process restarts.</summary>
+    public string Epoch { get; }
+
+    /// <summary>Whether any channel keeps a history.</summary>
+    public bool HasHistory => _history.IsEnabled;
+
+    /// <summary>The position of the last message given a position so far (offset 0 before the first).</summary>
+    public StreamPosition Top => new(Epoch, Volatile.Read(ref _offset));
+
+    /// <summary>Channels with retained messages, and the number of those messages.</summary>
+    public (int Channels, long Messages) HistorySize
+    {
+        get { lock (_sequencer) { return (_history.ChannelCount, _history.MessageCount); } }
     }
 
     /// <summary>Number of distinct channel names and patterns with local subscribers.</summary>
@@ -51,7 +82,86 @@ public sealed class MessageEngine
         return encoded;
     }
 
+    /// <summary>
+    /// Subscribes <paramref name="subscriber"/> to <paramref name="keys"/> (valid names or patterns it does not yet
+    /// hold) and, given <paramref name="since"/>, first hands it the retained messages it missed on them, in
+    /// order, with no gap or duplicate at the seam with the live messages that follow.
+    /// </summary>
+    /// <param name="keys">The channel names and patterns to add.</param>
+    /// <param name="subscriber">The subscriber.</param>
+    /// <param name="since">The last position the client saw; null for a plain subscribe.</param>
+    /// <param name="held">The names and patterns the subscriber already holds: it already received their messages.</param>
+    /// <returns>Whether the recovery was complete (false when nothing was asked), and the position it is at now.</returns>
+    public Recovery Subscribe(IReadOnlyList<string> keys, ISubscriber subscriber, StreamPosition? since, IReadOnlyCollection<string> held)
+    {
+        lock (_sequencer)
+        {
+            var recovered = false;
+            if (since is { } position && position.Epoch == Epoch && position.Offset <= _offset)
+            {
+                var read = _history.Read(keys, held, position.Offset, _maxRecovered, allOrNothing: true);
+                foreach (var entry in read.Entries)
+                {
+                    subscriber.Deliver(entry.Message);
+                }
+                recovered = read.Complete && !read.Truncated;
+            }
+            foreach (var key in keys)
+            {
+                _index.Add(key, subscriber);
+            }
+            return new Recovery(recovered, new StreamPosition(Epoch, _offset));
+        }
+    }
+
+    /// <summary>
+    /// Reads retained messages of the channels <paramref name="keys"/> match, after <paramref name="since"/> (from
+    /// the oldest when null), at most <paramref name="limit"/>.
+    /// </summary>
+    /// <returns>The page; a position from another epoch (or beyond the top) reads nothing and is not complete.</returns>
+    public HistoryPage ReadHistory(IReadOnlyList<string> keys, StreamPosition? since, int limit)
+    {
+        lock (_sequencer)
+        {
+            if (since is { } position && (position.Epoch != Epoch || position.Offset > _offset))
+            {
+                return new HistoryPage([], false, false, new StreamPosition(Epoch, _offset));
+            }
+            var read = _history.Read(keys, [], since?.Offset ?? 0, limit, allOrNothing: false);
+            var next = read.Truncated ? read.Entries[^1].Offset : _offset;
+            return new HistoryPage(read.Entries.ConvertAll(e => e.Message), since is not null && read.Complete, read.Truncated, new StreamPosition(Epoch, next));
+        }
+    }
+
+    /// <summary>Lets go of history older than its rules allow; run by the shared sweep.</summary>
+    public void ExpireHistory()
+    {
+        if (_history.IsEnabled)
+        {
+            lock (_sequencer)
+            {
+                _history.Expire();
+            }
+        }
+    }
+
     private void DeliverLocally(EncodedMessage message)
+    {
+        if (_history.IsEnabled && _history.RuleFor(message.Channel) is { } rule)
+        {
+            lock (_sequencer)
+            {
+                var offset = ++_offset;
+                message.AssignPosition(new StreamPosition(Epoch, offset));
+                _history.Append(message.Channel, rule, offset, message);
+                FanOut(message);
+            }
+            return;
+        }
+        FanOut(message);
+    }
+
+    private void FanOut(EncodedMessage message)
     {
         message.IsLazy = IsLazy(message.Channel);
         var keys = ChannelName.MatchingKeys(message.Channel);
@@ -109,6 +219,9 @@ public sealed class MessageEngine
         _metrics.Delivered(delivered);
     }
 
+    private static string NewEpoch() =>
+        new(System.Security.Cryptography.RandomNumberGenerator.GetItems<char>("abcdefghijklmnopqrstuvwxyz234567", 8));
+
     private bool IsLazy(string channel)
     {
         foreach (var pattern in _lazyChannels)
@@ -121,3 +234,15 @@ public sealed class MessageEngine
         return false;
     }
 }
+
+/// <summary>The outcome of <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?, IReadOnlyCollection{string})"/>.</summary>
+/// <param name="Recovered">True when every missed message was replayed; false when a position was not asked for, was from another epoch, or fell outside retention.</param>
+/// <param name="Position">The engine's position at the moment the subscription took effect: the client is up to date to here.</param>
+public readonly record struct Recovery(bool Recovered, StreamPosition Position);
+
+/// <summary>The outcome of <see cref="MessageEngine.ReadHistory"/>.</summary>
+/// <param name="Messages">The retained messages, oldest first.</param>
+/// <param name="Complete">Whether no message after the position asked for is lost (false when none was given).</param>
+/// <param name="More">Whether more messages follow than the limit allowed.</param>
+/// <param name="Next">Where to read on from: the last message's position when there are more, else the top.</param>
+public sealed record HistoryPage(IReadOnlyList<EncodedMessage> Messages, bool Complete, bool More, StreamPosition Next);

@@ -15,6 +15,22 @@ internal sealed class ApiKeyAuthorization(IOptions<HalleyOptions> options)
 {
     private readonly byte[]? _key = string.IsNullOrEmpty(options.Value.Api.Key) ? null : Encoding.UTF8.GetBytes(options.Value.Api.Key);
 
+    /// <summary>Whether the caller may use the API; if not, the refusal (401 or 403, with why) is already written.</summary>
+    public async ValueTask<bool> AuthorizeAsync(HttpContext context)
+    {
+        var denied = Check(context);
+        if (denied == 0)
+        {
+            return true;
+        }
+        context.Response.StatusCode = denied;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(denied == StatusCodes.Status401Unauthorized
+            ? "Missing or wrong bearer key (Halley:Api:Key)."
+            : "No Halley:Api:Key is configured, so the API answers loopback callers only.", context.RequestAborted).ConfigureAwait(false);
+        return false;
+    }
+
     /// <summary>Returns 0 when authorized, else the HTTP status to answer with.</summary>
     public int Check(HttpContext context)
     {

@@ -194,7 +194,7 @@ internal sealed partial class BayeuxProcessor
 
     private BayeuxReply Subscribe(BayeuxMessage message, BayeuxSession session)
     {
-        if (!TryValidateSubscriptions(message, out var error))
+        if (!TryValidateSubscriptions(message, out var error) || !TryReadPosition(message, out var since, out error))
         {
             return BayeuxReply.Failure(message, error);
         }
@@ -209,21 +209,54 @@ internal sealed partial class BayeuxProcessor
                     foreach (var undo in added)
                     {
                         session.RemoveSubscription(undo);
-                        _engine.Unsubscribe(undo, session);
                     }
                     return BayeuxReply.Failure(message, BayeuxErrors.TooManySubscriptions(_options.MaxSubscriptionsPerSession));
                 }
                 continue;
             }
             added.Add(channel);
-            _engine.Subscribe(channel, session);
-            // A session that ended meanwhile already released its subscriptions; do not leave this one behind.
-            if (session.IsTerminated)
+        }
+        // One engine call for the whole request: a recovery replays each missed message once, in order, before
+        // the live ones, skipping channels the session already receives through an earlier subscription.
+        var recovery = _engine.Subscribe(added, session, since, session.SubscriptionsExcept(added));
+        // A session that ended meanwhile already released its subscriptions; do not leave these behind.
+        if (session.IsTerminated)
+        {
+            foreach (var channel in added)
             {
                 _engine.Unsubscribe(channel, session);
             }
         }
-        return SubscriptionReply(message, session);
+        var reply = SubscriptionReply(message, session);
+        if (since is not null || _engine.HasHistory)
+        {
+            var halley = new JsonObject { ["position"] = recovery.Position.ToString() };
+            if (since is not null)
+            {
+                halley["recovered"] = recovery.Recovered;
+            }
+            reply.Ext = new JsonObject { ["halley"] = halley };
+        }
+        return reply;
+    }
+
+    /// <summary>Reads <c>ext.halley.position</c>, the last position a resubscribing client saw; absent is fine, malformed is not.</summary>
+    private static bool TryReadPosition(BayeuxMessage message, out StreamPosition? position, out string error)
+    {
+        position = null;
+        error = "";
+        if (!message.TryGetExt("halley", out var halley) || halley.ValueKind != JsonValueKind.Object
+            || !halley.TryGetProperty("position", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+        if (value.ValueKind != JsonValueKind.String || !StreamPosition.TryParse(value.GetString(), out var parsed))
+        {
+            error = BayeuxErrors.InvalidMessage("invalid_position");
+            return false;
+        }
+        position = parsed;
+        return true;
     }
 
     private BayeuxReply Unsubscribe(BayeuxMessage message, BayeuxSession session)
@@ -303,8 +336,13 @@ internal sealed partial class BayeuxProcessor
         {
             return await CallServiceAsync(message, session, cancellationToken).ConfigureAwait(false);
         }
-        await _engine.PublishAsync(channel, message.DataJson, message.IdJson, cancellationToken).ConfigureAwait(false);
-        return new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id };
+        var published = await _engine.PublishAsync(channel, message.DataJson, message.IdJson, cancellationToken).ConfigureAwait(false);
+        var reply = new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id };
+        if (published.Position is { } position)
+        {
+            reply.Ext = new JsonObject { ["halley"] = new JsonObject { ["position"] = position.ToString() } };
+        }
+        return reply;
     }
 
     private async ValueTask<BayeuxReply> CallServiceAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)

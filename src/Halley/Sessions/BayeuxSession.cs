@@ -272,6 +272,15 @@ internal sealed class BayeuxSession : ISubscriber
         }
     }
 
+    /// <summary>The session's subscriptions other than <paramref name="excluded"/>.</summary>
+    public List<string> SubscriptionsExcept(List<string> excluded)
+    {
+        lock (_gate)
+        {
+            return _subscriptions.Where(s => !excluded.Contains(s)).ToList();
+        }
+    }
+
     public int SubscriptionCount
     {
         get { lock (_gate) { return _subscriptions.Count; } }

@@ -13,7 +13,8 @@ namespace Halley.Transports;
 
 /// <summary>
 /// <c>GET /stream?channel=…</c>: the same events as <c>/sse</c>, as newline-delimited JSON over a chunked response
-/// for <c>fetch()</c> readers; an empty line is a heartbeat. With <c>?format=html&amp;callback=name</c> it is the
+/// for <c>fetch()</c> readers; an empty line is a heartbeat. The first line is a control object (see
+/// <see cref="StreamStart.ToJson"/>); <c>?lastEventId=</c> resumes from a position. With <c>?format=html&amp;callback=name</c> it is the
 /// classic forever-frame: an HTML page of <c>&lt;script&gt;name({…});&lt;/script&gt;</c> chunks.
 /// </summary>
 internal sealed partial class HttpStreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
@@ -60,6 +61,12 @@ internal sealed partial class HttpStreamingTransport(MessageEngine engine, LiveC
             output.Write("\n"u8);
         }
 
+        public override void WriteStart(IBufferWriter<byte> output, StreamStart start)
+        {
+            output.Write(start.ToJson());
+            output.Write("\n"u8);
+        }
+
         public override void WriteEvent(IBufferWriter<byte> output, EncodedMessage message)
         {
             output.Write(StreamPayload.Of(message));
@@ -95,6 +102,13 @@ internal sealed partial class HttpStreamingTransport(MessageEngine engine, LiveC
         {
             Fill(output, (byte)' ', padding - 1);
             output.Write("\n"u8);
+        }
+
+        public override void WriteStart(IBufferWriter<byte> output, StreamStart start)
+        {
+            output.Write(_open);
+            output.Write(start.ToJson());
+            output.Write(");</script>\n"u8);
         }
 
         public override void WriteEvent(IBufferWriter<byte> output, EncodedMessage message)

@@ -13,13 +13,10 @@ namespace Halley.Transports;
 
 /// <summary>
 /// <c>GET /sse?channel=…</c>: WHATWG Server-Sent Events for a bare <c>new EventSource(url)</c> or <c>curl -N</c>.
-/// Each event is one <c>data:</c> line holding <c>{"channel":…,"data":…}</c>; heartbeats are comment lines; at
-/// the end of its lifetime the stream ends with a <c>retry:</c> hint.
+/// Each event is one <c>data:</c> line holding <c>{"channel":…,"data":…,"position":…}</c>, with the position as
+/// its <c>id:</c> when the channel keeps history, so a reconnecting <c>EventSource</c> resumes by itself;
+/// heartbeats are comment lines; at the end of its lifetime the stream ends with a <c>retry:</c> hint.
 /// </summary>
-/// <remarks>
-/// No <c>id:</c> field is sent yet: event ids are positions in a channel's history, which a later issue adds.
-/// <see cref="SseFormat.WriteEvent"/> is the seam where the id line goes.
-/// </remarks>
 internal sealed class ServerSentEventsTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, IOptions<HalleyOptions> options, ILogger<ServerSentEventsTransport> logger)
     : StreamingTransport(engine, connections, metrics, cors, options.Value, logger)
 {
@@ -54,15 +51,43 @@ internal sealed class ServerSentEventsTransport(MessageEngine engine, LiveConnec
             output.Write("\n"u8);
         }
 
+        public override void WriteStart(IBufferWriter<byte> output, StreamStart start)
+        {
+            if (start.Resumed)
+            {
+                // A named event: a bare onmessage ignores it, addEventListener("recovery", …) reads it.
+                output.Write("event: recovery\ndata: "u8);
+                output.Write(start.ToJson());
+                output.Write("\n\n"u8);
+            }
+            if (start.MovesClient)
+            {
+                // An id with no data dispatches nothing but sets the EventSource's last event id: a stream that
+                // sees no event before it drops still resumes from here.
+                WriteId(output, start.Position);
+                output.Write("\n"u8);
+            }
+        }
+
         public override void WriteEvent(IBufferWriter<byte> output, EncodedMessage message)
         {
-            // Positions (the `id:` line) come with history: write "id: <position>\n" here.
+            if (message.Position is { } position)
+            {
+                WriteId(output, position);
+            }
             output.Write("data: "u8);
             output.Write(StreamPayload.Of(message));
             output.Write("\n\n"u8);
         }
 
         public override void WriteHeartbeat(IBufferWriter<byte> output) => output.Write(":\n\n"u8);
+
+        private static void WriteId(IBufferWriter<byte> output, StreamPosition position)
+        {
+            output.Write("id: "u8);
+            output.Write(Encoding.ASCII.GetBytes(position.ToString()));
+            output.Write("\n"u8);
+        }
 
         public override void WriteEnd(IBufferWriter<byte> output) => output.Write(_end);
     }

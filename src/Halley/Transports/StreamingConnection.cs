@@ -11,7 +11,7 @@ namespace Halley.Transports;
 /// </summary>
 /// <remarks>
 /// It is deliberately not a <see cref="BayeuxSession"/>: a subscribe-only stream has no client id, no meta
-/// channels, no held connect and nothing to resume, so a session's expiry, binding and ack machinery would only
+/// channels and no held connect (it resumes from a position, not a session), so a session's expiry, binding and ack machinery would only
 /// be dead weight. It is an <see cref="ISubscriber"/> with the same queue rules as a session
 /// (<see cref="HalleyOptions.MaxQueue"/>, <see cref="HalleyOptions.QueueFullPolicy"/>) and an
 /// <see cref="ILiveConnection"/> for heartbeats and lifetime. When the queue is full under the
@@ -161,7 +161,8 @@ internal sealed class StreamingConnection : ISubscriber, ILiveConnection
 internal readonly record struct StreamWork(bool Heartbeat, bool Close, bool Ended);
 
 /// <summary>
-/// The payload of a streamed event, <c>{"channel":…,"data":…}</c>, derived from the engine's encoded message once
+/// The payload of a streamed event, <c>{"channel":…,"data":…}</c> plus <c>"position"</c> when the channel keeps
+/// history, derived from the engine's encoded message once
 /// per message (not per subscriber) and shared by every stream that sends it.
 /// </summary>
 internal static class StreamPayload
@@ -205,6 +206,10 @@ internal static class StreamPayload
                 copy.AsSpan().Replace((byte)'\r', (byte)' ');
                 copy.AsSpan().Replace((byte)'\n', (byte)' ');
                 writer.WriteRawValue(copy, skipInputValidation: true);
+            }
+            if (message.Position is { } position)
+            {
+                writer.WriteString("position"u8, position.ToString());
             }
             writer.WriteEndObject();
         }

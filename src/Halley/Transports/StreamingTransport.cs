@@ -22,6 +22,13 @@ internal abstract class StreamFormat
     {
     }
 
+    /// <summary>
+    /// Written once, after the prelude and padding, before any event: where the stream starts, so a client that
+    /// receives no event before it reconnects still resumes from here, and on a resume whether it was complete.
+    /// Only when <see cref="StreamStart.IsAnnounced"/>.
+    /// </summary>
+    public abstract void WriteStart(IBufferWriter<byte> output, StreamStart start);
+
     /// <summary>Exactly <paramref name="count"/> bytes of filler that a client ignores (count &gt; 0).</summary>
     public abstract void WritePadding(IBufferWriter<byte> output, int count);
 
@@ -45,6 +52,45 @@ internal abstract class StreamFormat
             count -= n;
         }
     }
+}
+
+/// <summary>How a stream starts: from where, and for a resumed stream whether every missed message follows.</summary>
+/// <param name="Position">The engine's position when the subscription took effect.</param>
+/// <param name="Resumed">Whether the client asked to resume from a position (<c>Last-Event-ID</c>, <c>?lastEventId=</c>).</param>
+/// <param name="Recovered">For a resumed stream, whether every message it missed is replayed next.</param>
+/// <param name="HasHistory">Whether any channel keeps history; without it and without a resume, a stream starts with no control line.</param>
+internal readonly record struct StreamStart(StreamPosition Position, bool Resumed, bool Recovered, bool HasHistory)
+{
+    /// <summary>Whether the stream starts with a control line at all: positions mean nothing on a server with no history.</summary>
+    public bool IsAnnounced => Resumed || HasHistory;
+
+    /// <summary>
+    /// The control object streams send first: <c>{"position":…}</c> for a new stream, <c>{"recovered":true}</c>
+    /// when the missed messages follow (their own positions move the client on), <c>{"recovered":false,"position":…}</c>
+    /// when they are lost and the client must reload its state. A client resumes from the last position it read,
+    /// in an event or here.
+    /// </summary>
+    public byte[] ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            if (Resumed)
+            {
+                writer.WriteBoolean("recovered"u8, Recovered);
+            }
+            if (!Resumed || !Recovered)
+            {
+                writer.WriteString("position"u8, Position.ToString());
+            }
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Whether the client should now resume from <see cref="Position"/> rather than from where it was.</summary>
+    public bool MovesClient => !Resumed || !Recovered;
 }
 
 /// <summary>
@@ -76,7 +122,8 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
             return;
         }
         if (!TryReadChannels(request.Query["channel"], options.Streaming.MaxChannelsPerRequest, out var channels, out var error)
-            || !TryReadPadding(request.Query["pad"], options.Streaming, out var padding, out error))
+            || !TryReadPadding(request.Query["pad"], options.Streaming, out var padding, out error)
+            || !TryReadResumePosition(request, out var since, out error))
         {
             await BadRequestAsync(context, error).ConfigureAwait(false);
             return;
@@ -94,7 +141,30 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         {
             return;
         }
-        await RunAsync(context, format, channels, padding).ConfigureAwait(false);
+        await RunAsync(context, format, channels, padding, since).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The position to resume from: the <c>Last-Event-ID</c> header an <c>EventSource</c> sends when it reconnects,
+    /// else <c>?lastEventId=</c>. The header wins: a reconnecting EventSource keeps its first URL, query included.
+    /// </summary>
+    internal static bool TryReadResumePosition(HttpRequest request, out StreamPosition? since, out string? error)
+    {
+        since = null;
+        error = null;
+        var header = request.Headers["Last-Event-ID"];
+        var (value, name) = header.Count > 0 ? (header, "Last-Event-ID") : (request.Query["lastEventId"], "lastEventId");
+        if (value.Count == 0 || (value.Count == 1 && string.IsNullOrEmpty(value[0])))
+        {
+            return true;
+        }
+        if (value.Count > 1 || !StreamPosition.TryParse(value[0], out var position))
+        {
+            error = $"Invalid '{name}': a position this server sent, 'epoch:offset' (an SSE id:, or a \"position\" of the stream).";
+            return false;
+        }
+        since = position;
+        return true;
     }
 
     /// <summary>Headers that ask proxies and browsers not to cache, buffer or transform the stream.</summary>
@@ -105,14 +175,13 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         response.Headers.XContentTypeOptions = "nosniff";
     }
 
-    private async Task RunAsync(HttpContext context, StreamFormat format, List<string> channels, int padding)
+    private async Task RunAsync(HttpContext context, StreamFormat format, List<string> channels, int padding, StreamPosition? since)
     {
         var aborted = context.RequestAborted;
         var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(), context.Abort);
-        foreach (var channel in channels)
-        {
-            engine.Subscribe(channel, connection);
-        }
+        // Missed messages, if any, are queued before the live ones: the writer sends them right after the start.
+        var recovery = engine.Subscribe(channels, connection, since, []);
+        var start = new StreamStart(recovery.Position, since is not null, recovery.Recovered, engine.HasHistory);
         connections.Add(connection);
         metrics.ConnectionOpened(Name);
         Log.Opened(logger, Name, string.Join(' ', channels));
@@ -127,6 +196,10 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
             if (padding > 0)
             {
                 format.WritePadding(output, padding);
+            }
+            if (start.IsAnnounced)
+            {
+                format.WriteStart(output, start);
             }
             await FlushAsync(output, connection, aborted).ConfigureAwait(false);
             while (true)

@@ -20,7 +20,7 @@ internal sealed class Harness : IDisposable
         Options = options ?? new HalleyOptions();
         _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Metrics = new HalleyMetrics(_provider.GetRequiredService<IMeterFactory>());
-        Engine = new MessageEngine(new InMemoryBroker(), Metrics, Microsoft.Extensions.Options.Options.Create(Options));
+        Engine = new MessageEngine(new InMemoryBroker(), Metrics, Microsoft.Extensions.Options.Options.Create(Options), Time);
         Registry = new SessionRegistry(Microsoft.Extensions.Options.Options.Create(Options), Engine, Metrics, Time, NullLogger<SessionRegistry>.Instance);
         Processor = new BayeuxProcessor(
             Registry,

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Halley.Engine;
+using Halley.Security;
+using Halley.Transports;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Api;
+
+/// <summary>
+/// <c>GET /api/history?channel=…[&amp;channel=…][&amp;since=epoch:offset][&amp;limit=N]</c>: the retained messages of
+/// the channels (names or patterns) after a position, oldest first, for backends that catch up or audit.
+/// Answers <c>{"messages":[{"channel","data","position"}…],"complete":…,"more":…,"next":…}</c>; page on with
+/// <c>since=next</c> while <c>more</c> is true.
+/// </summary>
+internal sealed class HistoryApi(MessageEngine engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
+{
+    /// <summary>Messages per page when <c>limit</c> is not given.</summary>
+    public const int DefaultLimit = 100;
+
+    /// <summary>Most messages one page may hold.</summary>
+    public const int MaxLimit = 1000;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!await authorization.AuthorizeAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+        var query = context.Request.Query;
+        if (!StreamingTransport.TryReadChannels(query["channel"], options.Value.Streaming.MaxChannelsPerRequest, out var channels, out var error)
+            || !TryReadSince(query["since"], out var since, out error)
+            || !TryReadLimit(query["limit"], out var limit, out error))
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+        var page = engine.ReadHistory(channels, since, limit);
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteStartArray("messages"u8);
+        foreach (var message in page.Messages)
+        {
+            writer.WriteRawValue(StreamPayload.Of(message), skipInputValidation: true);
+        }
+        writer.WriteEndArray();
+        // Without a since there is nothing to be complete relative to: the field says so by being null.
+        if (since is null)
+        {
+            writer.WriteNull("complete"u8);
+        }
+        else
+        {
+            writer.WriteBoolean("complete"u8, page.Complete);
+        }
+        writer.WriteBoolean("more"u8, page.More);
+        writer.WriteString("next"u8, page.Next.ToString());
+        writer.WriteEndObject();
+    }
+
+    private static bool TryReadSince(Microsoft.Extensions.Primitives.StringValues values, out StreamPosition? since, out string? error)
+    {
+        since = null;
+        error = null;
+        if (values.Count == 0)
+        {
+            return true;
+        }
+        if (values.Count > 1 || !StreamPosition.TryParse(values[0], out var position))
+        {
+            error = "Invalid 'since': a position, 'epoch:offset', as /api/publish, /api/history or a delivered message gave it.";
+            return false;
+        }
+        since = position;
+        return true;
+    }
+
+    private static bool TryReadLimit(Microsoft.Extensions.Primitives.StringValues values, out int limit, out string? error)
+    {
+        error = null;
+        limit = DefaultLimit;
+        if (values.Count == 0)
+        {
+            return true;
+        }
+        if (values.Count > 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit)
+        {
+            error = $"Invalid 'limit': a number from 1 to {MaxLimit}.";
+            return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,55 @@
+namespace Halley.Engine;
+
+/// <summary>One message kept in a channel's history.</summary>
+/// <param name="Offset">Its offset in the engine's sequence.</param>
+/// <param name="AddedAt">When it was kept, as a <see cref="TimeProvider"/> timestamp.</param>
+/// <param name="Message">The encoded message, shared with every subscriber that received it.</param>
+internal readonly record struct HistoryEntry(long Offset, long AddedAt, EncodedMessage Message);
+
+/// <summary>
+/// The retained messages of one channel, oldest first, bounded by its rule's size and age. Not thread-safe: the
+/// engine guards every history with its sequencer lock.
+/// </summary>
+internal sealed class ChannelHistory(string channel, HistoryRule rule, long ttlTicks)
+{
+    private readonly Queue<HistoryEntry> _entries = new();
+
+    public string Channel { get; } = channel;
+
+    public HistoryRule Rule { get; } = rule;
+
+    /// <summary>The highest offset this history has let go of (0 if none): a client behind it cannot recover completely.</summary>
+    public long EvictedThrough { get; private set; }
+
+    public int Count => _entries.Count;
+
+    public void Append(long offset, long now, EncodedMessage message)
+    {
+        _entries.Enqueue(new HistoryEntry(offset, now, message));
+        if (_entries.Count > Rule.Size)
+        {
+            EvictedThrough = _entries.Dequeue().Offset;
+        }
+    }
+
+    /// <summary>Lets go of messages older than the rule's TTL.</summary>
+    public void Expire(long now)
+    {
+        while (_entries.TryPeek(out var oldest) && now - oldest.AddedAt >= ttlTicks)
+        {
+            EvictedThrough = _entries.Dequeue().Offset;
+        }
+    }
+
+    /// <summary>Adds the retained messages after <paramref name="sinceOffset"/> to <paramref name="into"/>, oldest first.</summary>
+    public void CopyAfter(long sinceOffset, List<HistoryEntry> into)
+    {
+        foreach (var entry in _entries)
+        {
+            if (entry.Offset > sinceOffset)
+            {
+                into.Add(entry);
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using Halley.Channels;
+
+namespace Halley.Engine;
+
+/// <summary>What a history read found: the messages after a position and whether any are missing.</summary>
+/// <param name="Entries">The retained messages after the position, in offset order, at most the limit (none when an all-or-nothing read was not complete).</param>
+/// <param name="Complete">
+/// True when nothing after the position is lost: every channel the keys can match keeps a history and none has
+/// let go of a message after the position.
+/// </param>
+/// <param name="Truncated">True when there were more messages than the limit.</param>
+internal readonly record struct HistoryRead(List<HistoryEntry> Entries, bool Complete, bool Truncated);
+
+/// <summary>
+/// The in-memory engine's histories, one <see cref="ChannelHistory"/> per channel that has a rule and has had a
+/// message. Not thread-safe: <see cref="MessageEngine"/> calls it under its sequencer lock only.
+/// </summary>
+internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
+{
+    private readonly Dictionary<string, ChannelHistory> _byChannel = new(StringComparer.Ordinal);
+
+    // The highest offset let go of by histories that expired entirely and were removed. It is kept for every
+    // channel at once, which is conservative but exact enough: an expired history's offsets are older than its
+    // TTL, so only positions that old are affected.
+    private long _removedThrough;
+
+    public bool IsEnabled => !rules.IsEmpty;
+
+    /// <summary>Number of channels with retained messages.</summary>
+    public int ChannelCount => _byChannel.Count;
+
+    /// <summary>Number of retained messages over every channel.</summary>
+    public long MessageCount => _byChannel.Values.Sum(h => (long)h.Count);
+
+    public HistoryRule? RuleFor(string channel) =>
+        _byChannel.TryGetValue(channel, out var history) ? history.Rule : rules.For(channel);
+
+    public void Append(string channel, HistoryRule rule, long offset, EncodedMessage message)
+    {
+        if (!_byChannel.TryGetValue(channel, out var history))
+        {
+            history = new ChannelHistory(channel, rule, ToTicks(rule.Ttl));
+            _byChannel.Add(channel, history);
+        }
+        history.Append(offset, time.GetTimestamp(), message);
+    }
+
+    /// <summary>
+    /// The retained messages after <paramref name="sinceOffset"/> on every channel one of <paramref name="keys"/>
+    /// matches, except channels one of <paramref name="exclude"/> matches (a session that already receives them
+    /// live must not get them twice), at most <paramref name="limit"/>. With <paramref name="allOrNothing"/> a read
+    /// that is incomplete or truncated returns no entries, so a recovery never replays part of a gap.
+    /// </summary>
+    public HistoryRead Read(IReadOnlyList<string> keys, IReadOnlyCollection<string> exclude, long sinceOffset, int limit, bool allOrNothing)
+    {
+        var complete = sinceOffset >= _removedThrough;
+        foreach (var key in keys)
+        {
+            complete &= rules.Covers(key);
+        }
+        var entries = new List<HistoryEntry>();
+        var now = time.GetTimestamp();
+        var sources = 0;
+        foreach (var history in Matching(keys))
+        {
+            if (MatchesAny(exclude, history.Channel))
+            {
+                continue;
+            }
+            history.Expire(now);
+            complete &= sinceOffset >= history.EvictedThrough;
+            history.CopyAfter(sinceOffset, entries);
+            sources++;
+        }
+        if (sources > 1)
+        {
+            // Each history is in offset order; several interleave. Offsets are unique, so the sort is exact.
+            entries.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+        }
+        var truncated = entries.Count > limit;
+        if (allOrNothing && (truncated || !complete))
+        {
+            entries.Clear();
+        }
+        else if (truncated)
+        {
+            entries.RemoveRange(limit, entries.Count - limit);
+        }
+        return new HistoryRead(entries, complete, truncated);
+    }
+
+    /// <summary>Lets go of expired messages, and of the histories left empty.</summary>
+    public void Expire()
+    {
+        var now = time.GetTimestamp();
+        List<string>? empty = null;
+        foreach (var (channel, history) in _byChannel)
+        {
+            history.Expire(now);
+            if (history.Count == 0)
+            {
+                (empty ??= []).Add(channel);
+                _removedThrough = Math.Max(_removedThrough, history.EvictedThrough);
+            }
+        }
+        if (empty is not null)
+        {
+            foreach (var channel in empty)
+            {
+                _byChannel.Remove(channel);
+            }
+        }
+    }
+
+    private IEnumerable<ChannelHistory> Matching(IReadOnlyList<string> keys)
+    {
+        var patterns = false;
+        foreach (var key in keys)
+        {
+            patterns |= key.EndsWith('*');
+        }
+        if (!patterns)
+        {
+            // Names only: one lookup each, whatever the number of channels.
+            foreach (var key in keys.Distinct(StringComparer.Ordinal))
+            {
+                if (_byChannel.TryGetValue(key, out var history))
+                {
+                    yield return history;
+                }
+            }
+            yield break;
+        }
+        foreach (var history in _byChannel.Values)
+        {
+            if (MatchesAny(keys, history.Channel))
+            {
+                yield return history;
+            }
+        }
+    }
+
+    private static bool MatchesAny(IEnumerable<string> keys, string channel)
+    {
+        foreach (var key in keys)
+        {
+            if (ChannelName.Matches(key, channel))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * time.TimestampFrequency);
+}
