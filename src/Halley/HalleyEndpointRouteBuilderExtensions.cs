@@ -13,7 +13,7 @@ public static class HalleyEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the Bayeux endpoint on <paramref name="pattern"/>, <c>pattern/</c> and <c>pattern/*</c> (the CometD
     /// client appends <c>/handshake</c>, <c>/connect</c>…), the streaming endpoints <c>/sse</c> and <c>/stream</c>,
-    /// and the backend API under <c>/api</c>. On a
+    /// and the backend API under <c>/api</c> (publish, history, disconnect). On a
     /// <see cref="WebApplication"/> it also adds the WebSocket middleware the <c>websocket</c> transport needs.
     /// </summary>
     public static IEndpointConventionBuilder MapHalley(this IEndpointRouteBuilder endpoints, string pattern = "/cometd")
@@ -34,6 +34,7 @@ public static class HalleyEndpointRouteBuilderExtensions
         group.Map("/stream", endpoints.ServiceProvider.GetRequiredService<HttpStreamingTransport>().HandleAsync);
         group.MapPost("/api/publish", publish.HandleAsync);
         group.MapGet("/api/history", endpoints.ServiceProvider.GetRequiredService<HistoryApi>().HandleAsync);
+        group.MapPost("/api/disconnect", endpoints.ServiceProvider.GetRequiredService<DisconnectApi>().HandleAsync);
         return group;
     }
 }

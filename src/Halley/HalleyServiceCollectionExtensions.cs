@@ -58,6 +58,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<HttpStreamingTransport>();
         services.TryAddSingleton<PublishApi>();
         services.TryAddSingleton<HistoryApi>();
+        services.TryAddSingleton<DisconnectApi>();
         services.AddHostedService<SessionSweeper>();
         return new HalleyBuilder(services);
     }

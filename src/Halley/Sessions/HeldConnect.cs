@@ -50,4 +50,7 @@ internal enum TerminationReason
     Disconnected,
     Expired,
     QueueFull,
+
+    /// <summary>Ended by the backend (<c>POST /api/disconnect</c>): the client is told to handshake again.</summary>
+    Kicked,
 }

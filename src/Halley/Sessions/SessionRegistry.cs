@@ -80,7 +80,12 @@ internal sealed partial class SessionRegistry
         _metrics.SessionClosed();
         if (reason != TerminationReason.Disconnected)
         {
-            _metrics.SessionDropped(reason == TerminationReason.Expired ? "expired" : "queue_full");
+            _metrics.SessionDropped(reason switch
+            {
+                TerminationReason.Expired => "expired",
+                TerminationReason.Kicked => "kicked",
+                _ => "queue_full",
+            });
         }
         Log.SessionEnded(_logger, session.Id, reason);
     }

@@ -103,6 +103,9 @@ public sealed class BayeuxSocket : IAsyncDisposable
         return await ReplyAsync(id);
     }
 
+    /// <summary>Drops the connection without a close handshake, as a dead network would.</summary>
+    public void Abort() => _socket.Abort();
+
     /// <summary>Waits until the server closes the socket.</summary>
     public async Task WaitClosedAsync()
     {

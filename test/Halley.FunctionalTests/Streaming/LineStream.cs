@@ -30,10 +30,14 @@ public sealed class LineStream : IAsyncDisposable
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    public static async Task<LineStream> OpenAsync(Uri url, Version? version = null)
+    public static async Task<LineStream> OpenAsync(Uri url, Version? version = null, string? lastEventId = null)
     {
         var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
         if (version is not null)
         {
             request.Version = version;
