@@ -42,8 +42,8 @@ public class HalleyServerFixture : IAsyncLifetime
     public async Task StartAgainAsync(int port) => _server = await HalleyServerProcess.StartAsync(port, Arguments);
 }
 
-/// <summary>A server that forgets a silent session after one second, for recovery tests.</summary>
+/// <summary>A server that forgets a silent session after one second and keeps history on every channel, for recovery tests.</summary>
 public sealed class ShortSessionServerFixture : HalleyServerFixture
 {
-    protected override string[] Arguments => ["--Halley:MaxInterval=00:00:01"];
+    protected override string[] Arguments => ["--Halley:MaxInterval=00:00:01", "--Halley:History:Channels:/**:Size=1000"];
 }

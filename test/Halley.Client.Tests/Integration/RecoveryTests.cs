@@ -25,13 +25,15 @@ public abstract class RecoveryTests(ShortSessionServerFixture fixture, BayeuxTra
         var client = await ConnectAsync(fixture.Endpoint);
         var received = new ConcurrentQueue<int>();
         var got = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await client.SubscribeAsync($"{Root}/**", m =>
+        var subscription = await client.SubscribeAsync($"{Root}/**", m =>
         {
             received.Enqueue(m.Data.GetInt32());
             got.TrySetResult();
         }, TestTimeouts.Token());
         var firstId = client.ClientId;
         var states = RecordStates(client);
+        var resubscribed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        subscription.Resubscribed += (_, e) => resubscribed.TrySetResult(e.Recovered);
         var reconnecting = WaitForState(client, BayeuxClientState.Reconnecting);
 
         await fixture.RestartAsync().WithTimeout(TimeSpan.FromSeconds(40));
@@ -40,6 +42,10 @@ public abstract class RecoveryTests(ShortSessionServerFixture fixture, BayeuxTra
         await back.WithTimeout(TimeSpan.FromSeconds(30));
 
         Assert.NotEqual(firstId, client.ClientId);
+        // A restarted in-memory engine has a new epoch: what was published meanwhile is gone, and the
+        // subscription says so, so the application can reload.
+        Assert.False(await resubscribed.Task.WithTimeout());
+        Assert.False(subscription.Recovered);
         var publisher = await ConnectAsync(fixture.Endpoint);
         await publisher.PublishAsync($"{Root}/after/restart", 7, TestTimeouts.Token());
         await got.Task.WithTimeout();
@@ -92,6 +98,87 @@ public abstract class RecoveryTests(ShortSessionServerFixture fixture, BayeuxTra
         await publisher.PublishAsync($"{Root}/back", 9, TestTimeouts.Token());
         Assert.Equal(9, await got.Task.WithTimeout());
     }
+
+    [Fact]
+    public async Task SessionEndedByTheServer_MessagesPublishedMeanwhileArriveExactlyOnce_InOrder()
+    {
+        var client = await ConnectAsync(fixture.Endpoint);
+        var received = new ConcurrentQueue<int>();
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var last = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var subscription = await client.SubscribeAsync($"{Root}/hist", m =>
+        {
+            var value = m.Data.GetInt32();
+            received.Enqueue(value);
+            if (value == 1)
+            {
+                first.TrySetResult();
+            }
+            else if (value == 6)
+            {
+                last.TrySetResult();
+            }
+        }, TestTimeouts.Token());
+        var resubscribed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        subscription.Resubscribed += (_, e) => resubscribed.TrySetResult(e.Recovered);
+        await PublishViaApiAsync($"{Root}/hist", 1);
+        await first.Task.WithTimeout();
+        var oldId = client.ClientId;
+
+        // The backend ends the session; messages published right after race the client's re-handshake and
+        // re-subscribe: whichever side of the seam each lands on, it must arrive once.
+        using (var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress })
+        using (var kicked = await http.PostAsync("/api/disconnect", JsonContent($"{{\"clientId\":\"{oldId}\"}}")).WithTimeout())
+        {
+            Assert.True(kicked.IsSuccessStatusCode);
+        }
+        for (var i = 2; i <= 5; i++)
+        {
+            await PublishViaApiAsync($"{Root}/hist", i);
+        }
+        Assert.True(await resubscribed.Task.WithTimeout(TimeSpan.FromSeconds(30)));
+        await PublishViaApiAsync($"{Root}/hist", 6);
+        await last.Task.WithTimeout();
+
+        Assert.NotEqual(oldId, client.ClientId);
+        Assert.Equal([1, 2, 3, 4, 5, 6], received.ToArray());
+        Assert.True(subscription.Recovered);
+    }
+
+    [Fact]
+    public async Task SubscribeFromAKeptPosition_ReplaysWhatCameAfterIt()
+    {
+        var kept = await PublishViaApiAsync($"{Root}/kept-pos", 1);
+        await PublishViaApiAsync($"{Root}/kept-pos", 2);
+        await PublishViaApiAsync($"{Root}/kept-pos", 3);
+        var client = await ConnectAsync(fixture.Endpoint);
+        var received = new ConcurrentQueue<int>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var subscription = await client.SubscribeAsync($"{Root}/kept-pos", m =>
+        {
+            received.Enqueue(m.Data.GetInt32());
+            if (m.Data.GetInt32() == 4)
+            {
+                done.TrySetResult();
+            }
+        }, since: kept, TestTimeouts.Token());
+        Assert.True(subscription.Recovered);
+        await PublishViaApiAsync($"{Root}/kept-pos", 4);
+        await done.Task.WithTimeout();
+        Assert.Equal([2, 3, 4], received.ToArray());
+        Assert.NotNull(subscription.Position);
+    }
+
+    private async Task<string?> PublishViaApiAsync(string channel, int value)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        using var response = await http.PostAsync("/api/publish", JsonContent($"{{\"channel\":\"{channel}\",\"data\":{value}}}")).WithTimeout();
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("position").GetString();
+    }
+
+    private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
     private static ConcurrentQueue<BayeuxClientState> RecordStates(BayeuxClient client)
     {
