@@ -89,7 +89,8 @@ public sealed class HistoryOptions
 {
     /// <summary>
     /// Retention rules by channel name or pattern. A channel takes the rule of its own name if there is one,
-    /// otherwise that of the longest matching pattern. Channels no rule matches keep no history.
+    /// otherwise that of the most specific matching pattern (the longest prefix; <c>/a/*</c> before <c>/a/**</c>).
+    /// Channels no rule matches keep no history.
     /// </summary>
     public Dictionary<string, HistoryRule> Channels { get; set; } = new(StringComparer.Ordinal);
 

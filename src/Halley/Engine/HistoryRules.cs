@@ -11,13 +11,17 @@ internal sealed class HistoryRules
     public HistoryRules(IReadOnlyDictionary<string, HistoryRule> rules)
     {
         _names = rules.Where(r => !r.Key.EndsWith('*')).ToDictionary(StringComparer.Ordinal);
-        // Longest first: the first pattern that matches is the most specific one.
-        _patterns = [.. rules.Where(r => r.Key.EndsWith('*')).OrderByDescending(r => r.Key.Length).ThenBy(r => r.Key, StringComparer.Ordinal)];
+        // Most specific first, so the first pattern that matches wins: the longest prefix, and for one prefix the
+        // one-level /a/* before the any-depth /a/**.
+        _patterns = [.. rules.Where(r => r.Key.EndsWith('*'))
+            .OrderByDescending(r => r.Key.TrimEnd('*').Length)
+            .ThenBy(r => r.Key.EndsWith("/**", StringComparison.Ordinal))
+            .ThenBy(r => r.Key, StringComparer.Ordinal)];
     }
 
     public bool IsEmpty => _names.Count == 0 && _patterns.Length == 0;
 
-    /// <summary>The rule of a concrete <paramref name="channel"/>: its own name's, else the longest matching pattern's; null when none.</summary>
+    /// <summary>The rule of a concrete <paramref name="channel"/>: its own name's, else the most specific matching pattern's; null when none.</summary>
     public HistoryRule? For(string channel)
     {
         if (_names.TryGetValue(channel, out var rule))

@@ -1,0 +1,192 @@
+using System.Text;
+using Halley.Engine;
+using Halley.Tests.Infrastructure;
+
+namespace Halley.Tests.Engine;
+
+/// <summary>Positions, retention rules and the bounds of recovery, on the real engine with a manual clock.</summary>
+public class HistoryTests
+{
+    [Theory]
+    [InlineData("abc:0", "abc", 0L)]
+    [InlineData("k3j9x2ab:42", "k3j9x2ab", 42L)]
+    public void Position_RoundTrips(string text, string epoch, long offset)
+    {
+        Assert.True(StreamPosition.TryParse(text, out var position));
+        Assert.Equal(new StreamPosition(epoch, offset), position);
+        Assert.Equal(text, position.ToString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("42")]
+    [InlineData(":42")]
+    [InlineData("abc:")]
+    [InlineData("abc:-1")]
+    [InlineData("abc:+1")]
+    [InlineData("ab c:1")]
+    [InlineData("a:b:1")]
+    [InlineData("abc:99999999999999999999")]
+    [InlineData("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl:1")]
+    public void Position_RejectsAnythingElse(string? text) => Assert.False(StreamPosition.TryParse(text, out _));
+
+    [Fact]
+    public void Rules_ChannelNameBeatsPatterns_AndTheLongestPatternWins()
+    {
+        var exact = new HistoryRule { Size = 1 };
+        var one = new HistoryRule { Size = 2 };
+        var deep = new HistoryRule { Size = 3 };
+        var rules = new HistoryRules(new Dictionary<string, HistoryRule> { ["/a/b"] = exact, ["/a/*"] = one, ["/a/**"] = deep });
+        Assert.Same(exact, rules.For("/a/b"));
+        Assert.Same(one, rules.For("/a/c"));
+        Assert.Same(deep, rules.For("/a/c/d"));
+        Assert.Null(rules.For("/b"));
+    }
+
+    [Theory]
+    [InlineData("/s/**", "/s/*", true)]
+    [InlineData("/s/**", "/s/x/**", true)]
+    [InlineData("/s/**", "/s/x", true)]
+    [InlineData("/s/*", "/s/*", true)]
+    [InlineData("/s/*", "/s/**", false)]
+    [InlineData("/s/*", "/s/x/y", false)]
+    [InlineData("/s/x", "/s/*", false)]
+    [InlineData("/s/**", "/t/*", false)]
+    public void Rules_CoverAPatternOnlyWhenEveryChannelItMatchesKeepsHistory(string rule, string key, bool covered)
+    {
+        var rules = new HistoryRules(new Dictionary<string, HistoryRule> { [rule] = new() });
+        Assert.Equal(covered, rules.Covers(key));
+    }
+
+    [Fact]
+    public async Task Positions_IncreaseAcrossChannels_AndOnlyChannelsWithARuleGetOne()
+    {
+        using var h = WithHistory(size: 10);
+        var a = await PublishAsync(h, "/h/a");
+        var b = await PublishAsync(h, "/h/b");
+        var none = await PublishAsync(h, "/other");
+        Assert.NotNull(a.Position);
+        Assert.Equal(a.Position!.Value.Offset + 1, b.Position!.Value.Offset);
+        Assert.Null(none.Position);
+        Assert.Equal(h.Engine.Epoch, a.Position.Value.Epoch);
+        Assert.Contains("\"ext\":{\"halley\":{\"position\":\"" + b.Position, Encoding.UTF8.GetString(b.Json.Span), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recovery_AfterTheTtl_IsNotRecovered_AndReplaysNothing()
+    {
+        using var h = WithHistory(size: 10, ttl: TimeSpan.FromMinutes(1));
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        await PublishAsync(h, "/h/a");
+        h.Time.Advance(TimeSpan.FromSeconds(59));
+        var fresh = new Recorder();
+        Assert.True(h.Engine.Subscribe(["/h/a"], fresh, since, []).Recovered);
+        Assert.Single(fresh.Received);
+
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        h.Engine.ExpireHistory();
+        var late = new Recorder();
+        Assert.False(h.Engine.Subscribe(["/h/a"], late, since, []).Recovered);
+        Assert.Empty(late.Received);
+        Assert.Equal((0, 0L), h.Engine.HistorySize); // the emptied history itself is let go of
+    }
+
+    [Fact]
+    public async Task Recovery_OfMoreThanMaxRecoveredMessages_IsNotRecovered()
+    {
+        using var h = WithHistory(size: 100, maxRecovered: 3);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        for (var i = 0; i < 4; i++)
+        {
+            await PublishAsync(h, "/h/a");
+        }
+        var recorder = new Recorder();
+        Assert.False(h.Engine.Subscribe(["/h/a"], recorder, since, []).Recovered);
+        Assert.Empty(recorder.Received);
+        var exactly = new Recorder();
+        var three = (await PublishAsync(h, "/h/b")).Position;
+        for (var i = 0; i < 3; i++)
+        {
+            await PublishAsync(h, "/h/b");
+        }
+        Assert.True(h.Engine.Subscribe(["/h/b"], exactly, three, []).Recovered);
+        Assert.Equal(3, exactly.Received.Count);
+    }
+
+    [Fact]
+    public async Task Recovery_OfAChannelWithoutHistory_IsNotRecovered()
+    {
+        using var h = WithHistory(size: 10);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        Assert.False(h.Engine.Subscribe(["/other"], new Recorder(), since, []).Recovered);
+        Assert.False(h.Engine.Subscribe(["/**"], new Recorder(), since, []).Recovered);
+        Assert.True(h.Engine.Subscribe(["/h/*"], new Recorder(), since, []).Recovered);
+    }
+
+    [Fact]
+    public async Task Recovery_SkipsChannelsTheSubscriberAlreadyHolds()
+    {
+        using var h = WithHistory(size: 10);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        await PublishAsync(h, "/h/a");
+        await PublishAsync(h, "/h/b");
+        var recorder = new Recorder();
+        Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since, held: ["/h/a"]).Recovered);
+        Assert.Equal(["/h/b"], recorder.Received.Select(m => m.Channel));
+    }
+
+    [Fact]
+    public async Task HistoryIsBoundedBySize()
+    {
+        using var h = WithHistory(size: 5);
+        for (var i = 0; i < 50; i++)
+        {
+            await PublishAsync(h, "/h/" + (i % 2));
+        }
+        Assert.Equal((2, 10L), h.Engine.HistorySize);
+    }
+
+    [Fact]
+    public async Task ReadHistory_PagesInOrder_AndAPositionFromAnotherEpochReadsNothing()
+    {
+        using var h = WithHistory(size: 10);
+        var first = (await PublishAsync(h, "/h/a")).Position;
+        for (var i = 0; i < 4; i++)
+        {
+            await PublishAsync(h, i % 2 == 0 ? "/h/b" : "/h/a");
+        }
+        var page = h.Engine.ReadHistory(["/h/*"], first, 3);
+        Assert.Equal(3, page.Messages.Count);
+        Assert.True(page.More);
+        Assert.True(page.Complete);
+        var rest = h.Engine.ReadHistory(["/h/*"], page.Next, 3);
+        Assert.Single(rest.Messages);
+        Assert.False(rest.More);
+        Assert.Equal(h.Engine.Top, rest.Next);
+        var offsets = page.Messages.Concat(rest.Messages).Select(m => m.Position!.Value.Offset).ToList();
+        Assert.Equal(offsets.Order(), offsets);
+
+        var other = h.Engine.ReadHistory(["/h/*"], new StreamPosition("elsewhere", 1), 10);
+        Assert.Empty(other.Messages);
+        Assert.False(other.Complete);
+    }
+
+    private static Harness WithHistory(int size, TimeSpan? ttl = null, int maxRecovered = 1000)
+    {
+        var options = new HalleyOptions();
+        options.History.Channels["/h/**"] = new HistoryRule { Size = size, Ttl = ttl ?? TimeSpan.FromMinutes(10) };
+        options.History.MaxRecoveredMessages = maxRecovered;
+        return new Harness(options);
+    }
+
+    private static async Task<EncodedMessage> PublishAsync(Harness h, string channel) =>
+        await h.Engine.PublishAsync(channel, "1"u8.ToArray(), default, CancellationToken.None);
+
+    private sealed class Recorder : ISubscriber
+    {
+        public List<EncodedMessage> Received { get; } = [];
+
+        public void Deliver(EncodedMessage message) => Received.Add(message);
+    }
+}
