@@ -9,7 +9,7 @@ public sealed partial class CallbackPollingTests : IAsyncLifetime
 {
     private TestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync("Halley:SweepPeriod=00:00:00.050");
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync("Halley:SweepPeriod=00:00:00.050", "Halley:History:Channels:/kept/**:Size=10");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -41,6 +41,29 @@ public sealed partial class CallbackPollingTests : IAsyncLifetime
         await _server.PublishAsync("/jsonp", "</script><script>alert(1)</script>");
         var (_, connect, _) = await GetAsync(client, "cb", [new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = clientId, ["connectionType"] = "callback-polling", ["id"] = "3" }]);
         Assert.Equal("</script><script>alert(1)</script>", connect[1]!["data"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ANewSession_RecoversWhatItMissed_FromItsLastPosition()
+    {
+        var last = await _server.PublishAsync("/kept/jsonp", 0);
+        await _server.PublishAsync("/kept/jsonp", 1);
+        await _server.PublishAsync("/kept/jsonp", 2);
+        using var client = new BayeuxHttp(_server);
+        var (_, handshake, _) = await GetAsync(client, "cb", [new JsonObject { ["channel"] = "/meta/handshake", ["version"] = "1.0", ["supportedConnectionTypes"] = new JsonArray("callback-polling"), ["id"] = "1" }]);
+        var clientId = handshake[0]!["clientId"]!.GetValue<string>();
+        var subscribe = new JsonObject
+        {
+            ["channel"] = "/meta/subscribe",
+            ["clientId"] = clientId,
+            ["subscription"] = "/kept/jsonp",
+            ["id"] = "2",
+            ["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = last } },
+        };
+        var (_, subscribed, _) = await GetAsync(client, "cb", [subscribe]);
+        Assert.True(subscribed[0]!["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
+        var (_, connect, _) = await GetAsync(client, "cb", [new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = clientId, ["connectionType"] = "callback-polling", ["advice"] = new JsonObject { ["timeout"] = 0 }, ["id"] = "3" }]);
+        Assert.Equal([1, 2], connect.OfType<JsonObject>().Where(m => m["channel"]?.GetValue<string>() == "/kept/jsonp").Select(m => m["data"]!.GetValue<int>()));
     }
 
     [Theory]
