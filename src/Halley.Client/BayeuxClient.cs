@@ -60,6 +60,10 @@ public sealed class BayeuxClient : IAsyncDisposable
     // message already delivered to it) behind.
     private string? _handshakeRequestedFor;
     private bool _disconnecting; // from DisconnectAsync's start until the session ended: no recovery meanwhile
+    // The ack extension (BayeuxClientOptions.AcknowledgeMessages): whether the server agreed, and the number of
+    // the last connect reply whose messages were received, sent back with the next connect.
+    private bool _ackEnabled;
+    private long _lastAck = -1;
     private CancellationTokenSource? _connectLoopStopping;
     private CancellationTokenSource? _heldConnect;
     private Task _connectLoop = Task.CompletedTask;
@@ -545,6 +549,7 @@ public sealed class BayeuxClient : IAsyncDisposable
                 Version = BayeuxVersion,
                 SupportedConnectionTypes = MessageCodec.SupportedConnectionTypes,
                 Id = _pending.NextId(),
+                Ext = _options.AcknowledgeMessages ? JsonSerializer.SerializeToElement(new { ack = true }) : null,
             },
             _options.RequestTimeout,
             cancellationToken).ConfigureAwait(false);
@@ -568,6 +573,9 @@ public sealed class BayeuxClient : IAsyncDisposable
             _advice = DefaultAdvice.Merge(reply.Advice);
             _confirmOnNextConnect = true;
             _resumeOnNextConnect = false;
+            _ackEnabled = _options.AcknowledgeMessages && reply.Ext is { } ext
+                && ext.TryGetProperty("ack", out var ack) && ack.ValueKind == JsonValueKind.True;
+            _lastAck = -1;
         }
     }
 
@@ -606,6 +614,12 @@ public sealed class BayeuxClient : IAsyncDisposable
                 lock (_gate)
                 {
                     advice = _advice = _advice.Merge(reply.Advice);
+                    // The reply's messages came in the same batch, so they are here: acknowledge them with the next connect.
+                    if (_ackEnabled && reply.Ext is { } ext && ext.TryGetProperty("ack", out var ack)
+                        && ack.ValueKind == JsonValueKind.Number && ack.TryGetInt64(out var batch))
+                    {
+                        _lastAck = batch;
+                    }
                 }
 
                 if (advice.SaysNone)
@@ -706,9 +720,15 @@ public sealed class BayeuxClient : IAsyncDisposable
             confirm = _confirmOnNextConnect;
 
             // A new WebSocket serves only sessions it handshook; the token from the handshake binds it to ours.
-            if (_resumeOnNextConnect && _token is not null)
+            var token = _resumeOnNextConnect ? _token : null;
+            if (token is not null || _ackEnabled)
             {
-                ext = JsonSerializer.SerializeToElement(new { halley = new { token = _token } });
+                ext = (token, _ackEnabled) switch
+                {
+                    (not null, true) => JsonSerializer.SerializeToElement(new { halley = new { token }, ack = _lastAck }),
+                    (not null, false) => JsonSerializer.SerializeToElement(new { halley = new { token } }),
+                    _ => JsonSerializer.SerializeToElement(new { ack = _lastAck }),
+                };
             }
 
             timeout = confirm

@@ -35,6 +35,15 @@ public sealed class BayeuxClientOptions
     /// </summary>
     public HttpMessageHandler? HttpHandler { get; set; }
 
+    /// <summary>
+    /// Asks the server for CometD's <c>ack</c> extension: every message then travels in a numbered
+    /// <c>/meta/connect</c> reply that the next connect acknowledges, and the server sends a batch again until it
+    /// is acknowledged. This closes the one gap that positions and recovery leave: a message in flight when a
+    /// connection drops while the session survives (a long-poll reply written to a dead socket). It costs latency
+    /// and throughput on WebSocket, where messages otherwise go out the moment they are published. Default: false.
+    /// </summary>
+    public bool AcknowledgeMessages { get; set; }
+
     /// <summary>Called on each new <see cref="ClientWebSocket"/>'s options before it connects (headers, proxy, certificates).</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
 }
