@@ -12,7 +12,7 @@ public static class HalleyEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the Bayeux endpoint on <paramref name="pattern"/>, <c>pattern/</c> and <c>pattern/*</c> (the CometD
-    /// client appends <c>/handshake</c>, <c>/connect</c>…), the streaming endpoints <c>/sse</c> and <c>/stream</c>,
+    /// client appends <c>/handshake</c>, <c>/connect</c>…; Faye's <c>eventsource</c> opens <c>pattern/{clientId}</c>), the streaming endpoints <c>/sse</c> and <c>/stream</c>,
     /// and the backend API under <c>/api</c>. On a
     /// <see cref="WebApplication"/> it also adds the WebSocket middleware the <c>websocket</c> transport needs.
     /// </summary>
@@ -29,7 +29,7 @@ public static class HalleyEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup("");
         var trimmed = pattern.TrimEnd('/');
         group.Map(trimmed, bayeux.HandleAsync);
-        group.Map(trimmed + "/{**rest}", bayeux.HandleAsync);
+        group.Map(trimmed + "/{**" + BayeuxEndpoint.PathRouteValue + "}", bayeux.HandleAsync);
         group.Map("/sse", endpoints.ServiceProvider.GetRequiredService<ServerSentEventsTransport>().HandleAsync);
         group.Map("/stream", endpoints.ServiceProvider.GetRequiredService<HttpStreamingTransport>().HandleAsync);
         group.MapPost("/api/publish", publish.HandleAsync);
