@@ -72,8 +72,9 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Br
                 "The session uses the ack extension: its messages travel only in /meta/connect replies, never on a stream.").ConfigureAwait(false);
             return;
         }
-        var connection = new EventSourceConnection(session, connections.StartClock());
-        if (binding == StreamBinding.UnknownSession || !session.AttachPushTarget(connection))
+        // Attaching fails when the session ended since it was looked up.
+        var connection = binding == StreamBinding.Bound ? new EventSourceConnection(session, connections.StartClock()) : null;
+        if (connection is null || !session.AttachPushTarget(connection))
         {
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status404NotFound,
                 "Unknown client id: no such session, or it has ended. Handshake again.").ConfigureAwait(false);
