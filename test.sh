@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every Halley test: the .NET suites (unit, functional, client), the allocation budget of the
-# micro-benchmarks, then the Node interop suite with the official cometd and faye clients against a Release
-# build of the server. Installs what is missing (npm
-# packages from the committed lock files). Ends with one line: "N passed, N failed".
+# micro-benchmarks, the Node interop suite with the official cometd and faye clients, then the browser suite
+# (Faye's browser client in headless Chromium), both against a Release build of the server. Installs what is
+# missing (nginx and chromium from Debian as root, npm packages from the committed lock files). Ends with one
+# line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 root=$PWD
@@ -14,14 +15,24 @@ fail_setup() { echo "test.sh: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
 command -v dotnet >/dev/null 2>&1 || fail_setup "the .NET SDK (dotnet) is required"
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || fail_setup "Node.js and npm are required"
 
-# The proxy tests (test/Halley.FunctionalTests/Proxy) run a real nginx in front of Halley.
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+# install_missing PACKAGE WHAT PROGRAM...: installs the Debian package (as root) when none of the programs is there.
+install_missing() {
+  local package=$1 what=$2 program
+  shift 2
+  for program in "$@"; do
+    command -v "$program" >/dev/null 2>&1 && return
+  done
   if [ "$(id -u)" -eq 0 ]; then
-    { apt-get update && apt-get install -y nginx; } >"$out/nginx-install.log" 2>&1 || fail_setup "installing nginx failed (see $out/nginx-install.log)"
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$package"; } >"$out/$package-install.log" 2>&1 \
+      || fail_setup "installing $package failed (see $out/$package-install.log)"
   else
-    fail_setup "nginx is required for the proxy tests: install it (apt-get install -y nginx) or run test.sh as root"
+    fail_setup "$package is required for $what: install it (apt-get install -y $package) or run test.sh as root"
   fi
-fi
+}
+# The proxy tests (test/Halley.FunctionalTests/Proxy) run a real nginx in front of Halley.
+install_missing nginx "the proxy tests" nginx /usr/sbin/nginx
+# The browser tests (test/browser) drive Debian's Chromium through playwright-core.
+install_missing chromium "the browser tests" "${HALLEY_CHROMIUM:-/usr/bin/chromium}"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 server_dll="$root/src/Halley.Server/bin/Release/net10.0/Halley.Server.dll"
@@ -70,25 +81,34 @@ if [ "$budget_status" -ne 0 ] && [ "$f" -eq 0 ]; then
   failed=$((failed + 1))
 fi
 
-echo "==> Interop tests (official cometd and faye npm clients)"
-(
-  cd test/interop || exit 1
-  # npm ci is skipped when node_modules already matches the committed lock file.
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error || exit 1
+# run_node_suite NAME FOLDER: npm ci when needed, then node --test in FOLDER, counted from its TAP summary.
+run_node_suite() {
+  (
+    cd "$2" || exit 1
+    # npm ci is skipped when node_modules already matches the committed lock file.
+    if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      npm ci --no-audit --no-fund --loglevel=error || exit 1
+    fi
+    node --test --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$out/$1.tap"
+  )
+  local status=$?
+  local p f
+  p=$(grep -E '^# pass [0-9]+' "$out/$1.tap" 2>/dev/null | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$out/$1.tap" 2>/dev/null | awk '{print $3}')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+    echo "test.sh: the $1 suite exited with $status without reporting a failed test" >&2
+    failed=$((failed + 1))
   fi
-  node --test --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$out/interop.tap"
-)
-interop_status=$?
-p=$(grep -E '^# pass [0-9]+' "$out/interop.tap" 2>/dev/null | awk '{print $3}')
-f=$(grep -E '^# fail [0-9]+' "$out/interop.tap" 2>/dev/null | awk '{print $3}')
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-0}))
-if [ "$interop_status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-  echo "test.sh: the interop suite exited with $interop_status without reporting a failed test" >&2
-  failed=$((failed + 1))
-fi
+}
+
+echo "==> Interop tests (official cometd and faye npm clients)"
+run_node_suite interop test/interop
+
+echo "==> Browser tests (Faye's browser client in headless Chromium)"
+run_node_suite browser test/browser
 
 echo
 echo "$passed passed, $failed failed"

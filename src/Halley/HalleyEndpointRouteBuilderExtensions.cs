@@ -12,8 +12,9 @@ public static class HalleyEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the Bayeux endpoint on <paramref name="pattern"/>, <c>pattern/</c> and <c>pattern/*</c> (the CometD
-    /// client appends <c>/handshake</c>, <c>/connect</c>…), the streaming endpoints <c>/sse</c> and <c>/stream</c>,
-    /// and the backend API under <c>/api</c> (publish, history, disconnect). On a
+    /// client appends <c>/handshake</c>, <c>/connect</c>…; Faye's <c>eventsource</c> opens <c>pattern/{clientId}</c>), the
+    /// streaming endpoints <c>/sse</c> and <c>/stream</c>, and the backend API under <c>/api</c> (publish, history,
+    /// disconnect). On a
     /// <see cref="WebApplication"/> it also adds the WebSocket middleware the <c>websocket</c> transport needs.
     /// </summary>
     public static IEndpointConventionBuilder MapHalley(this IEndpointRouteBuilder endpoints, string pattern = "/cometd")
@@ -29,7 +30,7 @@ public static class HalleyEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup("");
         var trimmed = pattern.TrimEnd('/');
         group.Map(trimmed, bayeux.HandleAsync);
-        group.Map(trimmed + "/{**rest}", bayeux.HandleAsync);
+        group.Map(trimmed + "/{**" + BayeuxEndpoint.PathRouteValue + "}", bayeux.HandleAsync);
         group.Map("/sse", endpoints.ServiceProvider.GetRequiredService<ServerSentEventsTransport>().HandleAsync);
         group.Map("/stream", endpoints.ServiceProvider.GetRequiredService<HttpStreamingTransport>().HandleAsync);
         group.MapPost("/api/publish", publish.HandleAsync);

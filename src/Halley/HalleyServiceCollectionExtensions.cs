@@ -52,6 +52,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<LongPollingTransport>();
         services.TryAddSingleton<CallbackPollingTransport>();
         services.TryAddSingleton<WebSocketTransport>();
+        services.TryAddSingleton<EventSourceTransport>();
         services.TryAddSingleton<ConnectionWebSocketHandler>();
         services.TryAddSingleton<BayeuxEndpoint>();
         services.TryAddSingleton<ServerSentEventsTransport>();

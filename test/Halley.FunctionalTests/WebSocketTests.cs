@@ -296,6 +296,59 @@ public abstract class WebSocketTestsBase : IAsyncLifetime
         Assert.Empty(done.Events);
     }
 
+    [Fact]
+    public async Task AtTheEndOfItsLifetime_TheSocketAnswersItsHeldConnect_ClosesNormally_AndTheSessionLivesOn()
+    {
+        await using var server = await TestServer.StartAsync(
+            "Halley:MaxConnectionLifetime=00:00:01", "Halley:SweepPeriod=00:00:00.050",
+            $"Halley:WebSockets:AcceptAtConnectionLevel={AcceptAtConnectionLevel}");
+        await using var socket = await BayeuxSocket.ConnectAsync(server);
+        await socket.HandshakeAsync();
+        await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/life" });
+        await socket.SendAsync(new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = socket.ClientId, ["connectionType"] = "websocket", ["id"] = "held" });
+        await server.PublishAsync("/life", "before");
+        Assert.Equal("before", (await socket.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/life"))["data"]!.GetValue<string>());
+
+        // The held connect (Timeout is 20 s) is answered when the lifetime (1 s ±10%) ends: reconnect at once.
+        var reply = await socket.ReplyAsync("held");
+        Assert.True(reply["successful"]!.GetValue<bool>(), reply.ToJsonString());
+        Assert.Equal("retry", reply["advice"]!["reconnect"]!.GetValue<string>());
+        Assert.Equal(0, reply["advice"]!["interval"]!.GetValue<long>());
+        await socket.WaitClosedAsync();
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+
+        // The session survived with its subscription: what is published now waits for the client's next socket.
+        Assert.True(server.Get<Halley.Sessions.SessionRegistry>().TryGet(socket.ClientId, out var session));
+        Assert.False(session.IsTerminated);
+        await server.PublishAsync("/life", "gap");
+        await using var next = await BayeuxSocket.ConnectAsync(server);
+        next.ClientId = socket.ClientId;
+        var resumed = await next.RequestAsync(new JsonObject
+        {
+            ["channel"] = "/meta/connect",
+            ["connectionType"] = "websocket",
+            ["advice"] = new JsonObject { ["timeout"] = 0 },
+            ["ext"] = new JsonObject { ["halley"] = new JsonObject { ["token"] = socket.Token } },
+        });
+        Assert.True(resumed["successful"]!.GetValue<bool>(), resumed.ToJsonString());
+        Assert.Equal("gap", (await next.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/life"))["data"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AtTheEndOfItsLifetime_ASocketWithoutAHeldConnect_StillClosesNormally()
+    {
+        await using var server = await TestServer.StartAsync(
+            "Halley:MaxConnectionLifetime=00:00:00.500", "Halley:SweepPeriod=00:00:00.050",
+            $"Halley:WebSockets:AcceptAtConnectionLevel={AcceptAtConnectionLevel}");
+        await using var socket = await BayeuxSocket.ConnectAsync(server);
+        await socket.HandshakeAsync();
+
+        await socket.WaitClosedAsync();
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.True(server.Get<Halley.Sessions.SessionRegistry>().TryGet(socket.ClientId, out _));
+    }
+
     private static async Task<(long Batch, List<string> Events)> ConnectFrameAsync(BayeuxSocket socket, long ack)
     {
         var id = socket.NextId();

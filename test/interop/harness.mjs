@@ -12,16 +12,17 @@ const STARTUP_TIMEOUT_MS = 30_000;
 const OUTPUT_CAP = 256 * 1024;
 
 /**
- * Starts `dotnet <HALLEY_SERVER_DLL> --urls http://127.0.0.1:0` and resolves once the server
+ * Starts `dotnet <HALLEY_SERVER_DLL> --urls http://127.0.0.1:0 [args…]` and resolves once the server
  * printed "Now listening on: http://127.0.0.1:<port>".
+ * @param {string[]} [args] extra command-line settings, e.g. `--Halley:MaxConnectionLifetime=00:00:02`
  * @returns {Promise<{url: string, base: string, output: () => string, stop: () => Promise<void>}>}
  */
-export async function startServer() {
+export async function startServer(args = []) {
   const dll = process.env.HALLEY_SERVER_DLL || DEFAULT_DLL;
   if (!existsSync(dll)) {
     throw new Error(`Halley server not found at ${dll}: build it (dotnet build src/Halley.Server -c Release) or set HALLEY_SERVER_DLL`);
   }
-  const child = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0'], {
+  const child = spawn('dotnet', [dll, '--urls', 'http://127.0.0.1:0', ...args], {
     cwd: path.dirname(dll),
     env: { ...process.env, DOTNET_NOLOGO: '1', 'Logging__LogLevel__Microsoft.Hosting.Lifetime': 'Information' },
     stdio: ['ignore', 'pipe', 'pipe'],

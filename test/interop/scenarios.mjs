@@ -7,10 +7,10 @@ import { exitWhenIdle, startServer, uniquePrefix, waitFor } from './harness.mjs'
 
 const DELIVERY_MS = 10_000;
 
-/** Starts one server for the calling test file; returns a getter for it. */
-export function useServer() {
+/** Starts one server for the calling test file (with extra command-line `args`); returns a getter for it. */
+export function useServer(args = []) {
   let server;
-  before(async () => { server = await startServer(); });
+  before(async () => { server = await startServer(args); });
   after(async () => {
     await server?.stop();
     exitWhenIdle();

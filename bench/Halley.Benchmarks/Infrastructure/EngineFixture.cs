@@ -57,4 +57,8 @@ internal sealed class NullPushTarget : IPushTarget
     public void MessagesAvailable()
     {
     }
+
+    public void Released()
+    {
+    }
 }

@@ -25,6 +25,13 @@ public static class ConnectionTypes
     /// <summary>Bayeux over WebSocket frames.</summary>
     public const string WebSocket = "websocket";
 
+    /// <summary>
+    /// Faye's <c>eventsource</c>: events arrive on a Server-Sent Events stream (<c>GET /cometd/{clientId}</c>)
+    /// while the client sends its messages, <c>/meta/connect</c> included, as long-polling requests that are
+    /// answered at once.
+    /// </summary>
+    public const string EventSource = "eventsource";
+
     /// <summary>HTTP POST long-polling.</summary>
     public const string LongPolling = "long-polling";
 
@@ -36,7 +43,7 @@ public static class ConnectionTypes
 
     /// <summary>Every connection type this server accepts, in order of preference.</summary>
     public static readonly IReadOnlyList<string> Supported =
-        [WebSocket, LongPolling, CrossOriginLongPolling, CallbackPolling];
+        [WebSocket, EventSource, LongPolling, CrossOriginLongPolling, CallbackPolling];
 
     /// <summary>Whether <paramref name="type"/> is a connection type this server accepts.</summary>
     public static bool IsSupported(string type) => Supported.Contains(type, StringComparer.Ordinal);

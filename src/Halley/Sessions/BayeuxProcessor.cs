@@ -26,6 +26,9 @@ internal sealed partial class BayeuxProcessor
     private readonly ILogger<BayeuxProcessor> _logger;
     private readonly Advice _retryAdvice;
     private readonly Advice _handshakeAdvice;
+    private readonly Advice _eventSourceAdvice;
+    private readonly Advice _reconnectNowAdvice = new() { Reconnect = ReconnectAdvice.Retry, Interval = 0 };
+    private readonly long _eventSourceGrace;
 
     public BayeuxProcessor(SessionRegistry sessions, MessageEngine engine, IOptions<HalleyOptions> options, IOptions<ServiceChannelOptions> services, TimeProvider time, ILogger<BayeuxProcessor> logger)
     {
@@ -48,6 +51,15 @@ internal sealed partial class BayeuxProcessor
             Timeout = (long)_options.Timeout.TotalMilliseconds,
             MaxInterval = (long)_options.MaxInterval.TotalMilliseconds,
         };
+        // As Faye's server: an eventsource connect is answered at once, and the client waits a whole hold time
+        // before the next one, since events come on the stream meanwhile.
+        _eventSourceAdvice = new Advice
+        {
+            Reconnect = ReconnectAdvice.Retry,
+            Interval = (long)_options.Timeout.TotalMilliseconds,
+            Timeout = 0,
+        };
+        _eventSourceGrace = sessions.ToTicks(_options.Timeout);
     }
 
     /// <summary>
@@ -129,7 +141,10 @@ internal sealed partial class BayeuxProcessor
                 ? new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = Advice.Stop }
                 : BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake);
         }
-        var reply = new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = _retryAdvice };
+        var advice = outcome == ConnectOutcome.ConnectionClosing ? _reconnectNowAdvice
+            : message.ConnectionType == ConnectionTypes.EventSource ? _eventSourceAdvice
+            : _retryAdvice;
+        var reply = new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = advice };
         if (outcome != ConnectOutcome.Replaced && session.CompleteConnect(pending.Held, events) is { } batch)
         {
             reply.Ext = new JsonObject { ["ack"] = batch };
@@ -182,8 +197,13 @@ internal sealed partial class BayeuxProcessor
             session.Acknowledge(batch);
         }
         var serverTimeout = (long)_options.Timeout.TotalMilliseconds;
-        var timeout = Math.Min(message.AdviceTimeout ?? serverTimeout, serverTimeout);
-        var held = session.BeginConnect(receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)), replyNow: timeout == 0);
+        // An eventsource connect is never held: its events go down the session's stream.
+        var eventSource = message.ConnectionType == ConnectionTypes.EventSource;
+        var timeout = eventSource ? 0 : Math.Min(message.AdviceTimeout ?? serverTimeout, serverTimeout);
+        var held = session.BeginConnect(
+            receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)),
+            replyNow: timeout == 0,
+            expiryGrace: eventSource ? _eventSourceGrace : 0);
         if (held is null)
         {
             replies.Add(BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake));
@@ -409,6 +429,26 @@ internal sealed partial class BayeuxProcessor
         return context.Connection is not null && session.TryClaimForWebSocket();
     }
 
+    /// <summary>
+    /// Whether a Faye <c>eventsource</c> stream (<c>GET /cometd/{clientId}</c>) may push <paramref name="clientId"/>'s
+    /// messages. An <c>EventSource</c> can send neither <c>ext</c> nor headers, so only the browser cookie the session
+    /// was created with binds it (rule 2 of <see cref="IsBound"/>), unless that rule is turned off.
+    /// </summary>
+    public StreamBinding BindStream(string? clientId, string? browserId, out BayeuxSession session)
+    {
+        if (!_sessions.TryGet(clientId, out session))
+        {
+            return StreamBinding.UnknownSession;
+        }
+        if (!_options.SessionBinding.RequireBrowserCookie)
+        {
+            return StreamBinding.Bound;
+        }
+        return session.BrowserId is not null && browserId is not null && FixedTimeEquals(browserId, session.BrowserId)
+            ? StreamBinding.Bound
+            : StreamBinding.NotBound;
+    }
+
     private static bool FixedTimeEquals(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
@@ -440,4 +480,16 @@ internal sealed partial class BayeuxProcessor
         [LoggerMessage(10, LogLevel.Error, "Service channel {Channel} failed", EventName = "ServiceFailed")]
         public static partial void ServiceFailed(ILogger logger, string channel, Exception exception);
     }
+}
+
+/// <summary>What <see cref="BayeuxProcessor.BindStream"/> found.</summary>
+internal enum StreamBinding
+{
+    Bound,
+
+    /// <summary>No live session has that client id.</summary>
+    UnknownSession,
+
+    /// <summary>The session exists, but the request does not carry the browser cookie it was created with.</summary>
+    NotBound,
 }

@@ -133,8 +133,9 @@ internal sealed class BayeuxSession : ISubscriber
     /// <summary>
     /// Starts holding a connect until <paramref name="deadline"/>. A connect already held for this session is
     /// released as <see cref="ConnectOutcome.Replaced"/>. Returns null when the session has ended.
+    /// <paramref name="expiryGrace"/> lengthens the session's life after this connect ends (see <see cref="HeldConnect.ExpiryGrace"/>).
     /// </summary>
-    public HeldConnect? BeginConnect(long deadline, bool replyNow)
+    public HeldConnect? BeginConnect(long deadline, bool replyNow, long expiryGrace = 0)
     {
         HeldConnect held;
         HeldConnect? replaced;
@@ -146,7 +147,7 @@ internal sealed class BayeuxSession : ISubscriber
             }
             replaced = _held;
             _claimableByWebSocket = 0;
-            held = new HeldConnect(deadline);
+            held = new HeldConnect(deadline, expiryGrace);
             _held = held;
             _expiresAt = long.MaxValue;
             if (replyNow || (_pushTarget is null && HasMessagesForConnect()))
@@ -172,7 +173,7 @@ internal sealed class BayeuxSession : ISubscriber
                 return null;
             }
             _held = null;
-            _expiresAt = _registry.Now + _registry.MaxIntervalTicks;
+            _expiresAt = _registry.Now + _registry.MaxIntervalTicks + held.ExpiryGrace;
             if (IsTerminated || _pushTarget is not null)
             {
                 return null;
@@ -194,7 +195,7 @@ internal sealed class BayeuxSession : ISubscriber
             if (_held == held)
             {
                 _held = null;
-                _expiresAt = _registry.Now + _registry.MaxIntervalTicks;
+                _expiresAt = _registry.Now + _registry.MaxIntervalTicks + held.ExpiryGrace;
             }
         }
         held.TryComplete(ConnectOutcome.Replaced);
@@ -213,18 +214,22 @@ internal sealed class BayeuxSession : ISubscriber
     /// Makes <paramref name="target"/> the connection that pushes this session's messages; it is woken at once if
     /// messages are already waiting. Returns false when the session delivers through connect replies only (ack).
     /// </summary>
+    /// <remarks>The target it replaces, if any, is told through <see cref="IPushTarget.Released"/>.</remarks>
     public bool AttachPushTarget(IPushTarget target)
     {
         bool wake;
+        IPushTarget? replaced;
         lock (_gate)
         {
             if (IsTerminated || _ack is not null)
             {
                 return false;
             }
+            replaced = _pushTarget == target ? null : _pushTarget;
             _pushTarget = target;
             wake = _queue.Count > 0;
         }
+        replaced?.Released();
         if (wake)
         {
             target.MessagesAvailable();
@@ -232,12 +237,29 @@ internal sealed class BayeuxSession : ISubscriber
         return true;
     }
 
+
     public void DetachPushTarget(IPushTarget target)
     {
         lock (_gate)
         {
             if (_pushTarget == target)
             {
+                _pushTarget = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves every queued message into <paramref name="events"/> and detaches <paramref name="target"/>, in one step:
+    /// a message either goes out on this connection or stays queued for the next one.
+    /// </summary>
+    public void DrainAndDetach(IPushTarget target, List<EncodedMessage> events)
+    {
+        lock (_gate)
+        {
+            if (_pushTarget == target)
+            {
+                DrainLocked(events);
                 _pushTarget = null;
             }
         }
@@ -290,6 +312,7 @@ internal sealed class BayeuxSession : ISubscriber
     internal string[] MarkTerminated(TerminationReason reason)
     {
         HeldConnect? held;
+        IPushTarget? pushTarget;
         string[] subscriptions;
         lock (_gate)
         {
@@ -300,6 +323,7 @@ internal sealed class BayeuxSession : ISubscriber
             TerminationReason = reason;
             held = _held;
             _held = null;
+            pushTarget = _pushTarget;
             _pushTarget = null;
             _queue.Clear();
             ResetQueueCounters();
@@ -307,6 +331,7 @@ internal sealed class BayeuxSession : ISubscriber
             _subscriptions.Clear();
         }
         held?.TryComplete(ConnectOutcome.Terminated);
+        pushTarget?.Released();
         return subscriptions;
     }
 

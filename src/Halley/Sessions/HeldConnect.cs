@@ -14,6 +14,12 @@ internal enum ConnectOutcome
 
     /// <summary>The session ended: see <see cref="BayeuxSession.TerminationReason"/>.</summary>
     Terminated,
+
+    /// <summary>
+    /// The connection carrying the connect is closing at the end of its lifetime: the reply advises the client
+    /// to reconnect at once, and the session lives on.
+    /// </summary>
+    ConnectionClosing,
 }
 
 /// <summary>
@@ -24,10 +30,21 @@ internal sealed class HeldConnect
 {
     private readonly TaskCompletionSource<ConnectOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public HeldConnect(long deadline) => Deadline = deadline;
+    public HeldConnect(long deadline, long expiryGrace = 0)
+    {
+        Deadline = deadline;
+        ExpiryGrace = expiryGrace;
+    }
 
     /// <summary>When the hold ends, as a <see cref="TimeProvider"/> timestamp.</summary>
     public long Deadline { get; }
+
+    /// <summary>
+    /// Extra <see cref="TimeProvider"/> ticks the session survives after this connect ends, on top of
+    /// <see cref="HalleyOptions.MaxInterval"/>: the pause its reply advises before the next connect
+    /// (Faye's <c>eventsource</c> connects are told to wait <see cref="HalleyOptions.Timeout"/>).
+    /// </summary>
+    public long ExpiryGrace { get; }
 
     public Task<ConnectOutcome> Outcome => _completion.Task;
 
@@ -36,11 +53,20 @@ internal sealed class HeldConnect
     public bool TryComplete(ConnectOutcome outcome) => _completion.TrySetResult(outcome);
 }
 
-/// <summary>A connection that pushes a session's messages as they arrive (WebSocket without the ack extension).</summary>
+/// <summary>
+/// A connection that pushes a session's messages as they arrive: a WebSocket without the ack extension, or a
+/// Faye <c>eventsource</c> stream.
+/// </summary>
 internal interface IPushTarget
 {
     /// <summary>Called outside the session's lock when messages are ready to drain. Must not block.</summary>
     void MessagesAvailable();
+
+    /// <summary>
+    /// Called outside the session's lock when the session stopped pushing through this target because another
+    /// connection took over or the session ended. Must not block.
+    /// </summary>
+    void Released();
 }
 
 /// <summary>Why a session ended.</summary>

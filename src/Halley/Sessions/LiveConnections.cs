@@ -54,12 +54,6 @@ internal sealed class LiveConnections
         return new LiveClock(now, now + Math.Max(1, lifetime), HeartbeatTicks);
     }
 
-    /// <summary>
-    /// A clock with heartbeats and no lifetime, for WebSockets: closing one makes a Bayeux client handshake
-    /// again, which loses messages until positions and recovery exist.
-    /// </summary>
-    public LiveClock StartHeartbeatClock() => new(Now, long.MaxValue, HeartbeatTicks);
-
     public void Add(ILiveConnection connection) => _connections.TryAdd(connection, 0);
 
     public void Remove(ILiveConnection connection) => _connections.TryRemove(connection, out _);
@@ -74,7 +68,8 @@ internal sealed class LiveConnections
         }
     }
 
-    private long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
+    /// <summary><paramref name="duration"/> as <see cref="TimeProvider"/> ticks.</summary>
+    public long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
 }
 
 /// <summary>

@@ -25,21 +25,18 @@ internal sealed class StreamingConnection : ISubscriber, ILiveConnection
     private readonly int _maxQueue;
     private readonly QueueFullPolicy _policy;
     private readonly Action _abort;
-    private TaskCompletionSource? _waiter;
-    private bool _signaled;
-    private bool _heartbeatDue;
-    private bool _closeDue;
+    private readonly StreamSignal _signal;
     private bool _ended;
 
     public StreamingConnection(int maxQueue, QueueFullPolicy policy, LiveClock clock, Action abort)
     {
         _maxQueue = maxQueue;
         _policy = policy;
-        Clock = clock;
+        _signal = new StreamSignal(clock);
         _abort = abort;
     }
 
-    public LiveClock Clock { get; }
+    public LiveClock Clock => _signal.Clock;
 
     /// <summary>Set when the queue overflowed under the <see cref="QueueFullPolicy.Disconnect"/> policy.</summary>
     public bool Overflowed { get; private set; }
@@ -77,11 +74,62 @@ internal sealed class StreamingConnection : ISubscriber, ILiveConnection
         {
             // The writer is stuck on a client that does not read; aborting frees it. Off the publisher's thread.
             ThreadPool.UnsafeQueueUserWorkItem(static abort => abort(), _abort, preferLocal: false);
+            _signal.End();
+            return;
         }
-        Signal();
+        _signal.Wake();
     }
 
     /// <inheritdoc />
+    public void OnSweep(long now) => _signal.OnSweep(now);
+
+    /// <summary>Ends the stream: wakes the writer, which then stops. Called when the request is aborted.</summary>
+    public void End()
+    {
+        lock (_gate)
+        {
+            _ended = true;
+        }
+        _signal.End();
+    }
+
+    /// <summary>Completes when there is something to do: messages, a heartbeat, the end of the lifetime or of the stream.</summary>
+    public Task WaitAsync() => _signal.WaitAsync();
+
+    /// <summary>Takes what the writer must send now.</summary>
+    public StreamWork Take(List<EncodedMessage> events)
+    {
+        // Reset before draining: a delivery that lands after the drain wakes the next wait instead of being missed.
+        _signal.Reset();
+        lock (_gate)
+        {
+            while (_queue.TryDequeue(out var message))
+            {
+                events.Add(message);
+            }
+        }
+        return _signal.Due(hasEvents: events.Count > 0);
+    }
+}
+
+/// <summary>
+/// The wake-up state of one stream's writer: something to send, a heartbeat or the end of the lifetime due (set
+/// by the shared sweep through <see cref="OnSweep"/>), or the stream ended. One writer waits on it; anyone wakes it.
+/// Shared by the subscribe-only streams (<see cref="StreamingConnection"/>) and Faye's <c>eventsource</c>
+/// (<see cref="EventSourceTransport"/>), which differ only in where their messages wait.
+/// </summary>
+internal sealed class StreamSignal(LiveClock clock)
+{
+    private readonly Lock _gate = new();
+    private TaskCompletionSource? _waiter;
+    private bool _signaled;
+    private bool _heartbeatDue;
+    private bool _closeDue;
+    private bool _ended;
+
+    public LiveClock Clock { get; } = clock;
+
+    /// <summary>Notes what the sweep found due at <paramref name="now"/> and wakes the writer if anything is. Never blocks.</summary>
     public void OnSweep(long now)
     {
         var due = Clock.Check(now);
@@ -100,20 +148,20 @@ internal sealed class StreamingConnection : ISubscriber, ILiveConnection
                 _heartbeatDue = true;
             }
         }
-        Signal();
+        Wake();
     }
 
-    /// <summary>Ends the stream: wakes the writer, which then stops. Called when the request is aborted.</summary>
+    /// <summary>Ends the stream: the writer's next wait completes at once and reports <see cref="StreamWork.Ended"/>.</summary>
     public void End()
     {
         lock (_gate)
         {
             _ended = true;
         }
-        Signal();
+        Wake();
     }
 
-    /// <summary>Completes when there is something to do: messages, a heartbeat, the end of the lifetime or of the stream.</summary>
+    /// <summary>Completes when there is something to do (at once if something happened since the last <see cref="Reset"/>).</summary>
     public Task WaitAsync()
     {
         lock (_gate)
@@ -128,23 +176,28 @@ internal sealed class StreamingConnection : ISubscriber, ILiveConnection
         }
     }
 
-    /// <summary>Takes what the writer must send now.</summary>
-    public StreamWork Take(List<EncodedMessage> events)
+    /// <summary>Forgets earlier wake-ups; call it before taking what there is to send.</summary>
+    public void Reset()
     {
         lock (_gate)
         {
             _signaled = false;
-            while (_queue.TryDequeue(out var message))
-            {
-                events.Add(message);
-            }
-            var work = new StreamWork(_heartbeatDue && events.Count == 0, _closeDue, _ended);
+        }
+    }
+
+    /// <summary>What is due besides the events just taken; a heartbeat is only due when there are none to send.</summary>
+    public StreamWork Due(bool hasEvents)
+    {
+        lock (_gate)
+        {
+            var work = new StreamWork(_heartbeatDue && !hasEvents, _closeDue, _ended);
             _heartbeatDue = false;
             return work;
         }
     }
 
-    private void Signal()
+    /// <summary>Wakes the writer, or makes its next wait complete at once.</summary>
+    public void Wake()
     {
         TaskCompletionSource? waiter;
         lock (_gate)

@@ -15,7 +15,9 @@ namespace Halley.Transports;
 /// <summary>
 /// <c>websocket</c>: each text frame is a Bayeux array; replies and events go back as arrays, several events
 /// per frame when they were queued together. Without the ack extension, events are pushed as they arrive,
-/// independently of the held <c>/meta/connect</c>.
+/// independently of the held <c>/meta/connect</c>. At the end of its lifetime
+/// (<see cref="HalleyOptions.MaxConnectionLifetime"/>) a socket answers its held connects with advice to reconnect
+/// at once, sends what it has, and closes normally; its sessions live on for the client's next connection.
 /// </summary>
 internal sealed partial class WebSocketTransport(BayeuxProcessor processor, BrowserCookie browserCookie, HalleyMetrics metrics, LiveConnections liveConnections, IOptions<HalleyOptions> options, ILogger<WebSocketTransport> logger)
 {
@@ -28,16 +30,17 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
 
     /// <summary>
     /// Serves Bayeux on an accepted <paramref name="socket"/> until it closes; used by both ways of accepting.
-    /// With <paramref name="sendPing"/>, the shared sweep pings the socket after each heartbeat interval without
-    /// a send (the framework's WebSocket has no ping API, so only the connection-level path can).
+    /// The shared sweep ends it at the end of its lifetime, and with <paramref name="sendPing"/> also pings it after
+    /// each heartbeat interval without a send (the framework's WebSocket has no ping API, so only the
+    /// connection-level path can).
     /// </summary>
     public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted, Func<CancellationToken, Task>? sendPing = null)
     {
         metrics.ConnectionOpened(ConnectionTypes.WebSocket);
         try
         {
-            var heartbeat = sendPing is null ? null : new Heartbeat(liveConnections, sendPing);
-            var connection = new WebSocketConnection(socket, browserId, processor, options.Value, logger, heartbeat);
+            var live = new Liveness(liveConnections, sendPing);
+            var connection = new WebSocketConnection(socket, browserId, processor, options.Value, logger, live);
             await connection.RunAsync(aborted).ConfigureAwait(false);
         }
         finally
@@ -57,7 +60,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
 
     /// <summary>
     /// One accepted socket: a read loop that processes batches, and flushes, started on demand and one at a
-    /// time, that own all sends.
+    /// time, that own all sends (the lifetime's close frame included).
     /// </summary>
     private sealed class WebSocketConnection : IPushTarget, ILiveConnection
     {
@@ -77,17 +80,25 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         private readonly List<BayeuxSession> _pushSessions = [];
         private readonly List<PendingConnect> _heldConnects = [];
         private CancellationToken _aborted;
-        private readonly Heartbeat? _heartbeat;
+        private readonly Liveness _live;
         private List<Outgoing>? _flushItems;
         private List<EncodedMessage>? _flushEvents;
         // _dirty: something was queued since the flush last looked. _flushing: a flush is running.
         private int _dirty;
         private int _flushing;
         private bool _closed;
+        // The end of the lifetime, under _gate: requested by the sweep; started once no frame is being processed
+        // (frames read after the request are dropped); carried out by the next flush, which detaches the push
+        // sessions and sends the close frame after the last data frame.
+        private bool _closeRequested;
+        private bool _processingFrame;
+        private bool _closeOnFlush;
+        // When the client has still not answered the close frame, the sweep aborts the socket (0: not closing).
+        private long _abortAt;
 
-        public WebSocketConnection(WebSocket socket, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger, Heartbeat? heartbeat)
+        public WebSocketConnection(WebSocket socket, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger, Liveness live)
         {
-            _heartbeat = heartbeat;
+            _live = live;
             _socket = socket;
             _processor = processor;
             _options = options;
@@ -114,18 +125,37 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             }
         }
 
+        /// <summary>
+        /// Nothing to do: the socket stays open for its client and its other sessions, and its drains find nothing
+        /// for a session it no longer pushes (the client learns of an ended session from its next reply).
+        /// </summary>
+        public void Released()
+        {
+        }
+
         public void OnSweep(long now)
         {
-            if (_heartbeat is not null && _heartbeat.Clock.Check(now) == LiveDue.Heartbeat)
+            switch (_live.Clock.Check(now))
             {
-                _ = _heartbeat.PingAsync(_aborted);
+                case LiveDue.Heartbeat when _live.CanPing:
+                    _ = _live.PingAsync(_aborted);
+                    break;
+                case LiveDue.Close:
+                    RequestLifetimeClose();
+                    break;
+            }
+            var abortAt = Volatile.Read(ref _abortAt);
+            if (abortAt != 0 && now >= abortAt)
+            {
+                // The close frame went out and the client never answered: stop waiting for it.
+                _socket.Abort();
             }
         }
 
         public async Task RunAsync(CancellationToken aborted)
         {
             _aborted = aborted;
-            _heartbeat?.Start(this);
+            _live.Start(this);
             try
             {
                 await ReadLoopAsync(aborted).ConfigureAwait(false);
@@ -164,8 +194,106 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                         await CloseAsync(status, "Bayeux frames are text", cancellationToken).ConfigureAwait(false);
                         return;
                 }
-                await ProcessFrameAsync(frame!, cancellationToken).ConfigureAwait(false);
+                if (!TryBeginFrame())
+                {
+                    // Closing at the end of the lifetime: the reply could not be sent after the close frame, so the
+                    // frame is not acted on either; the client sends it again on its next connection.
+                    continue;
+                }
+                try
+                {
+                    await ProcessFrameAsync(frame!, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    EndFrame();
+                }
             }
+        }
+
+        private bool TryBeginFrame()
+        {
+            lock (_gate)
+            {
+                if (_closeRequested)
+                {
+                    return false;
+                }
+                _processingFrame = true;
+                return true;
+            }
+        }
+
+        private void EndFrame()
+        {
+            bool endLifetime;
+            lock (_gate)
+            {
+                _processingFrame = false;
+                endLifetime = _closeRequested && !_closed;
+            }
+            if (endLifetime)
+            {
+                EndLifetime();
+            }
+        }
+
+        /// <summary>Called by the sweep when the lifetime is over; the close starts now, or when the frame being processed is done.</summary>
+        private void RequestLifetimeClose()
+        {
+            lock (_gate)
+            {
+                if (_closed || _closeRequested)
+                {
+                    return;
+                }
+                _closeRequested = true;
+                if (_processingFrame)
+                {
+                    return;
+                }
+            }
+            EndLifetime();
+        }
+
+        /// <summary>
+        /// Answers every held connect with advice to reconnect at once (what a delivery or a timeout was about to
+        /// answer becomes that too), then has the flush send the rest and close.
+        /// </summary>
+        private void EndLifetime()
+        {
+            PendingConnect[] held;
+            lock (_gate)
+            {
+                held = [.. _heldConnects];
+                _heldConnects.Clear();
+            }
+            var items = new List<Outgoing>(held.Length);
+            foreach (var pending in held)
+            {
+                pending.Held.TryComplete(ConnectOutcome.ConnectionClosing);
+                var outcome = pending.Held.Outcome.Result;
+                if (outcome is ConnectOutcome.Messages or ConnectOutcome.Timeout)
+                {
+                    outcome = ConnectOutcome.ConnectionClosing;
+                }
+                var events = new List<EncodedMessage>();
+                items.Add(new Outgoing(_processor.CompleteConnect(pending, outcome, events)));
+                foreach (var message in events)
+                {
+                    items.Add(new Outgoing(message));
+                }
+            }
+            lock (_gate)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+                _outgoing.AddRange(items);
+                _closeOnFlush = true;
+            }
+            MessagesAvailable();
         }
 
         /// <summary>Reads one whole message; the status says why it stopped when it is not a complete text message.</summary>
@@ -320,12 +448,28 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                         }
                         continue;
                     }
+                    var close = false;
                     lock (_gate)
                     {
                         (items, _outgoing) = (_outgoing, items);
-                        foreach (var session in _pushSessions)
+                        if (_closeOnFlush)
                         {
-                            session.Drain(this, events);
+                            // Drain and detach in one step per session: a message either goes out before the close
+                            // frame or stays queued for the client's next connection.
+                            foreach (var session in _pushSessions)
+                            {
+                                session.DrainAndDetach(this, events);
+                            }
+                            _pushSessions.Clear();
+                            _closeOnFlush = false;
+                            close = true;
+                        }
+                        else
+                        {
+                            foreach (var session in _pushSessions)
+                            {
+                                session.Drain(this, events);
+                            }
                         }
                         if (_closed)
                         {
@@ -334,6 +478,11 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                     }
                     if (items.Count == 0 && events.Count == 0)
                     {
+                        if (close)
+                        {
+                            await CloseForLifetimeAsync().ConfigureAwait(false);
+                            return;
+                        }
                         continue;
                     }
                     // The common case of a fan-out, one event and nothing else, sends the engine's shared frame.
@@ -353,11 +502,16 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                         {
                             await send.ConfigureAwait(false);
                         }
-                        _heartbeat?.Sent();
+                        _live.Sent();
                     }
                     finally
                     {
                         pooled?.Dispose();
+                    }
+                    if (close)
+                    {
+                        await CloseForLifetimeAsync().ConfigureAwait(false);
+                        return;
                     }
                 }
             }
@@ -365,6 +519,17 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             {
                 // The socket closed under the flush; the read loop reports why. Leave _flushing set: nothing more is sent.
             }
+        }
+
+        /// <summary>
+        /// Sends the close frame after everything else (the caller is the flush, so no send can follow: _flushing
+        /// stays set). The read loop then sees the client's close and releases the connection.
+        /// </summary>
+        private async Task CloseForLifetimeAsync()
+        {
+            Log.Closed(_logger, "lifetime ended");
+            Volatile.Write(ref _abortAt, _live.CloseDeadline());
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "connection lifetime ended", _aborted).ConfigureAwait(false);
         }
 
         private static ReadOnlyMemory<byte> BuildFrame(List<Outgoing> items, List<EncodedMessage> events, out PooledBufferWriter pooled)
@@ -432,14 +597,25 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             {
                 pending.Session.AbandonConnect(pending.Held);
             }
-            _heartbeat?.Stop(this);
+            _live.Stop(this);
         }
     }
 
-    /// <summary>A connection's heartbeat: when it last sent, and how to ping it. Registered with the shared sweep.</summary>
-    private sealed class Heartbeat(LiveConnections connections, Func<CancellationToken, Task> sendPing)
+    /// <summary>
+    /// A connection's heartbeat and lifetime: when it last sent, when it must close, and how to ping it (when it
+    /// can be pinged). Registered with the shared sweep.
+    /// </summary>
+    private sealed class Liveness(LiveConnections connections, Func<CancellationToken, Task>? sendPing)
     {
-        public LiveClock Clock { get; } = connections.StartHeartbeatClock();
+        // How long a client may take to answer the server's close frame before the socket is aborted.
+        private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
+
+        public LiveClock Clock { get; } = connections.StartClock();
+
+        public bool CanPing => sendPing is not null;
+
+        /// <summary>When a close frame sent now must have been answered.</summary>
+        public long CloseDeadline() => connections.Now + connections.ToTicks(CloseHandshakeTimeout);
 
         public void Start(ILiveConnection connection) => connections.Add(connection);
 
@@ -452,7 +628,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
         {
             try
             {
-                await sendPing(aborted).ConfigureAwait(false);
+                await sendPing!(aborted).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
             {

@@ -47,3 +47,9 @@ public sealed class ShortSessionServerFixture : HalleyServerFixture
 {
     protected override string[] Arguments => ["--Halley:MaxInterval=00:00:01", "--Halley:History:Channels:/**:Size=1000"];
 }
+
+/// <summary>A server that ends every long-lived connection (WebSockets included) after about two seconds.</summary>
+public sealed class ShortLifetimeServerFixture : HalleyServerFixture
+{
+    protected override string[] Arguments => ["--Halley:MaxConnectionLifetime=00:00:02"];
+}

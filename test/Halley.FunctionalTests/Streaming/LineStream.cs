@@ -30,7 +30,7 @@ public sealed class LineStream : IAsyncDisposable
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    public static async Task<LineStream> OpenAsync(Uri url, Version? version = null, string? lastEventId = null)
+    public static async Task<LineStream> OpenAsync(Uri url, Version? version = null, Action<HttpRequestMessage>? configure = null, string? lastEventId = null)
     {
         var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
@@ -43,6 +43,7 @@ public sealed class LineStream : IAsyncDisposable
             request.Version = version;
             request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
+        configure?.Invoke(request);
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).Within();
         var stream = new LineStream(http, response);
         if (response.StatusCode == HttpStatusCode.OK)

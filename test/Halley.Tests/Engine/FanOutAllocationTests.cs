@@ -142,5 +142,9 @@ public class FanOutAllocationTests
         public void MessagesAvailable()
         {
         }
+
+        public void Released()
+        {
+        }
     }
 }

@@ -80,7 +80,7 @@ public class BayeuxReplyTests
         var reply = new BayeuxReply(MetaChannels.Handshake, null) { Successful = true, ClientId = "abc", IncludeHandshakeFields = true };
 
         Assert.Equal(
-            """{"channel":"/meta/handshake","clientId":"abc","successful":true,"version":"1.0","minimumVersion":"1.0","supportedConnectionTypes":["websocket","long-polling","cross-origin-long-polling","callback-polling"]}""",
+            """{"channel":"/meta/handshake","clientId":"abc","successful":true,"version":"1.0","minimumVersion":"1.0","supportedConnectionTypes":["websocket","eventsource","long-polling","cross-origin-long-polling","callback-polling"]}""",
             Wire.Write(reply));
     }
 

@@ -508,7 +508,7 @@ public class BayeuxProcessorTests
         Assert.Equal("301:flash:connection_type_mismatch", reply.Error);
         Assert.Equal(0, h.Registry.Count);
         var json = Wire.Parse(reply);
-        Assert.Equal(4, json.GetProperty("supportedConnectionTypes").GetArrayLength());
+        Assert.Equal(5, json.GetProperty("supportedConnectionTypes").GetArrayLength());
     }
 
     [Fact]

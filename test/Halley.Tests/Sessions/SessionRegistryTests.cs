@@ -23,7 +23,11 @@ public class SessionRegistryTests
     {
         public int Calls { get; private set; }
 
+        public int Releases { get; private set; }
+
         public void MessagesAvailable() => Calls++;
+
+        public void Released() => Releases++;
     }
 
     [Fact]

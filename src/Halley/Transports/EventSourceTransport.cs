@@ -1,0 +1,256 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Halley.Diagnostics;
+using Halley.Engine;
+using Halley.Protocol;
+using Halley.Security;
+using Halley.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Transports;
+
+/// <summary>
+/// Faye's <c>eventsource</c> connection type: <c>GET /cometd/{clientId}</c> with <c>Accept: text/event-stream</c>
+/// opens a Server-Sent Events stream that pushes the session's messages, one event per batch, whose <c>data:</c>
+/// is a Bayeux message array. The client keeps sending its own messages as long-polling requests, and its
+/// <c>/meta/connect</c>s are answered at once (see <see cref="BayeuxProcessor"/>).
+/// </summary>
+/// <remarks>
+/// The stream is the session's <see cref="IPushTarget"/>, as a WebSocket is; a second stream for the same session
+/// takes over and the first one ends. Heartbeats and the lifetime come from the shared sweep, their bytes from
+/// <see cref="ServerSentEventsTransport.SseFormat"/>. When a stream ends, whatever it had not taken stays queued in
+/// the session for the next stream or connect.
+/// </remarks>
+internal sealed partial class EventSourceTransport(BayeuxProcessor processor, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
+{
+    private readonly ServerSentEventsTransport.SseFormat _format = new(options.Value.Streaming.RetryDelay);
+    // An EventSource URL is chosen by the client library, so there is no ?pad=: only the configured default applies.
+    private readonly int _padding = options.Value.Streaming.Padding;
+
+    /// <summary>Whether <paramref name="request"/> asks for an event stream, as a browser's <c>EventSource</c> does.</summary>
+    public static bool IsEventStreamRequest(HttpRequest request)
+    {
+        foreach (var value in request.Headers.Accept)
+        {
+            if (value is not null && value.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Serves one stream for <paramref name="clientId"/> (the path segment after the Bayeux endpoint) until it ends.</summary>
+    public async Task HandleAsync(HttpContext context, string? clientId)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method))
+        {
+            context.Response.Headers.Allow = "GET";
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed,
+                "An eventsource stream is opened with GET /cometd/{clientId} and Accept: text/event-stream.").ConfigureAwait(false);
+            return;
+        }
+        if (string.IsNullOrEmpty(clientId))
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest,
+                "Missing client id: an eventsource stream is GET /cometd/{clientId}, with the clientId of the /meta/handshake reply.").ConfigureAwait(false);
+            return;
+        }
+        var binding = processor.BindStream(clientId, browserCookie.Read(request), out var session);
+        if (binding == StreamBinding.NotBound)
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status403Forbidden,
+                $"This request may not open a stream for that session: it lacks the browser cookie ({browserCookie.Name}) set by the session's handshake.").ConfigureAwait(false);
+            return;
+        }
+        if (binding == StreamBinding.Bound && session.AckEnabled)
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status409Conflict,
+                "The session uses the ack extension: its messages travel only in /meta/connect replies, never on a stream.").ConfigureAwait(false);
+            return;
+        }
+        // Attaching fails when the session ended since it was looked up.
+        var connection = binding == StreamBinding.Bound ? new EventSourceConnection(session, connections.StartClock()) : null;
+        if (connection is null || !session.AttachPushTarget(connection))
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status404NotFound,
+                "Unknown client id: no such session, or it has ended. Handshake again.").ConfigureAwait(false);
+            return;
+        }
+        await RunAsync(context, connection).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(HttpContext context, EventSourceConnection connection)
+    {
+        var aborted = context.RequestAborted;
+        var session = connection.Session;
+        connections.Add(connection);
+        metrics.ConnectionOpened(ConnectionTypes.EventSource);
+        Log.Opened(logger, session.Id);
+        var events = new List<EncodedMessage>();
+        var reason = "client left";
+        try
+        {
+            using var registration = aborted.UnsafeRegister(static c => ((EventSourceConnection)c!).End(), connection);
+            var response = context.Response;
+            response.ContentType = _format.ContentType;
+            StreamingTransport.SetStreamingHeaders(response);
+            var output = response.BodyWriter;
+            await response.StartAsync(aborted).ConfigureAwait(false);
+            if (_padding > 0)
+            {
+                _format.WritePadding(output, _padding);
+            }
+            // Flushed at once, so the browser's EventSource opens (Faye selects the transport on `open`).
+            await FlushAsync(output, connection, aborted).ConfigureAwait(false);
+            while (true)
+            {
+                await connection.WaitAsync().ConfigureAwait(false);
+                var work = connection.Take(events);
+                if (work.Ended)
+                {
+                    reason = connection.WasReleased ? "taken over by another stream, or the session ended" : "client left";
+                    break;
+                }
+                var wrote = events.Count > 0 || work.Heartbeat;
+                if (events.Count > 0)
+                {
+                    WriteBatch(output, events);
+                    events.Clear();
+                }
+                if (work.Heartbeat)
+                {
+                    _format.WriteHeartbeat(output);
+                }
+                if (_padding > 0 && wrote)
+                {
+                    _format.WritePadding(output, _padding);
+                }
+                if (work.Close)
+                {
+                    _format.WriteEnd(output);
+                    await FlushAsync(output, connection, aborted).ConfigureAwait(false);
+                    reason = "lifetime ended";
+                    break;
+                }
+                if (!await FlushAsync(output, connection, aborted).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            reason = "client left";
+        }
+        finally
+        {
+            // Messages that arrive from here on stay queued in the session for its next stream or connect.
+            session.DetachPushTarget(connection);
+            connection.End();
+            connections.Remove(connection);
+            metrics.ConnectionClosed(ConnectionTypes.EventSource);
+            Log.Closed(logger, session.Id, reason);
+        }
+    }
+
+    private async ValueTask<bool> FlushAsync(PipeWriter output, EventSourceConnection connection, CancellationToken aborted)
+    {
+        var result = await output.FlushAsync(aborted).ConfigureAwait(false);
+        connection.Clock.Sent(connections.Now);
+        return !result.IsCanceled && !result.IsCompleted;
+    }
+
+    /// <summary>Writes <paramref name="events"/> (at least one) as one SSE event: <c>data: [{…},{…}]</c> and a blank line.</summary>
+    internal static void WriteBatch(IBufferWriter<byte> output, List<EncodedMessage> events)
+    {
+        output.Write("data: "u8);
+        if (events.Count == 1)
+        {
+            // The engine's shared one-element array, as a WebSocket sends it.
+            WriteOneLine(output, events[0].Frame.Span);
+        }
+        else
+        {
+            output.Write("["u8);
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (i > 0)
+                {
+                    output.Write(","u8);
+                }
+                WriteOneLine(output, events[i].Json.Span);
+            }
+            output.Write("]"u8);
+        }
+        output.Write("\n\n"u8);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="json"/> with its line breaks turned into spaces: a publisher's pretty-printed data can
+    /// hold them between tokens (never inside a string), where a space means the same, and in SSE a line break
+    /// would end the <c>data:</c> line.
+    /// </summary>
+    private static void WriteOneLine(IBufferWriter<byte> output, ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOfAny((byte)'\r', (byte)'\n') < 0)
+        {
+            output.Write(json);
+            return;
+        }
+        var span = output.GetSpan(json.Length)[..json.Length];
+        json.CopyTo(span);
+        span.Replace((byte)'\r', (byte)' ');
+        span.Replace((byte)'\n', (byte)' ');
+        output.Advance(json.Length);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(50, LogLevel.Debug, "eventsource stream opened for {ClientId}", EventName = "EventSourceOpened")]
+        public static partial void Opened(ILogger logger, string clientId);
+
+        [LoggerMessage(51, LogLevel.Debug, "eventsource stream for {ClientId} closed: {Reason}", EventName = "EventSourceClosed")]
+        public static partial void Closed(ILogger logger, string clientId, string reason);
+    }
+
+    /// <summary>One open stream: the session's push target, woken by deliveries and by the shared sweep.</summary>
+    private sealed class EventSourceConnection(BayeuxSession session, LiveClock clock) : IPushTarget, ILiveConnection
+    {
+        private readonly StreamSignal _signal = new(clock);
+        private volatile bool _released;
+
+        public BayeuxSession Session { get; } = session;
+
+        public LiveClock Clock => _signal.Clock;
+
+        /// <summary>Set when the session stopped pushing through this stream (another took over, or the session ended).</summary>
+        public bool WasReleased => _released;
+
+        public void MessagesAvailable() => _signal.Wake();
+
+        public void Released()
+        {
+            _released = true;
+            _signal.End();
+        }
+
+        public void OnSweep(long now) => _signal.OnSweep(now);
+
+        public void End() => _signal.End();
+
+        public Task WaitAsync() => _signal.WaitAsync();
+
+        /// <summary>Takes the session's queued messages and what else is due.</summary>
+        public StreamWork Take(List<EncodedMessage> events)
+        {
+            // Reset before draining: a delivery that lands after the drain wakes the next wait instead of being missed.
+            _signal.Reset();
+            Session.Drain(this, events);
+            return _signal.Due(hasEvents: events.Count > 0);
+        }
+    }
+}
