@@ -51,7 +51,9 @@ internal sealed class BayeuxSession : ISubscriber
     /// <summary>
     /// Lets one WebSocket take over a session handshaken over HTTP before its first <c>/meta/connect</c>, even
     /// without the browser cookie. Faye opens its socket before its HTTP handshake, when it has no cookie yet.
-    /// The window closes at the first claim or connect: from then on only the cookie or the token bind.
+    /// The same window opens again when the server closes a session's WebSocket at the end of its lifetime
+    /// (<see cref="DrainAndDetach"/>). It closes at the first claim or connect: from then on only the cookie or
+    /// the token bind.
     /// </summary>
     public bool TryClaimForWebSocket() => Interlocked.Exchange(ref _claimableByWebSocket, 0) == 1;
 
@@ -261,6 +263,11 @@ internal sealed class BayeuxSession : ISubscriber
             {
                 DrainLocked(events);
                 _pushTarget = null;
+                // The server is closing the socket (its lifetime ended), not the client going away: the client's
+                // next socket may take the session over once, as at the start. CometD's socket carries neither the
+                // browser cookie nor Halley's token, and without this it would have to handshake again, losing its
+                // subscriptions and whatever is published meanwhile.
+                _claimableByWebSocket = 1;
             }
         }
     }
