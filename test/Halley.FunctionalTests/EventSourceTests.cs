@@ -73,6 +73,50 @@ public sealed class EventSourceTests
     }
 
     [Fact]
+    public async Task AReconnectingStream_GetsAgainWhatWentIntoTheDeadOne_FromItsLastEventId()
+    {
+        await using var server = await TestServer.StartAsync("Halley:History:Channels:/es/**:Size=100");
+        using var client = await SubscribedClientAsync(server, "/es/resume");
+        string firstId;
+        await using (var stream = await OpenStreamAsync(server, client.ClientId!, CookieOf(server, client)))
+        {
+            await server.PublishAsync("/es/resume", 1);
+            firstId = (await stream.NextAsync(l => l.StartsWith("id: ", StringComparison.Ordinal)))!.Value.Line["id: ".Length..];
+            Assert.Equal(1, Assert.Single(await NextBatchAsync(stream))!["data"]!.GetValue<int>());
+            // 2 is written to this stream; the client is to behave as if the connection died before it arrived.
+            await server.PublishAsync("/es/resume", 2);
+            Assert.Equal(2, Assert.Single(await NextBatchAsync(stream))!["data"]!.GetValue<int>());
+        }
+        await server.PublishAsync("/es/resume", 3); // queued in the session meanwhile
+
+        await using var resumed = await LineStream.OpenAsync(new Uri(server.BaseAddress, "/cometd/" + client.ClientId), configure: request =>
+        {
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            request.Headers.Add("Cookie", CookieOf(server, client));
+            request.Headers.Add("Last-Event-ID", firstId);
+        });
+        Assert.Equal(HttpStatusCode.OK, resumed.Response.StatusCode);
+        var again = await NextBatchAsync(resumed);
+        Assert.Equal([2, 3], again.Select(m => m!["data"]!.GetValue<int>()));
+        await server.PublishAsync("/es/resume", 4);
+        Assert.Equal(4, Assert.Single(await NextBatchAsync(resumed))!["data"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task AMalformedLastEventId_Is400()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var client = await SubscribedClientAsync(server, "/es/bad");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/cometd/" + client.ClientId + "?lastEventId=nonsense");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Add("Cookie", CookieOf(server, client));
+        using var response = await http.SendAsync(request).Within();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("lastEventId", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MessagesQueuedTogether_GoInOneEvent_InOrder()
     {
         await using var server = await TestServer.StartAsync();

@@ -133,6 +133,25 @@ public sealed class MessageEngine
         }
     }
 
+    /// <summary>
+    /// Reads the retained messages after <paramref name="since"/> on the channels <paramref name="keys"/> match (at
+    /// most the recovery limit) and hands them to <paramref name="apply"/>, all under the sequencer lock: no message is
+    /// fanned out in between, so what <paramref name="apply"/> does with them has no seam with live messages. A
+    /// position from another epoch reads nothing.
+    /// </summary>
+    public T WithHistoryAfter<T>(IReadOnlyList<string> keys, StreamPosition since, Func<IReadOnlyList<EncodedMessage>, T> apply)
+    {
+        lock (_sequencer)
+        {
+            if (since.Epoch != Epoch || keys.Count == 0)
+            {
+                return apply([]);
+            }
+            var read = _history.Read(keys, [], since.Offset, _maxRecovered, allOrNothing: false);
+            return apply(read.Entries.ConvertAll(e => e.Message));
+        }
+    }
+
     /// <summary>Lets go of history older than its rules allow; run by the shared sweep.</summary>
     public void ExpireHistory()
     {

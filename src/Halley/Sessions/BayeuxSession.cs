@@ -19,6 +19,9 @@ internal sealed class BayeuxSession : ISubscriber
     private long _expiresAt;
     private AckBatches? _ack;
     private int _claimableByWebSocket;
+    // The highest history offset drained to a connection: on a resumed stream, the messages after the client's
+    // last event id up to here went into a connection that died, and are sent again from history.
+    private long _lastDrainedOffset;
 
     public BayeuxSession(SessionRegistry registry, string id, string token, string? browserId, object? owner, long expiresAt)
     {
@@ -217,7 +220,15 @@ internal sealed class BayeuxSession : ISubscriber
     /// messages are already waiting. Returns false when the session delivers through connect replies only (ack).
     /// </summary>
     /// <remarks>The target it replaces, if any, is told through <see cref="IPushTarget.Released"/>.</remarks>
-    public bool AttachPushTarget(IPushTarget target)
+    public bool AttachPushTarget(IPushTarget target) => AttachPushTarget(target, [], 0);
+
+    /// <summary>
+    /// Attaches <paramref name="target"/> like <see cref="AttachPushTarget(IPushTarget)"/>, first putting back at the
+    /// head of the queue the messages of <paramref name="history"/> (in offset order) that come after
+    /// <paramref name="resumeAfter"/>, the client's last event id, and were already drained to a connection: they
+    /// were lost with it. Call it under the engine's sequencer lock, so no message is fanned out meanwhile.
+    /// </summary>
+    public bool AttachPushTarget(IPushTarget target, IReadOnlyList<EncodedMessage> history, long resumeAfter)
     {
         bool wake;
         IPushTarget? replaced;
@@ -229,6 +240,7 @@ internal sealed class BayeuxSession : ISubscriber
             }
             replaced = _pushTarget == target ? null : _pushTarget;
             _pushTarget = target;
+            Requeue(history, resumeAfter);
             wake = _queue.Count > 0;
         }
         replaced?.Released();
@@ -387,8 +399,33 @@ internal sealed class BayeuxSession : ISubscriber
         while (_queue.TryDequeue(out var message))
         {
             events.Add(message);
+            if (message.Position is { } position && position.Offset > _lastDrainedOffset)
+            {
+                _lastDrainedOffset = position.Offset;
+            }
         }
         ResetQueueCounters();
+    }
+
+    private void Requeue(IReadOnlyList<EncodedMessage> history, long resumeAfter)
+    {
+        var lost = history.Where(m => m.Position is { } p && p.Offset > resumeAfter && p.Offset <= _lastDrainedOffset).ToList();
+        if (lost.Count == 0)
+        {
+            return;
+        }
+        // Everything still queued came after what was drained, so the lost messages go first, in their order.
+        var queued = _queue.ToArray();
+        _queue.Clear();
+        foreach (var message in lost.Concat(queued))
+        {
+            _queue.Enqueue(message);
+            if (!message.IsLazy)
+            {
+                _nonLazyQueued++;
+            }
+        }
+        _nonLazyQueued -= queued.Count(m => !m.IsLazy);
     }
 
     private void ResetQueueCounters()

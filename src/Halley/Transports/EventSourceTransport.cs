@@ -23,7 +23,7 @@ namespace Halley.Transports;
 /// <see cref="ServerSentEventsTransport.SseFormat"/>. When a stream ends, whatever it had not taken stays queued in
 /// the session for the next stream or connect.
 /// </remarks>
-internal sealed partial class EventSourceTransport(BayeuxProcessor processor, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
+internal sealed partial class EventSourceTransport(BayeuxProcessor processor, MessageEngine engine, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
 {
     private readonly ServerSentEventsTransport.SseFormat _format = new(options.Value.Streaming.RetryDelay);
     // An EventSource URL is chosen by the client library, so there is no ?pad=: only the configured default applies.
@@ -53,6 +53,11 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Br
                 "An eventsource stream is opened with GET /cometd/{clientId} and Accept: text/event-stream.").ConfigureAwait(false);
             return;
         }
+        if (!StreamingTransport.TryReadResumePosition(request, out var since, out var positionError))
+        {
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, positionError!).ConfigureAwait(false);
+            return;
+        }
         if (string.IsNullOrEmpty(clientId))
         {
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest,
@@ -74,7 +79,7 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Br
         }
         // Attaching fails when the session ended since it was looked up.
         var connection = binding == StreamBinding.Bound ? new EventSourceConnection(session, connections.StartClock()) : null;
-        if (connection is null || !session.AttachPushTarget(connection))
+        if (connection is null || !Attach(session, connection, since))
         {
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status404NotFound,
                 "Unknown client id: no such session, or it has ended. Handshake again.").ConfigureAwait(false);
@@ -82,6 +87,16 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Br
         }
         await RunAsync(context, connection).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Makes the stream the session's push target. A reconnecting <c>EventSource</c> sends the id of the last event it
+    /// got (<c>Last-Event-ID</c>, or <c>?lastEventId=</c>): messages after it that went into the dead stream are sent
+    /// again from history, ahead of what is still queued.
+    /// </summary>
+    private bool Attach(BayeuxSession session, EventSourceConnection connection, StreamPosition? since) =>
+        since is { } position
+            ? engine.WithHistoryAfter(session.SubscriptionsExcept([]), position, history => session.AttachPushTarget(connection, history, position.Offset))
+            : session.AttachPushTarget(connection);
 
     private async Task RunAsync(HttpContext context, EventSourceConnection connection)
     {
@@ -164,9 +179,22 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Br
         return !result.IsCanceled && !result.IsCompleted;
     }
 
-    /// <summary>Writes <paramref name="events"/> (at least one) as one SSE event: <c>data: [{…},{…}]</c> and a blank line.</summary>
+    /// <summary>
+    /// Writes <paramref name="events"/> (at least one) as one SSE event: <c>data: [{…},{…}]</c> and a blank line, with
+    /// the position of its last message that has one as the event's <c>id:</c>, which a reconnecting EventSource sends back.
+    /// </summary>
     internal static void WriteBatch(IBufferWriter<byte> output, List<EncodedMessage> events)
     {
+        for (var i = events.Count - 1; i >= 0; i--)
+        {
+            if (events[i].Position is { } position)
+            {
+                output.Write("id: "u8);
+                output.Write(System.Text.Encoding.ASCII.GetBytes(position.ToString()));
+                output.Write("\n"u8);
+                break;
+            }
+        }
         output.Write("data: "u8);
         if (events.Count == 1)
         {
