@@ -1,0 +1,99 @@
+using Halley.Engine;
+
+namespace Halley.Tests.Engine;
+
+/// <summary>What a subscribe with a position should do: whether it recovers, and what it replays.</summary>
+/// <param name="Recovered">True when nothing the client missed is gone.</param>
+/// <param name="Replay">Exactly the messages it missed, oldest first, when it recovers; none otherwise (never part of a gap).</param>
+internal sealed record ExpectedRecovery(bool Recovered, IReadOnlyList<EncodedMessage> Replay);
+
+/// <summary>
+/// The retention rules as the documentation states them, kept apart from the engine's code: a channel keeps its
+/// last Size messages, none older than its TTL; a recovery is complete only when every channel it reaches keeps
+/// a history and none has let go of a message after the position; a recovery that is not complete, or would
+/// replay more than the limit, replays nothing.
+/// </summary>
+/// <remarks>
+/// One rule is the engine's documented simplification, mirrored here on purpose: when the sweep removes a
+/// history that let go of everything, the highest offset it let go of counts for every channel (positions at or
+/// behind it no longer recover anywhere). It only makes recovery report false more often, never replay less.
+/// </remarks>
+internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
+{
+    private readonly record struct Kept(EncodedMessage Message, long Offset, long AddedAt);
+
+    // Every message each channel's current history has been given, oldest first (cleared when the sweep removes it).
+    private readonly Dictionary<string, List<Kept>> _given = new(StringComparer.Ordinal);
+    private long _removedThrough;
+
+    /// <summary>Seconds since the start, advanced by the scenario.</summary>
+    public long Now { get; private set; }
+
+    public void Advance(int seconds) => Now += seconds;
+
+    /// <summary>Notes a published message; messages of channels without a rule are not kept.</summary>
+    public void Published(EncodedMessage message)
+    {
+        if (sizeOf(message.Channel) is null)
+        {
+            return;
+        }
+        var offset = message.Position?.Offset ?? throw new InvalidOperationException($"A message of {message.Channel}, which keeps a history, has no position.");
+        if (!_given.TryGetValue(message.Channel, out var given))
+        {
+            _given[message.Channel] = given = [];
+        }
+        given.Add(new Kept(message, offset, Now));
+    }
+
+    /// <summary>The sweep: a history that let go of every message it was given is removed.</summary>
+    public void Sweep()
+    {
+        foreach (var (channel, given) in _given)
+        {
+            if (given.Count > 0 && Retained(channel, given).Count == 0)
+            {
+                _removedThrough = Math.Max(_removedThrough, given[^1].Offset);
+                given.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// What subscribing to <paramref name="keys"/> from <paramref name="since"/> should do, for a client that already
+    /// holds <paramref name="held"/> (it receives their channels live, so they are not replayed).
+    /// </summary>
+    public ExpectedRecovery Expect(IReadOnlyList<string> keys, IReadOnlyCollection<string> held, StreamPosition? since, string epoch, long top, int maxRecovered)
+    {
+        if (since is not { } position || position.Epoch != epoch || position.Offset > top)
+        {
+            return new ExpectedRecovery(false, []);
+        }
+        var complete = keys.All(RecoveryWorld.Covers) && position.Offset >= _removedThrough;
+        var missed = new List<Kept>();
+        foreach (var (channel, given) in _given)
+        {
+            if (!RecoveryWorld.MatchesAny(keys, channel) || RecoveryWorld.MatchesAny(held, channel))
+            {
+                continue;
+            }
+            var retained = Retained(channel, given);
+            var letGo = given.Take(given.Count - retained.Count).ToList();
+            complete &= letGo.All(k => k.Offset <= position.Offset);
+            missed.AddRange(retained.Where(k => k.Offset > position.Offset));
+        }
+        if (!complete || missed.Count > maxRecovered)
+        {
+            return new ExpectedRecovery(false, []);
+        }
+        return new ExpectedRecovery(true, [.. missed.OrderBy(k => k.Offset).Select(k => k.Message)]);
+    }
+
+    // What a channel still keeps: its last Size messages, minus those older than the TTL (both let go of the
+    // oldest first, so what is kept is always the newest few).
+    private List<Kept> Retained(string channel, List<Kept> given)
+    {
+        var size = sizeOf(channel)!.Value;
+        return [.. given.Skip(Math.Max(0, given.Count - size)).Where(k => Now - k.AddedAt < ttlSeconds)];
+    }
+}

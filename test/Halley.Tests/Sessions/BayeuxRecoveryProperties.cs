@@ -1,0 +1,298 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Halley.Engine;
+using Halley.Protocol;
+using Halley.Sessions;
+using Halley.Tests.Engine;
+using Halley.Tests.Infrastructure;
+
+namespace Halley.Tests.Sessions;
+
+/// <summary>
+/// The recovery promise through the Bayeux layer: real sessions, real <c>/meta/subscribe</c> with
+/// <c>ext.halley.position</c>, messages read back through <c>/meta/connect</c>, a publisher thread racing every
+/// reconnect. What the client reads over all its sessions must be every message of its channels, once, in order.
+/// </summary>
+public class BayeuxRecoveryProperties
+{
+    [Property(MaxTest = 80)]
+    public Property WithinRetention_AClientThatComesBackInANewSession_ReadsEachMessageOnceInOrder() =>
+        Prop.ForAll(ScenarioGen.WithinRetentionWithDrains(), scenario =>
+        {
+            using var client = new BayeuxReconnectingClient(scenario);
+            var read = client.Run();
+
+            foreach (var (recovered, i) in client.Recoveries.Select((r, i) => (r, i)))
+            {
+                Assert.True(recovered, $"The reply to subscribe {i + 1} with a position said recovered=false.");
+            }
+            var published = client.Published
+                .Where(m => RecoveryWorld.MatchesAny(scenario.Keys, m.Channel) && m.Offset > client.Start)
+                .OrderBy(m => m.Offset)
+                .ToList();
+            if (!client.Split)
+            {
+                Assert.Equal(published, read);
+            }
+            else
+            {
+                foreach (var channel in RecoveryWorld.Channels)
+                {
+                    Assert.Equal(published.Where(m => m.Channel == channel), read.Where(m => m.Channel == channel));
+                }
+                Assert.Equal(published.Count, read.Count);
+            }
+        });
+}
+
+/// <summary>A message as a Bayeux client tells it apart: its channel and its position's offset.</summary>
+internal readonly record struct Seen(string Channel, long Offset)
+{
+    public override string ToString() => $"{Channel}@{Offset.ToString(CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>
+/// Plays a <see cref="Scenario"/> through <see cref="BayeuxProcessor"/>: a client session subscribes with one
+/// <c>/meta/subscribe</c> whose subscription is an array of its keys (two, when a reconnect splits), reads its
+/// queue with a <c>/meta/connect</c> that does not wait, and on a disconnect sends <c>/meta/disconnect</c> (what it
+/// had not read yet is gone with the session) and comes back with a new handshake. Like the .NET client, it
+/// resumes from the last message it read, or from a subscribe reply's position when that started it afresh.
+/// A publisher session publishes through the processor; a racing publisher thread publishes through the engine
+/// from before each reconnect until after it.
+/// </summary>
+internal sealed class BayeuxReconnectingClient : IDisposable
+{
+    // The racer keeps publishing until it has seen the subscribe done this many times (at most MaxRaced in all).
+    private const int AfterSubscribed = 10;
+    private const int MaxRaced = 2000;
+
+    private readonly Scenario _scenario;
+    private readonly Harness _harness;
+    private readonly string _publisher;
+    private readonly Lock _gate = new();
+    private readonly List<Seen> _published = [];
+    private readonly List<Seen> _read = [];
+    private string? _clientId;
+    private StreamPosition _position;
+    private int _payload;
+
+    public BayeuxReconnectingClient(Scenario scenario)
+    {
+        _scenario = scenario;
+        var ample = Retention.Ample;
+        _harness = new Harness(new HalleyOptions
+        {
+            MaxQueue = ample.MaxRecovered,
+            History = new HistoryOptions
+            {
+                Channels = RecoveryWorld.Rules(ample.PatternSize, ample.NameSize, TimeSpan.FromSeconds(ample.TtlSeconds)),
+                MaxRecoveredMessages = ample.MaxRecovered,
+            },
+        });
+        _publisher = Handshake();
+    }
+
+    public List<Seen> Published
+    {
+        get { lock (_gate) { return [.. _published]; } }
+    }
+
+    /// <summary>What each subscribe with a position was told: <c>ext.halley.recovered</c>.</summary>
+    public List<bool> Recoveries { get; } = [];
+
+    public long Start { get; private set; }
+
+    public bool Split { get; private set; }
+
+    public List<Seen> Run()
+    {
+        _clientId = Handshake();
+        Subscribe(_scenario.Keys, since: null);
+        Start = _position.Offset;
+        foreach (var step in _scenario.Steps)
+        {
+            switch (step)
+            {
+                case Publish publish:
+                    PublishThroughProcessor(publish);
+                    break;
+                case Drain when _clientId is not null:
+                    Read();
+                    break;
+                case Disconnect when _clientId is not null:
+                    var (replies, _) = Send($$"""{"channel":"/meta/disconnect","clientId":"{{_clientId}}"}""");
+                    Assert.True(Assert.Single(replies).Successful);
+                    _clientId = null;
+                    break;
+                case Reconnect reconnect when _clientId is null:
+                    ReconnectWhileRacing(reconnect);
+                    break;
+            }
+        }
+        if (_clientId is null)
+        {
+            // The promise is about clients that come back: one that is still away at the end comes back now.
+            ReconnectWhileRacing(new Reconnect(Resume.LastSeen, 0, []));
+        }
+        Read();
+        return _read;
+    }
+
+    public void Dispose() => _harness.Dispose();
+
+    private void ReconnectWhileRacing(Reconnect reconnect)
+    {
+        var started = new ManualResetEventSlim();
+        var subscribed = 0;
+        Exception? failure = null;
+        var racer = new Thread(() =>
+        {
+            try
+            {
+                var channels = RecoveryWorld.Channels;
+                var after = 0;
+                for (var i = 0; i < MaxRaced && after < AfterSubscribed; i++)
+                {
+                    var channel = channels[i % channels.Length];
+                    var sent = _harness.Engine.PublishAsync(channel, Encoding.UTF8.GetBytes($$"""{"raced":{{i}}}"""), default, CancellationToken.None);
+                    if (!sent.IsCompletedSuccessfully)
+                    {
+                        throw new InvalidOperationException("The in-memory broker delivers on the publisher's thread.");
+                    }
+                    Record(channel, sent.Result.Position);
+                    started.Set();
+                    if (Volatile.Read(ref subscribed) == 1)
+                    {
+                        after++;
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+                started.Set();
+            }
+        })
+        { IsBackground = true };
+        racer.Start();
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)), "The racing publisher did not start.");
+
+        _clientId = Handshake();
+        var since = _position;
+        var keys = _scenario.Keys;
+        if (reconnect.Split > 0 && reconnect.Split < keys.Length)
+        {
+            Split = true;
+            Subscribe(keys[..reconnect.Split], since);
+            foreach (var publish in reconnect.Between)
+            {
+                PublishThroughProcessor(publish);
+            }
+            Subscribe(keys[reconnect.Split..], since);
+        }
+        else
+        {
+            Subscribe(keys, since);
+        }
+        Volatile.Write(ref subscribed, 1);
+        Assert.True(racer.Join(TimeSpan.FromSeconds(10)), "The racing publisher did not finish.");
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("The racing publisher failed.", failure);
+        }
+    }
+
+    private void Subscribe(string[] keys, StreamPosition? since)
+    {
+        var ext = since is { } p ? $$$""","ext":{"halley":{"position":"{{{p}}}"}}""" : "";
+        var subscription = JsonSerializer.Serialize(keys);
+        var (replies, _) = Send($$"""{"channel":"/meta/subscribe","clientId":"{{_clientId}}","subscription":{{subscription}}{{ext}}}""");
+        var reply = Wire.Parse(Assert.Single(replies));
+        Assert.True(reply.GetProperty("successful").GetBoolean(), reply.ToString());
+        var halley = reply.GetProperty("ext").GetProperty("halley");
+        Assert.True(StreamPosition.TryParse(halley.GetProperty("position").GetString(), out var position));
+        if (since is null)
+        {
+            Assert.False(halley.TryGetProperty("recovered", out _), "A plain subscribe says nothing about recovery.");
+            _position = position;
+            return;
+        }
+        var recovered = halley.GetProperty("recovered").GetBoolean();
+        Recoveries.Add(recovered);
+        if (!recovered)
+        {
+            // Starting afresh: what it will read follows the reply's position.
+            _position = position;
+        }
+    }
+
+    private void Read()
+    {
+        var (replies, pending) = Send($$$"""{"channel":"/meta/connect","clientId":"{{{_clientId}}}","connectionType":"long-polling","advice":{"timeout":0}}""");
+        Assert.Empty(replies);
+        Assert.NotNull(pending);
+        Assert.True(pending.Held.Outcome.IsCompletedSuccessfully, "A connect with timeout 0 returns at once.");
+        var events = new List<EncodedMessage>();
+        var reply = _harness.Processor.CompleteConnect(pending, pending.Held.Outcome.Result, events);
+        Assert.True(reply.Successful, reply.Error);
+        foreach (var message in events)
+        {
+            // What the client reads is the wire form: the position is in the event's ext.
+            using var json = JsonDocument.Parse(message.Json);
+            var text = json.RootElement.GetProperty("ext").GetProperty("halley").GetProperty("position").GetString();
+            Assert.True(StreamPosition.TryParse(text, out var position), text);
+            _read.Add(new Seen(json.RootElement.GetProperty("channel").GetString()!, position.Offset));
+            if (position.Offset > _position.Offset)
+            {
+                _position = position;
+            }
+        }
+    }
+
+    private void PublishThroughProcessor(Publish publish)
+    {
+        for (var i = 0; i < publish.Count; i++)
+        {
+            var (replies, _) = Send($$$"""{"channel":"{{{publish.Channel}}}","clientId":"{{{_publisher}}}","data":{"n":{{{++_payload}}}}}""");
+            var reply = Wire.Parse(Assert.Single(replies));
+            Assert.True(reply.GetProperty("successful").GetBoolean(), reply.ToString());
+            StreamPosition? position = reply.TryGetProperty("ext", out var ext)
+                && StreamPosition.TryParse(ext.GetProperty("halley").GetProperty("position").GetString(), out var p) ? p : null;
+            Record(publish.Channel, position);
+        }
+    }
+
+    private void Record(string channel, StreamPosition? position)
+    {
+        // Channels without a history have no positions, and no key of the scenario reaches them.
+        if (position is { } p)
+        {
+            lock (_gate)
+            {
+                _published.Add(new Seen(channel, p.Offset));
+            }
+        }
+    }
+
+    private string Handshake()
+    {
+        var (replies, _) = Send("""{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]}""");
+        var reply = Assert.Single(replies);
+        Assert.True(reply.Successful, reply.Error);
+        return reply.ClientId!;
+    }
+
+    /// <summary>Runs one request through the processor. With the in-memory broker nothing in it waits, so it completes at once.</summary>
+    private (List<BayeuxReply> Replies, PendingConnect? Connect) Send(string json)
+    {
+        Assert.Equal(BatchParseError.None, BayeuxCodec.TryParseBatch(Encoding.UTF8.GetBytes(json), out var batch));
+        var replies = new List<BayeuxReply>();
+        var processing = _harness.Processor.ProcessAsync(batch, Harness.Http(), replies, CancellationToken.None);
+        var connect = processing.IsCompletedSuccessfully ? processing.Result : throw new InvalidOperationException("The processor completes at once over the in-memory broker.");
+        return (replies, connect);
+    }
+}
