@@ -8,6 +8,9 @@ namespace Halley.Benchmarks;
 /// <c>dotnet run -c Release --project bench/Halley.Benchmarks -- --filter '*'</c> runs the suite with
 /// BenchmarkDotNet's default job; any BenchmarkDotNet option works. <c>-- --check-budget</c> runs it with a short
 /// in-process job and fails if a benchmark allocates more per operation than budget.json allows.
+/// <c>-- --history-memory</c> prints what a channel's history keeps alive per retained message (see
+/// <see cref="Engine.HistoryMemory"/>); <c>-- --history-ab</c> times history on against off in alternating
+/// iterations of one process (see <see cref="Engine.HistoryInterleaved"/>).
 /// </summary>
 public static class Program
 {
@@ -15,6 +18,14 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (args.Contains(Engine.HistoryMemory.Option, StringComparer.Ordinal))
+        {
+            return Engine.HistoryMemory.Run();
+        }
+        if (args.Contains(Engine.HistoryInterleaved.Option, StringComparer.Ordinal))
+        {
+            return Engine.HistoryInterleaved.Run();
+        }
         var switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
         if (args.Contains(BudgetCheck.Option, StringComparer.Ordinal))
         {
