@@ -32,8 +32,8 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
     /// <summary>Number of retained messages over every channel.</summary>
     public long MessageCount => _byChannel.Values.Sum(h => (long)h.Count);
 
-    public HistoryRule? RuleFor(string channel) =>
-        _byChannel.TryGetValue(channel, out var history) ? history.Rule : rules.For(channel);
+    /// <summary>The channel's rule, from the configuration alone: safe to call outside the engine's lock.</summary>
+    public HistoryRule? RuleFor(string channel) => rules.For(channel);
 
     public void Append(string channel, HistoryRule rule, long offset, EncodedMessage message)
     {
