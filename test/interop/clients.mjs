@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { adapt } from 'cometd-nodejs-client';
 import { CometD } from 'cometd';
 import faye from 'faye';
-import { waitFor } from './harness.mjs';
+import { asJson, waitFor } from './harness.mjs';
 import { NodeCallbackPollingTransport } from './callback-polling.mjs';
 
 adapt();
@@ -98,7 +98,7 @@ export class CometDPeer extends Peer {
   async handshake() {
     const reply = await waitFor(new Promise((resolve) => this.cometd.handshake((r) => resolve(r))), ACK_MS, `${this.label}: /meta/handshake reply`);
     this.handshakeReply = reply;
-    assert.equal(reply.successful, true, `${this.label}: handshake failed: ${JSON.stringify(reply)}`);
+    assert.equal(reply.successful, true, `${this.label}: handshake failed: ${asJson(reply)}`);
     // The first /meta/connect follows the handshake; wait until the server answered it.
     await waitFor(() => this.replyTo('/meta/connect'), ACK_MS, `${this.label}: first /meta/connect reply`);
     const connectReply = this.replyTo('/meta/connect');
@@ -113,19 +113,19 @@ export class CometDPeer extends Peer {
     const reply = await waitFor(new Promise((resolve) => {
       handle = this.cometd.subscribe(channel, (m) => messages.push({ channel: m.channel, data: m.data }), (r) => resolve(r));
     }), ACK_MS, `${this.label}: /meta/subscribe reply for ${channel}`);
-    assert.equal(reply.successful, true, `${this.label}: subscribe to ${channel} failed: ${JSON.stringify(reply)}`);
+    assert.equal(reply.successful, true, `${this.label}: subscribe to ${channel} failed: ${asJson(reply)}`);
     return { channel, messages, handle };
   }
 
   async unsubscribe(sub) {
     const reply = await waitFor(new Promise((resolve) => this.cometd.unsubscribe(sub.handle, (r) => resolve(r))), ACK_MS, `${this.label}: /meta/unsubscribe reply for ${sub.channel}`);
-    assert.equal(reply.successful, true, `${this.label}: unsubscribe from ${sub.channel} failed: ${JSON.stringify(reply)}`);
+    assert.equal(reply.successful, true, `${this.label}: unsubscribe from ${sub.channel} failed: ${asJson(reply)}`);
     return reply;
   }
 
   async publish(channel, data) {
     const reply = await waitFor(new Promise((resolve) => this.cometd.publish(channel, data, (r) => resolve(r))), ACK_MS, `${this.label}: publish reply on ${channel}`);
-    assert.equal(reply.successful, true, `${this.label}: publish to ${channel} failed: ${JSON.stringify(reply)}`);
+    assert.equal(reply.successful, true, `${this.label}: publish to ${channel} failed: ${asJson(reply)}`);
     return reply;
   }
 
@@ -180,7 +180,7 @@ export class FayePeer extends Peer {
     this.client.connect();
     await waitFor(() => this.replyTo('/meta/handshake'), ACK_MS, `${this.label}: /meta/handshake reply`);
     const reply = this.handshakeReply = this.replyTo('/meta/handshake');
-    assert.equal(reply.successful, true, `${this.label}: handshake failed: ${JSON.stringify(reply)}`);
+    assert.equal(reply.successful, true, `${this.label}: handshake failed: ${asJson(reply)}`);
     // Ready once a /meta/connect went out over the transport under test (for websocket this is
     // after the socket opened and any /meta/connect held over HTTP came back).
     await waitFor(() => this.outgoing('/meta/connect').some((c) => c.connectionType === this.transport), 30_000,
@@ -204,7 +204,7 @@ export class FayePeer extends Peer {
     sub.handle.cancel();
     const reply = await waitFor(() => this.wire.slice(before).find((w) => w.dir === 'in' && w.msg.channel === '/meta/unsubscribe' && w.msg.subscription === sub.channel)?.msg,
       ACK_MS, `${this.label}: /meta/unsubscribe reply for ${sub.channel}`);
-    assert.equal(reply.successful, true, `${this.label}: unsubscribe from ${sub.channel} failed: ${JSON.stringify(reply)}`);
+    assert.equal(reply.successful, true, `${this.label}: unsubscribe from ${sub.channel} failed: ${asJson(reply)}`);
     return reply;
   }
 

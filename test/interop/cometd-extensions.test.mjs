@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { AckExtension, TimeSyncExtension } from 'cometd';
 import { scenario, useServer, waitForMessage } from './scenarios.mjs';
-import { uniquePrefix } from './harness.mjs';
+import { asJson, uniquePrefix } from './harness.mjs';
 
 const server = useServer();
 
@@ -36,7 +36,7 @@ for (const transport of ['long-polling', 'websocket']) {
       assert.equal(typeof sent.ext?.timesync?.tc, 'number', 'client did not send timesync');
       const reply = c.handshakeReply;
       const t = reply.ext?.timesync;
-      assert.ok(t, `handshake reply has no ext.timesync: ${JSON.stringify(reply)}`);
+      assert.ok(t, `handshake reply has no ext.timesync: ${asJson(reply)}`);
       assert.equal(t.tc, sent.ext.timesync.tc, 'tc must echo the client timestamp');
       for (const k of ['ts', 'p', 'a']) assert.equal(typeof t[k], 'number', `ext.timesync.${k} is not a number: ${JSON.stringify(t)}`);
       assert.ok(Math.abs(t.ts - t.tc) < 5_000, `server time ${t.ts} is far from client time ${t.tc} on the same machine`);
@@ -48,7 +48,7 @@ for (const transport of ['long-polling', 'websocket']) {
       const c = await ctx.open('cometd', transport, 'caller');
       const data = { hello: 'wörld', n: [1, 2, 3] };
       const r = await c.remoteCall('/echo', data);
-      assert.notEqual(r.successful, false, `remote call failed: ${JSON.stringify(r)}`);
+      assert.notEqual(r.successful, false, `remote call failed: ${asJson(r)}`);
       assert.equal(r.channel, '/service/echo');
       assert.deepEqual(r.data, data);
       c.assertTransportUsed();

@@ -126,3 +126,19 @@ export function uniquePrefix(tag) {
 export function exitWhenIdle(ms = 5_000) {
   setTimeout(() => process.exit(), ms).unref();
 }
+
+/**
+ * JSON for an assertion message. A client's failure reply can hold live objects (CometD puts its timer in
+ * one), which plain JSON.stringify rejects as circular, hiding the real failure behind a TypeError.
+ * @param {unknown} value
+ * @returns {string}
+ */
+export function asJson(value) {
+  const seen = new WeakSet();
+  return JSON.stringify(value, (key, v) => {
+    if (typeof v !== 'object' || v === null) return v;
+    if (seen.has(v)) return '[circular]';
+    seen.add(v);
+    return v;
+  });
+}

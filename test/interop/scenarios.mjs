@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createPeer } from './clients.mjs';
-import { exitWhenIdle, startServer, uniquePrefix, waitFor } from './harness.mjs';
+import { asJson, exitWhenIdle, startServer, uniquePrefix, waitFor } from './harness.mjs';
 
 const DELIVERY_MS = 10_000;
 
@@ -188,7 +188,7 @@ export function standardScenarios(kind, transport, getServer) {
       const reply = await c.disconnect();
       assert.ok(reply, `${c.label}: no /meta/disconnect reply`);
       assert.equal(reply.channel, '/meta/disconnect');
-      assert.equal(reply.successful, true, `${c.label}: disconnect failed: ${JSON.stringify(reply)}`);
+      assert.equal(reply.successful, true, `${c.label}: disconnect failed: ${asJson(reply)}`);
     });
   });
 }

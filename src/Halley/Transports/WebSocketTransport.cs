@@ -56,6 +56,9 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
 
         [LoggerMessage(21, LogLevel.Debug, "WebSocket failed", EventName = "WebSocketFailed")]
         public static partial void Failed(ILogger logger, Exception exception);
+
+        [LoggerMessage(22, LogLevel.Error, "WebSocket send loop failed; the socket is aborted", EventName = "WebSocketFlushFailed")]
+        public static partial void FlushFailed(ILogger logger, Exception exception);
     }
 
     /// <summary>
@@ -451,7 +454,10 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
                     var close = false;
                     lock (_gate)
                     {
+                        // Swap the producers' list for the flush's empty one, and remember which list the flush
+                        // now owns: the next flush must start from that one, never from the list producers append to.
                         (items, _outgoing) = (_outgoing, items);
+                        _flushItems = items;
                         if (_closeOnFlush)
                         {
                             // Drain and detach in one step per session: a message either goes out before the close
@@ -518,6 +524,13 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
             {
                 // The socket closed under the flush; the read loop reports why. Leave _flushing set: nothing more is sent.
+            }
+            catch (Exception ex)
+            {
+                // A bug, not the network. A flush that died silently would leave _flushing set and the client waiting
+                // forever for replies; cut the socket instead, so the client reconnects and its session carries on.
+                Log.FlushFailed(_logger, ex);
+                _socket.Abort();
             }
         }
 
