@@ -13,6 +13,8 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly IPEndPoint _target;
     private readonly ConcurrentDictionary<Socket, byte> _sockets = new();
+    // Per relayed connection: whether the client's bytes were the last to pass (a request awaits its answer).
+    private readonly ConcurrentDictionary<Socket, bool> _awaitingAnswer = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
 
@@ -30,12 +32,26 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public int ConnectionCount => _sockets.Count / 2;
 
+    /// <summary>
+    /// Waits until some relayed connection carries a request the server has not answered yet: a held long-poll.
+    /// Dropping then is sure to fail a request the client is waiting on, so the client sees the drop.
+    /// </summary>
+    public async Task WaitForUnansweredRequestAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!_awaitingAnswer.Values.Any(awaiting => awaiting))
+        {
+            await Task.Delay(10, deadline.Token);
+        }
+    }
+
     /// <summary>Resets every relayed connection (RST, like a network failure); new ones are still accepted.</summary>
     public void DropAll()
     {
         foreach (var socket in _sockets.Keys)
         {
             _sockets.TryRemove(socket, out _);
+            _awaitingAnswer.TryRemove(socket, out _);
             try
             {
                 socket.LingerState = new LingerOption(true, 0);
@@ -79,12 +95,13 @@ public sealed class TcpProxy : IAsyncDisposable
 
             _sockets[client] = 0;
             _sockets[server] = 0;
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _awaitingAnswer[client] = false;
+            _ = PumpAsync(client, server, client, awaitingAfterSend: true);
+            _ = PumpAsync(server, client, client, awaitingAfterSend: false);
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, Socket clientSide, bool awaitingAfterSend)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -98,6 +115,7 @@ public sealed class TcpProxy : IAsyncDisposable
                 }
 
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token);
+                _awaitingAnswer[clientSide] = awaitingAfterSend;
             }
 
             to.Shutdown(SocketShutdown.Send);
