@@ -30,7 +30,8 @@ internal sealed class HistoryApi(MessageEngine engine, ApiKeyAuthorization autho
         }
         var query = context.Request.Query;
         if (!StreamingTransport.TryReadChannels(query["channel"], options.Value.Streaming.MaxChannelsPerRequest, out var channels, out var error)
-            || !TryReadSince(query["since"], out var since, out error)
+            || !StreamingTransport.TryReadPosition(query["since"], out var since, out error,
+                "Invalid 'since': a position, 'epoch:offset', as /api/publish, /api/history or a delivered message gave it.")
             || !TryReadLimit(query["limit"], out var limit, out error))
         {
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
@@ -58,23 +59,6 @@ internal sealed class HistoryApi(MessageEngine engine, ApiKeyAuthorization autho
         writer.WriteBoolean("more"u8, page.More);
         writer.WriteString("next"u8, page.Next.ToString());
         writer.WriteEndObject();
-    }
-
-    private static bool TryReadSince(Microsoft.Extensions.Primitives.StringValues values, out StreamPosition? since, out string? error)
-    {
-        since = null;
-        error = null;
-        if (values.Count == 0)
-        {
-            return true;
-        }
-        if (values.Count > 1 || !StreamPosition.TryParse(values[0], out var position))
-        {
-            error = "Invalid 'since': a position, 'epoch:offset', as /api/publish, /api/history or a delivered message gave it.";
-            return false;
-        }
-        since = position;
-        return true;
     }
 
     private static bool TryReadLimit(Microsoft.Extensions.Primitives.StringValues values, out int limit, out string? error)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using Halley.Diagnostics;
 using Halley.Engine;
 using Halley.Protocol;
@@ -25,7 +24,7 @@ namespace Halley.Transports;
 /// </remarks>
 internal sealed partial class EventSourceTransport(BayeuxProcessor processor, MessageEngine engine, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
 {
-    private readonly ServerSentEventsTransport.SseFormat _format = new(options.Value.Streaming.RetryDelay);
+    private readonly BatchFormat _format = new(options.Value.Streaming.RetryDelay);
     // An EventSource URL is chosen by the client library, so there is no ?pad=: only the configured default applies.
     private readonly int _padding = options.Value.Streaming.Padding;
 
@@ -105,8 +104,7 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
         connections.Add(connection);
         metrics.ConnectionOpened(ConnectionTypes.EventSource);
         Log.Opened(logger, session.Id);
-        var events = new List<EncodedMessage>();
-        var reason = "client left";
+        var end = StreamEnd.ClientGone;
         try
         {
             using var registration = aborted.UnsafeRegister(static c => ((EventSourceConnection)c!).End(), connection);
@@ -119,47 +117,11 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
             {
                 _format.WritePadding(output, _padding);
             }
-            // Flushed at once, so the browser's EventSource opens (Faye selects the transport on `open`).
-            await FlushAsync(output, connection, aborted).ConfigureAwait(false);
-            while (true)
-            {
-                await connection.WaitAsync().ConfigureAwait(false);
-                var work = connection.Take(events);
-                if (work.Ended)
-                {
-                    reason = connection.WasReleased ? "taken over by another stream, or the session ended" : "client left";
-                    break;
-                }
-                var wrote = events.Count > 0 || work.Heartbeat;
-                if (events.Count > 0)
-                {
-                    WriteBatch(output, events);
-                    events.Clear();
-                }
-                if (work.Heartbeat)
-                {
-                    _format.WriteHeartbeat(output);
-                }
-                if (_padding > 0 && wrote)
-                {
-                    _format.WritePadding(output, _padding);
-                }
-                if (work.Close)
-                {
-                    _format.WriteEnd(output);
-                    await FlushAsync(output, connection, aborted).ConfigureAwait(false);
-                    reason = "lifetime ended";
-                    break;
-                }
-                if (!await FlushAsync(output, connection, aborted).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
+            end = await StreamWriterLoop.RunAsync(output, connection, _format, _padding, connections, aborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
-            reason = "client left";
+            // The client left before the stream started.
         }
         finally
         {
@@ -168,15 +130,19 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
             connection.End();
             connections.Remove(connection);
             metrics.ConnectionClosed(ConnectionTypes.EventSource);
-            Log.Closed(logger, session.Id, reason);
+            Log.Closed(logger, session.Id, end switch
+            {
+                StreamEnd.LifetimeEnded => "lifetime ended",
+                StreamEnd.Ended when connection.WasReleased => "taken over by another stream, or the session ended",
+                _ => "client left",
+            });
         }
     }
 
-    private async ValueTask<bool> FlushAsync(PipeWriter output, EventSourceConnection connection, CancellationToken aborted)
+    /// <summary>Server-Sent Events as Faye reads them: one event per batch, its data a Bayeux message array.</summary>
+    private sealed class BatchFormat(TimeSpan retryDelay) : ServerSentEventsTransport.SseFormat(retryDelay)
     {
-        var result = await output.FlushAsync(aborted).ConfigureAwait(false);
-        connection.Clock.Sent(connections.Now);
-        return !result.IsCanceled && !result.IsCompleted;
+        public override void WriteEvents(IBufferWriter<byte> output, List<EncodedMessage> events) => WriteBatch(output, events);
     }
 
     /// <summary>
@@ -246,7 +212,7 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
     }
 
     /// <summary>One open stream: the session's push target, woken by deliveries and by the shared sweep.</summary>
-    private sealed class EventSourceConnection(BayeuxSession session, LiveClock clock) : IPushTarget, ILiveConnection
+    private sealed class EventSourceConnection(BayeuxSession session, LiveClock clock) : IPushTarget, ILiveConnection, IStreamSource
     {
         private readonly StreamSignal _signal = new(clock);
         private volatile bool _released;

@@ -31,7 +31,7 @@ internal sealed class ServerSentEventsTransport(MessageEngine engine, LiveConnec
     }
 
     /// <summary>The <c>text/event-stream</c> framing; stateless, so one instance serves every connection.</summary>
-    internal sealed class SseFormat(TimeSpan retryDelay) : StreamFormat
+    internal class SseFormat(TimeSpan retryDelay) : StreamFormat
     {
         private readonly byte[] _end = Encoding.ASCII.GetBytes(
             "retry: " + ((long)retryDelay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "\n\n");

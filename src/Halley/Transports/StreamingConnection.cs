@@ -18,7 +18,7 @@ namespace Halley.Transports;
 /// <see cref="QueueFullPolicy.Disconnect"/> policy the client is not reading: no clean close could reach it, so the
 /// connection is aborted (and the stream's client reconnects, SSE by itself).
 /// </remarks>
-internal sealed class StreamingConnection : ISubscriber, ILiveConnection
+internal sealed class StreamingConnection : ISubscriber, ILiveConnection, IStreamSource
 {
     private readonly Lock _gate = new();
     private readonly Queue<EncodedMessage> _queue = new();

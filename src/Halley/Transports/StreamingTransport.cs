@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Text;
 using Halley.Channels;
 using Halley.Diagnostics;
@@ -33,6 +32,15 @@ internal abstract class StreamFormat
     public abstract void WritePadding(IBufferWriter<byte> output, int count);
 
     public abstract void WriteEvent(IBufferWriter<byte> output, EncodedMessage message);
+
+    /// <summary>Writes the messages one wake-up took (at least one); one event each unless a format batches them.</summary>
+    public virtual void WriteEvents(IBufferWriter<byte> output, List<EncodedMessage> events)
+    {
+        foreach (var message in events)
+        {
+            WriteEvent(output, message);
+        }
+    }
 
     /// <summary>Bytes that keep a quiet connection alive and that a client ignores.</summary>
     public abstract void WriteHeartbeat(IBufferWriter<byte> output);
@@ -150,20 +158,30 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
     /// </summary>
     internal static bool TryReadResumePosition(HttpRequest request, out StreamPosition? since, out string? error)
     {
-        since = null;
-        error = null;
         var header = request.Headers["Last-Event-ID"];
         var (value, name) = header.Count > 0 ? (header, "Last-Event-ID") : (request.Query["lastEventId"], "lastEventId");
-        if (value.Count == 0 || (value.Count == 1 && string.IsNullOrEmpty(value[0])))
+        return TryReadPosition(value, out since, out error,
+            $"Invalid '{name}': a position this server sent, 'epoch:offset' (an SSE id:, or a \"position\" of the stream).");
+    }
+
+    /// <summary>
+    /// A position given once in a header or query parameter, or none (absent or empty); anything else is
+    /// <paramref name="invalid"/>, the error text for HTTP 400.
+    /// </summary>
+    internal static bool TryReadPosition(StringValues values, out StreamPosition? position, out string? error, string invalid)
+    {
+        position = null;
+        error = null;
+        if (values.Count == 0 || (values.Count == 1 && string.IsNullOrEmpty(values[0])))
         {
             return true;
         }
-        if (value.Count > 1 || !StreamPosition.TryParse(value[0], out var position))
+        if (values.Count > 1 || !StreamPosition.TryParse(values[0], out var parsed))
         {
-            error = $"Invalid '{name}': a position this server sent, 'epoch:offset' (an SSE id:, or a \"position\" of the stream).";
+            error = invalid;
             return false;
         }
-        since = position;
+        position = parsed;
         return true;
     }
 
@@ -185,8 +203,7 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         connections.Add(connection);
         metrics.ConnectionOpened(Name);
         Log.Opened(logger, Name, string.Join(' ', channels));
-        var events = new List<EncodedMessage>();
-        var reason = "client left";
+        var end = StreamEnd.ClientGone;
         try
         {
             using var registration = aborted.UnsafeRegister(static c => ((StreamingConnection)c!).End(), connection);
@@ -201,47 +218,11 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
             {
                 format.WriteStart(output, start);
             }
-            await FlushAsync(output, connection, aborted).ConfigureAwait(false);
-            while (true)
-            {
-                await connection.WaitAsync().ConfigureAwait(false);
-                var work = connection.Take(events);
-                if (work.Ended)
-                {
-                    reason = connection.Overflowed ? "queue full (slow consumer)" : "client left";
-                    break;
-                }
-                foreach (var message in events)
-                {
-                    format.WriteEvent(output, message);
-                }
-                events.Clear();
-                if (work.Heartbeat)
-                {
-                    format.WriteHeartbeat(output);
-                }
-                if (padding > 0)
-                {
-                    // A buffering intermediary (nginx with proxy_buffering on, its header ignored) passes a buffer on
-                    // only once it is full: filler after each write fills the buffer these bytes landed in.
-                    format.WritePadding(output, padding);
-                }
-                if (work.Close)
-                {
-                    format.WriteEnd(output);
-                    await FlushAsync(output, connection, aborted).ConfigureAwait(false);
-                    reason = "lifetime ended";
-                    break;
-                }
-                if (!await FlushAsync(output, connection, aborted).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
+            end = await StreamWriterLoop.RunAsync(output, connection, format, padding, connections, aborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
-            reason = connection.Overflowed ? "queue full (slow consumer)" : "client left";
+            // The client left before the stream started.
         }
         finally
         {
@@ -252,15 +233,8 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
                 engine.Unsubscribe(channel, connection);
             }
             metrics.ConnectionClosed(Name);
-            Log.Closed(logger, Name, reason);
+            Log.Closed(logger, Name, end == StreamEnd.LifetimeEnded ? "lifetime ended" : connection.Overflowed ? "queue full (slow consumer)" : "client left");
         }
-    }
-
-    private async ValueTask<bool> FlushAsync(PipeWriter output, StreamingConnection connection, CancellationToken aborted)
-    {
-        var result = await output.FlushAsync(aborted).ConfigureAwait(false);
-        connection.Clock.Sent(connections.Now);
-        return !result.IsCanceled && !result.IsCompleted;
     }
 
     private static Task BadRequestAsync(HttpContext context, string? error) =>
