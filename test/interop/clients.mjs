@@ -106,15 +106,19 @@ export class CometDPeer extends Peer {
     return reply;
   }
 
-  /** Subscribes and resolves with {channel, messages} once the server acknowledged. */
-  async subscribe(channel) {
+  /**
+   * Subscribes and resolves with {channel, messages, reply} once the server acknowledged. With `position`,
+   * asks Halley to replay what came after it (ext.halley.position), through CometD's own subscribe props.
+   */
+  async subscribe(channel, { position } = {}) {
     const messages = [];
     let handle;
+    const props = position ? { ext: { halley: { position } } } : {};
     const reply = await waitFor(new Promise((resolve) => {
-      handle = this.cometd.subscribe(channel, (m) => messages.push({ channel: m.channel, data: m.data }), (r) => resolve(r));
+      handle = this.cometd.subscribe(channel, (m) => messages.push({ channel: m.channel, data: m.data }), props, (r) => resolve(r));
     }), ACK_MS, `${this.label}: /meta/subscribe reply for ${channel}`);
     assert.equal(reply.successful, true, `${this.label}: subscribe to ${channel} failed: ${asJson(reply)}`);
-    return { channel, messages, handle };
+    return { channel, messages, handle, reply };
   }
 
   async unsubscribe(sub) {
@@ -167,6 +171,17 @@ export class FayePeer extends Peer {
     // keeps it on long-polling.
     if (transport === 'long-polling') client.disable('websocket');
     else if (transport !== 'websocket') throw new Error(`unknown transport ${transport}`);
+    // Faye has no subscribe options: an extension, the documented way to add fields, puts a position to
+    // resume from into the /meta/subscribe of its channel. Added before the wire recorder, so the
+    // recorder sees the message as sent.
+    this.resumeFrom = new Map();
+    client.addExtension({
+      outgoing: (m, cb) => {
+        const position = m.channel === '/meta/subscribe' && this.resumeFrom.get(m.subscription);
+        if (position) m.ext = { ...m.ext, halley: { position } };
+        cb(m);
+      },
+    });
     client.addExtension({
       outgoing: (m, cb) => { this.record('out', m); cb(m); },
       incoming: (m, cb) => { this.record('in', m); cb(m); },
@@ -192,11 +207,15 @@ export class FayePeer extends Peer {
     return reply;
   }
 
-  async subscribe(channel) {
+  /** Subscribes (with `position`, resuming after it) and resolves with {channel, messages, reply}. */
+  async subscribe(channel, { position } = {}) {
     const messages = [];
+    if (position) this.resumeFrom.set(channel, position);
+    const before = this.wire.length;
     const handle = this.client.subscribe(channel).withChannel((ch, data) => messages.push({ channel: ch, data }));
     await waitFor(new Promise((resolve, reject) => handle.then(resolve, reject)), ACK_MS, `${this.label}: /meta/subscribe reply for ${channel}`);
-    return { channel, messages, handle };
+    const reply = this.wire.slice(before).find((w) => w.dir === 'in' && w.msg.channel === '/meta/subscribe' && w.msg.subscription === channel)?.msg;
+    return { channel, messages, handle, reply };
   }
 
   async unsubscribe(sub) {
