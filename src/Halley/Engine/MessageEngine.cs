@@ -118,9 +118,17 @@ public sealed class MessageEngine
     /// Reads retained messages of the channels <paramref name="keys"/> match, after <paramref name="since"/> (from
     /// the oldest when null), at most <paramref name="limit"/>.
     /// </summary>
+    /// <param name="keys">The channel names and patterns to read.</param>
+    /// <param name="since">The last position the reader saw; null to read from the oldest retained message.</param>
+    /// <param name="limit">Most messages in the page: 1 or more (a page of none could never move on, so 0 is refused).</param>
     /// <returns>The page; a position from another epoch (or beyond the top) reads nothing and is not complete.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
     public HistoryPage ReadHistory(IReadOnlyList<string> keys, StreamPosition? since, int limit)
     {
+        if (limit < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, "A history page holds at least one message: the limit must be 1 or more.");
+        }
         lock (_sequencer)
         {
             if (since is { } position && (position.Epoch != Epoch || position.Offset > _offset))

@@ -172,6 +172,23 @@ public class HistoryTests
         Assert.False(other.Complete);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task ReadHistory_WithALimitBelowOne_IsRefused_WhetherOrNotThereAreMessages(int limit)
+    {
+        using var h = WithHistory(size: 10);
+        var empty = Assert.Throws<ArgumentOutOfRangeException>(() => h.Engine.ReadHistory(["/h/*"], null, limit));
+        Assert.Equal("limit", empty.ParamName);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        await PublishAsync(h, "/h/a");
+        foreach (var from in new[] { null, since })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => h.Engine.ReadHistory(["/h/*"], from, limit));
+            Assert.Equal("limit", error.ParamName);
+        }
+    }
+
     private static Harness WithHistory(int size, TimeSpan? ttl = null, int maxRecovered = 1000)
     {
         var options = new HalleyOptions();
