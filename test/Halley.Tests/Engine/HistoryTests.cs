@@ -38,9 +38,9 @@ public class HistoryTests
         var one = new HistoryRule { Size = 2 };
         var deep = new HistoryRule { Size = 3 };
         var rules = new HistoryRules(new Dictionary<string, HistoryRule> { ["/a/b"] = exact, ["/a/*"] = one, ["/a/**"] = deep });
-        Assert.Same(exact, rules.For("/a/b"));
-        Assert.Same(one, rules.For("/a/c"));
-        Assert.Same(deep, rules.For("/a/c/d"));
+        Assert.Same(exact, rules.For("/a/b")?.Rule);
+        Assert.Same(one, rules.For("/a/c")?.Rule);
+        Assert.Same(deep, rules.For("/a/c/d")?.Rule);
         Assert.Null(rules.For("/b"));
     }
 
@@ -57,6 +57,20 @@ public class HistoryTests
     {
         var rules = new HistoryRules(new Dictionary<string, HistoryRule> { [rule] = new() });
         Assert.Equal(covered, rules.Covers(key));
+    }
+
+    [Theory]
+    [InlineData("/a/b", "/a/b")]
+    [InlineData("/a/c", "/a/*")]
+    [InlineData("/a/c/d", "/a/**")]
+    [InlineData("/a/*", "/a/* /a/** /a/b")]
+    [InlineData("/a/**", "/a/* /a/** /a/b")]
+    [InlineData("/a/b/**", "/a/**")]
+    [InlineData("/b/*", "")]
+    public void Rules_ReachedByAKey_AreANamesOwnRule_OrEveryRuleAPatternOverlaps(string key, string reached)
+    {
+        var rules = new HistoryRules(new Dictionary<string, HistoryRule> { ["/a/b"] = new(), ["/a/*"] = new(), ["/a/**"] = new() });
+        Assert.Equal(reached.Split(' ', StringSplitOptions.RemoveEmptyEntries), rules.Reaching(key).Select(r => r.Key).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -187,6 +201,28 @@ public class HistoryTests
             var error = Assert.Throws<ArgumentOutOfRangeException>(() => h.Engine.ReadHistory(["/h/*"], from, limit));
             Assert.Equal("limit", error.ParamName);
         }
+    }
+
+    [Fact]
+    public async Task ReadHistory_AfterAnotherRulesHistoryWasRemoved_IsComplete_UnlessItReachesThatRule()
+    {
+        var options = new HalleyOptions();
+        options.History.Channels["/slow/**"] = new HistoryRule { Ttl = TimeSpan.FromHours(1) };
+        options.History.Channels["/fast/**"] = new HistoryRule { Ttl = TimeSpan.FromSeconds(10) };
+        using var h = new Harness(options);
+        var since = (await PublishAsync(h, "/slow/x")).Position;
+        await PublishAsync(h, "/fast/x");
+        var missed = await PublishAsync(h, "/slow/x");
+        h.Time.Advance(TimeSpan.FromSeconds(11));
+        h.Engine.ExpireHistory();
+
+        var slow = h.Engine.ReadHistory(["/slow/*"], since, 10);
+        Assert.True(slow.Complete);
+        Assert.Same(missed, Assert.Single(slow.Messages));
+        // A new /fast channel starts a history of its own, but its rule already let go of a message after the position.
+        await PublishAsync(h, "/fast/y");
+        Assert.False(h.Engine.ReadHistory(["/fast/y"], since, 10).Complete);
+        Assert.False(h.Engine.ReadHistory(["/slow/x", "/fast/*"], since, 10).Complete);
     }
 
     private static Harness WithHistory(int size, TimeSpan? ttl = null, int maxRecovered = 1000)

@@ -65,6 +65,18 @@ internal static class RecoveryWorld
     }
 
     public static bool MatchesAny(IEnumerable<string> keys, string channel) => keys.Any(k => Matches(k, channel));
+
+    /// <summary>The rule (its configured name or pattern) that applies to <paramref name="channel"/> under <see cref="Rules"/>; null when none.</summary>
+    public static string? RuleOf(string channel) => channel switch
+    {
+        "/s/b" or "/h/x" => channel,
+        _ when channel.StartsWith("/s/", StringComparison.Ordinal) => "/s/**",
+        _ => null,
+    };
+
+    /// <summary>The rules that apply to some channel <paramref name="key"/> matches (in this world, every channel is in <see cref="Channels"/>).</summary>
+    public static IEnumerable<string> RulesReachedBy(string key) =>
+        Channels.Where(c => Matches(key, c)).Select(RuleOf).OfType<string>().Distinct();
 }
 
 /// <summary>Where a reconnecting client says it resumes from.</summary>

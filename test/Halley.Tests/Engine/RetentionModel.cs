@@ -15,8 +15,9 @@ internal sealed record ExpectedRecovery(bool Recovered, IReadOnlyList<EncodedMes
 /// </summary>
 /// <remarks>
 /// One rule is the engine's documented simplification, mirrored here on purpose: when the sweep removes a
-/// history that let go of everything, the highest offset it let go of counts for every channel (positions at or
-/// behind it no longer recover anywhere). It only makes recovery report false more often, never replay less.
+/// history that let go of everything, the highest offset it let go of counts for every channel of its rule
+/// (positions at or behind it no longer recover any key that reaches a channel of that rule). It only makes
+/// recovery report false more often, never replay less.
 /// </remarks>
 internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
 {
@@ -24,7 +25,7 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
 
     // Every message each channel's current history has been given, oldest first (cleared when the sweep removes it).
     private readonly Dictionary<string, List<Kept>> _given = new(StringComparer.Ordinal);
-    private long _removedThrough;
+    private readonly Dictionary<string, long> _removedThrough = new(StringComparer.Ordinal);
 
     /// <summary>Seconds since the start, advanced by the scenario.</summary>
     public long Now { get; private set; }
@@ -53,7 +54,8 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
         {
             if (given.Count > 0 && Retained(channel, given).Count == 0)
             {
-                _removedThrough = Math.Max(_removedThrough, given[^1].Offset);
+                var rule = RecoveryWorld.RuleOf(channel)!;
+                _removedThrough[rule] = Math.Max(_removedThrough.GetValueOrDefault(rule), given[^1].Offset);
                 given.Clear();
             }
         }
@@ -69,7 +71,8 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
         {
             return new ExpectedRecovery(false, []);
         }
-        var complete = keys.All(RecoveryWorld.Covers) && position.Offset >= _removedThrough;
+        var complete = keys.All(RecoveryWorld.Covers)
+            && keys.SelectMany(RecoveryWorld.RulesReachedBy).All(rule => position.Offset >= _removedThrough.GetValueOrDefault(rule));
         var missed = new List<Kept>();
         foreach (var (channel, given) in _given)
         {
