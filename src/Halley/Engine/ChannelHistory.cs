@@ -41,11 +41,18 @@ internal sealed class ChannelHistory(string channel, ConfiguredRule rule, long t
         }
     }
 
-    /// <summary>Adds the retained messages after <paramref name="sinceOffset"/> to <paramref name="into"/>, oldest first.</summary>
-    public void CopyAfter(long sinceOffset, List<HistoryEntry> into)
+    /// <summary>
+    /// Adds the retained messages after <paramref name="sinceOffset"/> up to <paramref name="throughOffset"/>
+    /// (inclusive) to <paramref name="into"/>, oldest first.
+    /// </summary>
+    public void CopyBetween(long sinceOffset, long throughOffset, List<HistoryEntry> into)
     {
         foreach (var entry in _entries)
         {
+            if (entry.Offset > throughOffset)
+            {
+                return;
+            }
             if (entry.Offset > sinceOffset)
             {
                 into.Add(entry);

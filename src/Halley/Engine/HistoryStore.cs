@@ -5,8 +5,9 @@ namespace Halley.Engine;
 /// <summary>What a history read found: the messages after a position and whether any are missing.</summary>
 /// <param name="Entries">The retained messages after the position, in offset order, at most the limit (none when an all-or-nothing read was not complete).</param>
 /// <param name="Complete">
-/// True when nothing after the position is lost: every channel the keys can match keeps a history, none has let
-/// go of a message after the position, and no history of a rule the keys reach was removed after letting go of one.
+/// True when nothing after the position is lost: every channel the keys can match keeps a history, none the read
+/// needs anything of has let go of a message after the position, and no history of a rule the keys reach was
+/// removed after letting go of one.
 /// </param>
 /// <param name="Truncated">True when there were more messages than the limit.</param>
 internal readonly record struct HistoryRead(List<HistoryEntry> Entries, bool Complete, bool Truncated);
@@ -48,11 +49,12 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
 
     /// <summary>
     /// The retained messages after <paramref name="sinceOffset"/> on every channel one of <paramref name="keys"/>
-    /// matches, except channels one of <paramref name="exclude"/> matches (a session that already receives them
-    /// live must not get them twice), at most <paramref name="limit"/>. With <paramref name="allOrNothing"/> a read
-    /// that is incomplete or truncated returns no entries, so a recovery never replays part of a gap.
+    /// matches, except those the subscriber already received through one of <paramref name="held"/> (a message of a
+    /// channel a held subscription matches, after that subscription's <see cref="HeldSubscription.ReceivedAfter"/>),
+    /// at most <paramref name="limit"/>. With <paramref name="allOrNothing"/> a read that is incomplete or truncated
+    /// returns no entries, so a recovery never replays part of a gap.
     /// </summary>
-    public HistoryRead Read(IReadOnlyList<string> keys, IReadOnlyCollection<string> exclude, long sinceOffset, int limit, bool allOrNothing)
+    public HistoryRead Read(IReadOnlyList<string> keys, IReadOnlyList<HeldSubscription> held, long sinceOffset, int limit, bool allOrNothing)
     {
         var complete = true;
         foreach (var key in keys)
@@ -68,13 +70,20 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
         var sources = 0;
         foreach (var history in Matching(keys))
         {
-            if (MatchesAny(exclude, history.Channel))
+            // The subscriber already has this channel's messages after needThrough, the earliest ReceivedAfter of
+            // the held subscriptions that match it (received live, or replayed by the recovery that made one): it
+            // needs those after the position up to there. A subscription made afresh after the position has only
+            // what followed it, so the messages before are replayed even though the channel is held.
+            var needThrough = ReceivedAfter(held, history.Channel);
+            if (needThrough <= sinceOffset)
             {
                 continue;
             }
             history.Expire(now);
+            // Only the newest offset let go of is known: once it is past the position, a message the subscriber
+            // needs may be gone, even if all it let go of came after needThrough (conservative: false more often).
             complete &= sinceOffset >= history.EvictedThrough;
-            history.CopyAfter(sinceOffset, entries);
+            history.CopyBetween(sinceOffset, needThrough, entries);
             sources++;
         }
         if (sources > 1)
@@ -144,6 +153,19 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
                 yield return history;
             }
         }
+    }
+
+    private static long ReceivedAfter(IReadOnlyList<HeldSubscription> held, string channel)
+    {
+        var receivedAfter = long.MaxValue;
+        foreach (var subscription in held)
+        {
+            if (subscription.ReceivedAfter < receivedAfter && ChannelName.Matches(subscription.Key, channel))
+            {
+                receivedAfter = subscription.ReceivedAfter;
+            }
+        }
+        return receivedAfter;
     }
 
     private static bool MatchesAny(IEnumerable<string> keys, string channel)

@@ -87,18 +87,27 @@ public sealed class MessageEngine
     /// hold) and, given <paramref name="since"/>, first hands it the retained messages it missed on them, in
     /// order, with no gap or duplicate at the seam with the live messages that follow.
     /// </summary>
+    /// <remarks>
+    /// An <see cref="IRecoveringSubscriber"/> is asked, under the sequencer lock, what it already holds: a message it
+    /// already received through a held subscription is not replayed. It is told what the keys received. Any other
+    /// subscriber is taken to hold nothing else.
+    /// A held channel's messages from before its subscription took effect are replayed after what the subscriber
+    /// already had of it: in offset order among themselves, not with those.
+    /// </remarks>
     /// <param name="keys">The channel names and patterns to add.</param>
     /// <param name="subscriber">The subscriber.</param>
     /// <param name="since">The last position the client saw; null for a plain subscribe.</param>
-    /// <param name="held">The names and patterns the subscriber already holds: it already received their messages.</param>
     /// <returns>Whether the recovery was complete (false when nothing was asked), and the position it is at now.</returns>
-    public Recovery Subscribe(IReadOnlyList<string> keys, ISubscriber subscriber, StreamPosition? since, IReadOnlyCollection<string> held)
+    public Recovery Subscribe(IReadOnlyList<string> keys, ISubscriber subscriber, StreamPosition? since)
     {
+        var recovering = subscriber as IRecoveringSubscriber;
         lock (_sequencer)
         {
             var recovered = false;
             if (since is { } position && position.Epoch == Epoch && position.Offset <= _offset)
             {
+                List<HeldSubscription> held = [];
+                recovering?.CopyHeldSubscriptions(held);
                 var read = _history.Read(keys, held, position.Offset, _maxRecovered, allOrNothing: true);
                 foreach (var entry in read.Entries)
                 {
@@ -110,6 +119,9 @@ public sealed class MessageEngine
             {
                 _index.Add(key, subscriber);
             }
+            // After a complete recovery the subscriber has every message of these keys' channels after the
+            // position (replayed, or received through what it held); otherwise only those from now on.
+            recovering?.SubscriptionsTookEffect(keys, recovered ? since!.Value.Offset : _offset);
             return new Recovery(recovered, new StreamPosition(Epoch, _offset));
         }
     }
@@ -262,7 +274,7 @@ public sealed class MessageEngine
     }
 }
 
-/// <summary>The outcome of <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?, IReadOnlyCollection{string})"/>.</summary>
+/// <summary>The outcome of <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?)"/>.</summary>
 /// <param name="Recovered">True when every missed message was replayed; false when a position was not asked for, was from another epoch, or fell outside retention.</param>
 /// <param name="Position">The engine's position at the moment the subscription took effect: the client is up to date to here.</param>
 public readonly record struct Recovery(bool Recovered, StreamPosition Position);

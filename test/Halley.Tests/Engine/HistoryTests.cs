@@ -95,13 +95,13 @@ public class HistoryTests
         await PublishAsync(h, "/h/a");
         h.Time.Advance(TimeSpan.FromSeconds(59));
         var fresh = new Recorder();
-        Assert.True(h.Engine.Subscribe(["/h/a"], fresh, since, []).Recovered);
+        Assert.True(h.Engine.Subscribe(["/h/a"], fresh, since).Recovered);
         Assert.Single(fresh.Received);
 
         h.Time.Advance(TimeSpan.FromSeconds(2));
         h.Engine.ExpireHistory();
         var late = new Recorder();
-        Assert.False(h.Engine.Subscribe(["/h/a"], late, since, []).Recovered);
+        Assert.False(h.Engine.Subscribe(["/h/a"], late, since).Recovered);
         Assert.Empty(late.Received);
         Assert.Equal((0, 0L), h.Engine.HistorySize); // the emptied history itself is let go of
     }
@@ -116,7 +116,7 @@ public class HistoryTests
             await PublishAsync(h, "/h/a");
         }
         var recorder = new Recorder();
-        Assert.False(h.Engine.Subscribe(["/h/a"], recorder, since, []).Recovered);
+        Assert.False(h.Engine.Subscribe(["/h/a"], recorder, since).Recovered);
         Assert.Empty(recorder.Received);
         var exactly = new Recorder();
         var three = (await PublishAsync(h, "/h/b")).Position;
@@ -124,7 +124,7 @@ public class HistoryTests
         {
             await PublishAsync(h, "/h/b");
         }
-        Assert.True(h.Engine.Subscribe(["/h/b"], exactly, three, []).Recovered);
+        Assert.True(h.Engine.Subscribe(["/h/b"], exactly, three).Recovered);
         Assert.Equal(3, exactly.Received.Count);
     }
 
@@ -133,21 +133,79 @@ public class HistoryTests
     {
         using var h = WithHistory(size: 10);
         var since = (await PublishAsync(h, "/h/a")).Position;
-        Assert.False(h.Engine.Subscribe(["/other"], new Recorder(), since, []).Recovered);
-        Assert.False(h.Engine.Subscribe(["/**"], new Recorder(), since, []).Recovered);
-        Assert.True(h.Engine.Subscribe(["/h/*"], new Recorder(), since, []).Recovered);
+        Assert.False(h.Engine.Subscribe(["/other"], new Recorder(), since).Recovered);
+        Assert.False(h.Engine.Subscribe(["/**"], new Recorder(), since).Recovered);
+        Assert.True(h.Engine.Subscribe(["/h/*"], new Recorder(), since).Recovered);
     }
 
     [Fact]
-    public async Task Recovery_SkipsChannelsTheSubscriberAlreadyHolds()
+    public async Task Recovery_SkipsWhatTheSubscriberAlreadyReceivedThroughAHeldSubscription()
     {
         using var h = WithHistory(size: 10);
         var since = (await PublishAsync(h, "/h/a")).Position;
         await PublishAsync(h, "/h/a");
         await PublishAsync(h, "/h/b");
-        var recorder = new Recorder();
-        Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since, held: ["/h/a"]).Recovered);
+        var recorder = new HoldingRecorder(new HeldSubscription("/h/a", since!.Value.Offset));
+        Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
         Assert.Equal(["/h/b"], recorder.Received.Select(m => m.Channel));
+    }
+
+    [Fact]
+    public async Task Recovery_ReplaysWhatAHeldSubscriptionDidNotReceive_FromBeforeItTookEffect()
+    {
+        using var h = WithHistory(size: 10);
+        var since = (await PublishAsync(h, "/h/a")).Position!.Value;
+        var before = await PublishAsync(h, "/h/a");
+        var heldFrom = h.Engine.Top.Offset;
+        await PublishAsync(h, "/h/a");
+        var other = await PublishAsync(h, "/h/b");
+        // /h/a was received only after heldFrom; /h/x/** reaches neither channel.
+        var recorder = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom), new HeldSubscription("/h/x/**", 0));
+        Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
+        Assert.Equal([before, other], recorder.Received);
+
+        // Of two held subscriptions that match a channel, the one that has it from earlier counts.
+        var both = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom), new HeldSubscription("/h/*", since.Offset));
+        Assert.True(h.Engine.Subscribe(["/h/**"], both, since).Recovered);
+        Assert.Empty(both.Received);
+    }
+
+    [Fact]
+    public async Task Recovery_OfAHeldChannel_ThatLetGoOfAMessageItNeverReceived_IsNotRecovered()
+    {
+        using var h = WithHistory(size: 2);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        await PublishAsync(h, "/h/a");
+        var heldFrom = h.Engine.Top.Offset;
+        await PublishAsync(h, "/h/a");
+        await PublishAsync(h, "/h/a"); // lets go of the message at heldFrom, which the subscriber never received
+        var recorder = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom));
+        Assert.False(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
+        Assert.Empty(recorder.Received);
+
+        var fromTheStart = new HoldingRecorder(new HeldSubscription("/h/a", since!.Value.Offset));
+        Assert.True(h.Engine.Subscribe(["/h/**"], fromTheStart, since).Recovered);
+    }
+
+    [Fact]
+    public async Task Recovery_TellsTheSubscriberFromWhereItsNewKeysHaveEveryMessage()
+    {
+        using var h = WithHistory(size: 10, maxRecovered: 2);
+        var since = (await PublishAsync(h, "/h/a")).Position!.Value;
+        await PublishAsync(h, "/h/a");
+        var recovered = new HoldingRecorder();
+        Assert.True(h.Engine.Subscribe(["/h/a", "/h/b"], recovered, since).Recovered);
+        Assert.Equal([("/h/a /h/b", since.Offset)], recovered.TookEffect);
+
+        await PublishAsync(h, "/h/a");
+        await PublishAsync(h, "/h/a");
+        foreach (var from in new StreamPosition?[] { since, null, new StreamPosition("elsewhere", 1) })
+        {
+            // Not recovered (more than the limit, no position, another epoch): only what follows, from the top.
+            var fresh = new HoldingRecorder();
+            Assert.False(h.Engine.Subscribe(["/h/a"], fresh, from).Recovered);
+            Assert.Equal([("/h/a", h.Engine.Top.Offset)], fresh.TookEffect);
+        }
     }
 
     [Fact]
@@ -236,10 +294,20 @@ public class HistoryTests
     private static async Task<EncodedMessage> PublishAsync(Harness h, string channel) =>
         await h.Engine.PublishAsync(channel, "1"u8.ToArray(), default, CancellationToken.None);
 
-    private sealed class Recorder : ISubscriber
+    private class Recorder : ISubscriber
     {
         public List<EncodedMessage> Received { get; } = [];
 
         public void Deliver(EncodedMessage message) => Received.Add(message);
+    }
+
+    /// <summary>A subscriber that already holds <c>held</c>.</summary>
+    private sealed class HoldingRecorder(params HeldSubscription[] held) : Recorder, IRecoveringSubscriber
+    {
+        public List<(string Keys, long ReceivedAfter)> TookEffect { get; } = [];
+
+        public void CopyHeldSubscriptions(List<HeldSubscription> into) => into.AddRange(held);
+
+        public void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter) => TookEffect.Add((string.Join(' ', keys), receivedAfter));
     }
 }

@@ -6,11 +6,47 @@ using Halley.Tests.Infrastructure;
 namespace Halley.Tests.Sessions;
 
 /// <summary>
-/// Recovery through <c>/meta/subscribe</c> with <c>ext.halley.position</c>, case by case: a removed history bounds
-/// only the keys its rule can reach.
+/// Recovery through <c>/meta/subscribe</c> with <c>ext.halley.position</c>, case by case: what a session already
+/// received is not replayed (and nothing else is skipped), and a removed history bounds only the keys its rule
+/// can reach.
 /// </summary>
 public class BayeuxRecoveryTests
 {
+    [Fact]
+    public async Task Subscribe_FromAnOlderPosition_ReplaysTheMessagesOfAHeldChannelFromBeforeItWasHeld()
+    {
+        using var h = WithRules(("/h/**", TimeSpan.FromHours(1)));
+        var since = (await h.PublishAsync("/h/a")).Position!.Value;
+        var missedOnA = await h.PublishAsync("/h/a");
+        var missedOnB = await h.PublishAsync("/h/b");
+        var clientId = await h.HandshakeAsync();
+        await SubscribeAsync(h, clientId, "/h/a", since: null);
+        var liveOnA = await h.PublishAsync("/h/a");
+
+        // /h/a is held, but only since after missedOnA: the session never received it.
+        var reply = await SubscribeAsync(h, clientId, "/h/**", since);
+
+        Assert.True(reply.Recovered);
+        Assert.Equal([liveOnA, missedOnA, missedOnB], await ReadAsync(h, clientId));
+    }
+
+    [Fact]
+    public async Task Subscribe_FromAnOlderPosition_DoesNotReplayAgainWhatAnEarlierRecoveryReplayed()
+    {
+        using var h = WithRules(("/h/**", TimeSpan.FromHours(1)));
+        var since = (await h.PublishAsync("/h/a")).Position!.Value;
+        var missedOnA = await h.PublishAsync("/h/a");
+        var missedOnB = await h.PublishAsync("/h/b");
+        var clientId = await h.HandshakeAsync();
+        Assert.True((await SubscribeAsync(h, clientId, "/h/a", since)).Recovered);
+        var liveOnA = await h.PublishAsync("/h/a");
+
+        var reply = await SubscribeAsync(h, clientId, "/h/**", since);
+
+        Assert.True(reply.Recovered);
+        Assert.Equal([missedOnA, liveOnA, missedOnB], await ReadAsync(h, clientId));
+    }
+
     [Fact]
     public async Task Subscribe_AfterAnotherRulesHistoryWasRemoved_StillRecovers_ButNotOverTheChannelsThatLostMessages()
     {
@@ -37,9 +73,9 @@ public class BayeuxRecoveryTests
         }
     }
 
-    private static Harness WithRules((string Key, TimeSpan Ttl) first, (string Key, TimeSpan Ttl)? second = null, (string Key, TimeSpan Ttl)? third = null, int maxQueue = 1000)
+    private static Harness WithRules((string Key, TimeSpan Ttl) first, (string Key, TimeSpan Ttl)? second = null, (string Key, TimeSpan Ttl)? third = null)
     {
-        var options = new HalleyOptions { MaxQueue = maxQueue };
+        var options = new HalleyOptions();
         foreach (var (key, ttl) in new[] { first, second, third }.OfType<(string, TimeSpan)>())
         {
             options.History.Channels[key] = new HistoryRule { Size = 100, Ttl = ttl };
