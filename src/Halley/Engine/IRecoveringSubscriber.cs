@@ -1,8 +1,9 @@
 namespace Halley.Engine;
 
 /// <summary>
-/// A subscriber that adds subscriptions over time, such as a Bayeux session. A recovery asks it what it already
-/// receives, so it replays only messages the subscriber never got.
+/// A subscriber that adds subscriptions over time and queues what it receives in a bounded queue, such as a
+/// Bayeux session. A recovery asks it what it already receives, so it replays only messages the subscriber never
+/// got, and how much room its queue has left, so a replay never overflows it.
 /// </summary>
 /// <remarks>
 /// <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?)"/> calls these members
@@ -11,6 +12,9 @@ namespace Halley.Engine;
 /// </remarks>
 public interface IRecoveringSubscriber : ISubscriber
 {
+    /// <summary>How many more messages the subscriber's queue takes before it overflows (0 or less: none).</summary>
+    int QueueRoom { get; }
+
     /// <summary>
     /// Adds to <paramref name="into"/> every subscription that is in effect (in the engine's index), with what it
     /// has received. A subscription being added but not yet in effect is left out.

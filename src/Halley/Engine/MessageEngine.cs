@@ -37,7 +37,8 @@ public sealed class MessageEngine
         _metrics = metrics;
         _lazyChannels = [.. options.Value.LazyChannels];
         _history = new HistoryStore(new HistoryRules(options.Value.History.Channels), time);
-        // Replayed messages wait in the subscriber's queue like live ones: more than it holds would overflow it.
+        // Replayed messages wait in the subscriber's queue like live ones: more than it holds would overflow it
+        // (an IRecoveringSubscriber also says how much of it is taken).
         _maxRecovered = Math.Min(options.Value.History.MaxRecoveredMessages, options.Value.MaxQueue);
         Epoch = NewEpoch();
         _broker.SetHandler(DeliverLocally);
@@ -88,9 +89,10 @@ public sealed class MessageEngine
     /// order, with no gap or duplicate at the seam with the live messages that follow.
     /// </summary>
     /// <remarks>
-    /// An <see cref="IRecoveringSubscriber"/> is asked, under the sequencer lock, what it already holds: a message it
-    /// already received through a held subscription is not replayed. It is told what the keys received. Any other
-    /// subscriber is taken to hold nothing else.
+    /// An <see cref="IRecoveringSubscriber"/> is asked, under the sequencer lock, what it already holds and how much
+    /// room its queue has: a message it already received through a held subscription is not replayed, and a replay
+    /// larger than the room is not made (the recovery is then not complete). It is told what the keys received.
+    /// Any other subscriber is taken to hold nothing else and to have a queue of <see cref="HalleyOptions.MaxQueue"/>.
     /// A held channel's messages from before its subscription took effect are replayed after what the subscriber
     /// already had of it: in offset order among themselves, not with those.
     /// </remarks>
@@ -108,7 +110,9 @@ public sealed class MessageEngine
             {
                 List<HeldSubscription> held = [];
                 recovering?.CopyHeldSubscriptions(held);
-                var read = _history.Read(keys, held, position.Offset, _maxRecovered, allOrNothing: true);
+                // The replay waits in the same bounded queue as what is already there: more would overflow it.
+                var limit = recovering is null ? _maxRecovered : Math.Max(0, Math.Min(_maxRecovered, recovering.QueueRoom));
+                var read = _history.Read(keys, held, position.Offset, limit, allOrNothing: true);
                 foreach (var entry in read.Entries)
                 {
                     subscriber.Deliver(entry.Message);
@@ -275,7 +279,7 @@ public sealed class MessageEngine
 }
 
 /// <summary>The outcome of <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?)"/>.</summary>
-/// <param name="Recovered">True when every missed message was replayed; false when a position was not asked for, was from another epoch, or fell outside retention.</param>
+/// <param name="Recovered">True when every missed message was replayed; false when a position was not asked for, was from another epoch, fell outside retention, or the replay would not fit (the recovery limit, the room left in the subscriber's queue).</param>
 /// <param name="Position">The engine's position at the moment the subscription took effect: the client is up to date to here.</param>
 public readonly record struct Recovery(bool Recovered, StreamPosition Position);
 

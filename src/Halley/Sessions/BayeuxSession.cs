@@ -330,6 +330,13 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     }
 
     /// <inheritdoc />
+    public int QueueRoom
+    {
+        // Sent but unacknowledged messages count against the limit, as in Deliver.
+        get { lock (_gate) { return _registry.Options.MaxQueue - _queue.Count - (_ack?.Count ?? 0); } }
+    }
+
+    /// <inheritdoc />
     public void CopyHeldSubscriptions(List<HeldSubscription> into)
     {
         lock (_gate)

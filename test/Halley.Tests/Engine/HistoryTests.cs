@@ -208,6 +208,26 @@ public class HistoryTests
         }
     }
 
+    [Theory]
+    [InlineData(3, true)]
+    [InlineData(2, false)]
+    [InlineData(0, false)]
+    [InlineData(-1, false)]
+    public async Task Recovery_FitsInTheRoomLeftInTheSubscribersQueue_OrReplaysNothing(int room, bool recovered)
+    {
+        using var h = WithHistory(size: 10);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        for (var i = 0; i < 3; i++)
+        {
+            await PublishAsync(h, "/h/a");
+        }
+        var recorder = new HoldingRecorder { QueueRoom = room };
+        Assert.Equal(recovered, h.Engine.Subscribe(["/h/a"], recorder, since).Recovered);
+        Assert.Equal(recovered ? 3 : 0, recorder.Received.Count);
+        // Nothing to replay fits in any room.
+        Assert.True(h.Engine.Subscribe(["/h/b"], new HoldingRecorder { QueueRoom = room }, h.Engine.Top).Recovered);
+    }
+
     [Fact]
     public async Task HistoryIsBoundedBySize()
     {
@@ -301,9 +321,11 @@ public class HistoryTests
         public void Deliver(EncodedMessage message) => Received.Add(message);
     }
 
-    /// <summary>A subscriber that already holds <c>held</c>.</summary>
+    /// <summary>A subscriber that already holds <c>held</c>, with a queue of a given room.</summary>
     private sealed class HoldingRecorder(params HeldSubscription[] held) : Recorder, IRecoveringSubscriber
     {
+        public int QueueRoom { get; init; } = int.MaxValue;
+
         public List<(string Keys, long ReceivedAfter)> TookEffect { get; } = [];
 
         public void CopyHeldSubscriptions(List<HeldSubscription> into) => into.AddRange(held);

@@ -40,6 +40,8 @@ internal sealed class HoldingSubscriber : RecordingSubscriber, IRecoveringSubscr
 {
     private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
 
+    public int QueueRoom => int.MaxValue;
+
     public void CopyHeldSubscriptions(List<HeldSubscription> into)
     {
         foreach (var (key, receivedAfter) in _held)

@@ -7,8 +7,8 @@ namespace Halley.Tests.Sessions;
 
 /// <summary>
 /// Recovery through <c>/meta/subscribe</c> with <c>ext.halley.position</c>, case by case: what a session already
-/// received is not replayed (and nothing else is skipped), and a removed history bounds only the keys its rule
-/// can reach.
+/// received is not replayed (and nothing else is skipped), a removed history bounds only the keys its rule can
+/// reach, and a replay fits in what is left of the session's queue or is not made.
 /// </summary>
 public class BayeuxRecoveryTests
 {
@@ -73,9 +73,33 @@ public class BayeuxRecoveryTests
         }
     }
 
-    private static Harness WithRules((string Key, TimeSpan Ttl) first, (string Key, TimeSpan Ttl)? second = null, (string Key, TimeSpan Ttl)? third = null)
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    public async Task Subscribe_ReplaysOnlyWhatFitsInTheRoomLeftInTheQueue(int queued, bool recovered)
     {
-        var options = new HalleyOptions();
+        using var h = WithRules(("/h/**", TimeSpan.FromHours(1)), maxQueue: 5);
+        var since = (await h.PublishAsync("/h/a")).Position!.Value;
+        var missed = new[] { await h.PublishAsync("/h/a"), await h.PublishAsync("/h/a"), await h.PublishAsync("/h/a") };
+        var clientId = await h.HandshakeAsync();
+        await SubscribeAsync(h, clientId, "/live", since: null);
+        var live = new List<EncodedMessage>();
+        for (var i = 0; i < queued; i++)
+        {
+            live.Add(await h.PublishAsync("/live"));
+        }
+
+        var reply = await SubscribeAsync(h, clientId, "/h/a", since);
+
+        // Three missed messages fit beside two queued ones in a queue of five, not beside three: then nothing is
+        // replayed, and the session lives on with what it had.
+        Assert.Equal(recovered, reply.Recovered);
+        Assert.Equal(recovered ? [.. live, .. missed] : live, await ReadAsync(h, clientId));
+    }
+
+    private static Harness WithRules((string Key, TimeSpan Ttl) first, (string Key, TimeSpan Ttl)? second = null, (string Key, TimeSpan Ttl)? third = null, int maxQueue = 1000)
+    {
+        var options = new HalleyOptions { MaxQueue = maxQueue };
         foreach (var (key, ttl) in new[] { first, second, third }.OfType<(string, TimeSpan)>())
         {
             options.History.Channels[key] = new HistoryRule { Size = 100, Ttl = ttl };
