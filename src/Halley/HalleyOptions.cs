@@ -96,8 +96,9 @@ public sealed class HistoryOptions
 
     /// <summary>
     /// Most messages one recovery replays (a subscribe with a position, a resumed stream). A client further
-    /// behind is told <c>recovered: false</c> and reloads its state instead. Default 1,000; at most
-    /// <see cref="HalleyOptions.MaxQueue"/>, since replayed messages wait in the same bounded queue.
+    /// behind is told <c>recovered: false</c> and reloads its state instead. Default 1,000; at most the room left in
+    /// the session's queue (<see cref="HalleyOptions.MaxQueue"/> minus what it already holds), since replayed
+    /// messages wait in the same bounded queue.
     /// </summary>
     public int MaxRecoveredMessages { get; set; } = 1000;
 }

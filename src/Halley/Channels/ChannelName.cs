@@ -106,6 +106,40 @@ public static class ChannelName
         return string.Equals(pattern, channel, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Whether some concrete channel is matched by both <paramref name="a"/> and <paramref name="b"/> (valid names or
+    /// patterns): <c>/a/*</c> and <c>/a/**</c> overlap, as do <c>/a/**</c> and <c>/a/b/c</c>; <c>/a/*</c> and
+    /// <c>/a/b/c</c> do not.
+    /// </summary>
+    public static bool Overlaps(string a, string b)
+    {
+        var (literalsA, minA, maxA) = Shape(a);
+        var (literalsB, minB, maxB) = Shape(b);
+        // Past its literal segments a pattern accepts any segment, so the literals they share must agree, and some
+        // depth must suit both.
+        var shared = Math.Min(literalsA.Length, literalsB.Length);
+        for (var i = 0; i < shared; i++)
+        {
+            if (!string.Equals(literalsA[i], literalsB[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        return Math.Max(minA, minB) <= Math.Min(maxA, maxB);
+    }
+
+    /// <summary>A name or pattern's literal segments, and the fewest and most segments of the channels it matches.</summary>
+    private static (string[] Literals, int MinDepth, int MaxDepth) Shape(string key)
+    {
+        var segments = key.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return segments[^1] switch
+        {
+            "**" => (segments[..^1], segments.Length, int.MaxValue),
+            "*" => (segments[..^1], segments.Length, segments.Length),
+            _ => (segments, segments.Length, segments.Length),
+        };
+    }
+
     private static bool IsToken(ReadOnlySpan<char> segment)
     {
         foreach (var c in segment)

@@ -10,13 +10,13 @@ internal readonly record struct HistoryEntry(long Offset, long AddedAt, EncodedM
 /// The retained messages of one channel, oldest first, bounded by its rule's size and age. Not thread-safe: the
 /// engine guards every history with its sequencer lock.
 /// </summary>
-internal sealed class ChannelHistory(string channel, HistoryRule rule, long ttlTicks)
+internal sealed class ChannelHistory(string channel, ConfiguredRule rule, long ttlTicks)
 {
     private readonly Queue<HistoryEntry> _entries = new();
 
     public string Channel { get; } = channel;
 
-    public HistoryRule Rule { get; } = rule;
+    public ConfiguredRule Rule { get; } = rule;
 
     /// <summary>The highest offset this history has let go of (0 if none): a client behind it cannot recover completely.</summary>
     public long EvictedThrough { get; private set; }
@@ -26,7 +26,7 @@ internal sealed class ChannelHistory(string channel, HistoryRule rule, long ttlT
     public void Append(long offset, long now, EncodedMessage message)
     {
         _entries.Enqueue(new HistoryEntry(offset, now, message));
-        if (_entries.Count > Rule.Size)
+        if (_entries.Count > Rule.Rule.Size)
         {
             EvictedThrough = _entries.Dequeue().Offset;
         }
@@ -41,11 +41,18 @@ internal sealed class ChannelHistory(string channel, HistoryRule rule, long ttlT
         }
     }
 
-    /// <summary>Adds the retained messages after <paramref name="sinceOffset"/> to <paramref name="into"/>, oldest first.</summary>
-    public void CopyAfter(long sinceOffset, List<HistoryEntry> into)
+    /// <summary>
+    /// Adds the retained messages after <paramref name="sinceOffset"/> up to <paramref name="throughOffset"/>
+    /// (inclusive) to <paramref name="into"/>, oldest first.
+    /// </summary>
+    public void CopyBetween(long sinceOffset, long throughOffset, List<HistoryEntry> into)
     {
         foreach (var entry in _entries)
         {
+            if (entry.Offset > throughOffset)
+            {
+                return;
+            }
             if (entry.Offset > sinceOffset)
             {
                 into.Add(entry);

@@ -5,8 +5,9 @@ namespace Halley.Engine;
 /// <summary>What a history read found: the messages after a position and whether any are missing.</summary>
 /// <param name="Entries">The retained messages after the position, in offset order, at most the limit (none when an all-or-nothing read was not complete).</param>
 /// <param name="Complete">
-/// True when nothing after the position is lost: every channel the keys can match keeps a history and none has
-/// let go of a message after the position.
+/// True when nothing after the position is lost: every channel the keys can match keeps a history, none the read
+/// needs anything of has let go of a message after the position, and no history of a rule the keys reach was
+/// removed after letting go of one.
 /// </param>
 /// <param name="Truncated">True when there were more messages than the limit.</param>
 internal readonly record struct HistoryRead(List<HistoryEntry> Entries, bool Complete, bool Truncated);
@@ -19,10 +20,11 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
 {
     private readonly Dictionary<string, ChannelHistory> _byChannel = new(StringComparer.Ordinal);
 
-    // The highest offset let go of by histories that expired entirely and were removed. It is kept for every
-    // channel at once, which is conservative but exact enough: an expired history's offsets are older than its
-    // TTL, so only positions that old are affected.
-    private long _removedThrough;
+    // Per rule (by ConfiguredRule.Index): the highest offset let go of by a history of that rule that expired
+    // entirely and was removed. Per rule rather than per channel, so the memory is bounded by the configuration,
+    // not by how many channels ever had a message; and per rule rather than one for the engine, so a short-lived
+    // channel's removal does not fail the recoveries of channels its rule never applies to.
+    private readonly long[] _removedThrough = new long[rules.Count];
 
     public bool IsEnabled => !rules.IsEmpty;
 
@@ -33,13 +35,13 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
     public long MessageCount => _byChannel.Values.Sum(h => (long)h.Count);
 
     /// <summary>The channel's rule, from the configuration alone: safe to call outside the engine's lock.</summary>
-    public HistoryRule? RuleFor(string channel) => rules.For(channel);
+    public ConfiguredRule? RuleFor(string channel) => rules.For(channel);
 
-    public void Append(string channel, HistoryRule rule, long offset, EncodedMessage message)
+    public void Append(string channel, ConfiguredRule rule, long offset, EncodedMessage message)
     {
         if (!_byChannel.TryGetValue(channel, out var history))
         {
-            history = new ChannelHistory(channel, rule, ToTicks(rule.Ttl));
+            history = new ChannelHistory(channel, rule, ToTicks(rule.Rule.Ttl));
             _byChannel.Add(channel, history);
         }
         history.Append(offset, time.GetTimestamp(), message);
@@ -47,29 +49,41 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
 
     /// <summary>
     /// The retained messages after <paramref name="sinceOffset"/> on every channel one of <paramref name="keys"/>
-    /// matches, except channels one of <paramref name="exclude"/> matches (a session that already receives them
-    /// live must not get them twice), at most <paramref name="limit"/>. With <paramref name="allOrNothing"/> a read
-    /// that is incomplete or truncated returns no entries, so a recovery never replays part of a gap.
+    /// matches, except those the subscriber already received through one of <paramref name="held"/> (a message of a
+    /// channel a held subscription matches, after that subscription's <see cref="HeldSubscription.ReceivedAfter"/>),
+    /// at most <paramref name="limit"/>. With <paramref name="allOrNothing"/> a read that is incomplete or truncated
+    /// returns no entries, so a recovery never replays part of a gap.
     /// </summary>
-    public HistoryRead Read(IReadOnlyList<string> keys, IReadOnlyCollection<string> exclude, long sinceOffset, int limit, bool allOrNothing)
+    public HistoryRead Read(IReadOnlyList<string> keys, IReadOnlyList<HeldSubscription> held, long sinceOffset, int limit, bool allOrNothing)
     {
-        var complete = sinceOffset >= _removedThrough;
+        var complete = true;
         foreach (var key in keys)
         {
             complete &= rules.Covers(key);
+            foreach (var rule in rules.Reaching(key))
+            {
+                complete &= sinceOffset >= _removedThrough[rule.Index];
+            }
         }
         var entries = new List<HistoryEntry>();
         var now = time.GetTimestamp();
         var sources = 0;
         foreach (var history in Matching(keys))
         {
-            if (MatchesAny(exclude, history.Channel))
+            // The subscriber already has this channel's messages after needThrough, the earliest ReceivedAfter of
+            // the held subscriptions that match it (received live, or replayed by the recovery that made one): it
+            // needs those after the position up to there. A subscription made afresh after the position has only
+            // what followed it, so the messages before are replayed even though the channel is held.
+            var needThrough = ReceivedAfter(held, history.Channel);
+            if (needThrough <= sinceOffset)
             {
                 continue;
             }
             history.Expire(now);
+            // Only the newest offset let go of is known: once it is past the position, a message the subscriber
+            // needs may be gone, even if all it let go of came after needThrough (conservative: false more often).
             complete &= sinceOffset >= history.EvictedThrough;
-            history.CopyAfter(sinceOffset, entries);
+            history.CopyBetween(sinceOffset, needThrough, entries);
             sources++;
         }
         if (sources > 1)
@@ -100,7 +114,8 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
             if (history.Count == 0)
             {
                 (empty ??= []).Add(channel);
-                _removedThrough = Math.Max(_removedThrough, history.EvictedThrough);
+                ref var removed = ref _removedThrough[history.Rule.Index];
+                removed = Math.Max(removed, history.EvictedThrough);
             }
         }
         if (empty is not null)
@@ -138,6 +153,19 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
                 yield return history;
             }
         }
+    }
+
+    private static long ReceivedAfter(IReadOnlyList<HeldSubscription> held, string channel)
+    {
+        var receivedAfter = long.MaxValue;
+        foreach (var subscription in held)
+        {
+            if (subscription.ReceivedAfter < receivedAfter && ChannelName.Matches(subscription.Key, channel))
+            {
+                receivedAfter = subscription.ReceivedAfter;
+            }
+        }
+        return receivedAfter;
     }
 
     private static bool MatchesAny(IEnumerable<string> keys, string channel)

@@ -37,7 +37,8 @@ public sealed class MessageEngine
         _metrics = metrics;
         _lazyChannels = [.. options.Value.LazyChannels];
         _history = new HistoryStore(new HistoryRules(options.Value.History.Channels), time);
-        // Replayed messages wait in the subscriber's queue like live ones: more than it holds would overflow it.
+        // Replayed messages wait in the subscriber's queue like live ones: more than it holds would overflow it
+        // (an IRecoveringSubscriber also says how much of it is taken).
         _maxRecovered = Math.Min(options.Value.History.MaxRecoveredMessages, options.Value.MaxQueue);
         Epoch = NewEpoch();
         _broker.SetHandler(DeliverLocally);
@@ -87,19 +88,31 @@ public sealed class MessageEngine
     /// hold) and, given <paramref name="since"/>, first hands it the retained messages it missed on them, in
     /// order, with no gap or duplicate at the seam with the live messages that follow.
     /// </summary>
+    /// <remarks>
+    /// An <see cref="IRecoveringSubscriber"/> is asked, under the sequencer lock, what it already holds and how much
+    /// room its queue has: a message it already received through a held subscription is not replayed, and a replay
+    /// larger than the room is not made (the recovery is then not complete). It is told what the keys received.
+    /// Any other subscriber is taken to hold nothing else and to have a queue of <see cref="HalleyOptions.MaxQueue"/>.
+    /// A held channel's messages from before its subscription took effect are replayed after what the subscriber
+    /// already had of it: in offset order among themselves, not with those.
+    /// </remarks>
     /// <param name="keys">The channel names and patterns to add.</param>
     /// <param name="subscriber">The subscriber.</param>
     /// <param name="since">The last position the client saw; null for a plain subscribe.</param>
-    /// <param name="held">The names and patterns the subscriber already holds: it already received their messages.</param>
     /// <returns>Whether the recovery was complete (false when nothing was asked), and the position it is at now.</returns>
-    public Recovery Subscribe(IReadOnlyList<string> keys, ISubscriber subscriber, StreamPosition? since, IReadOnlyCollection<string> held)
+    public Recovery Subscribe(IReadOnlyList<string> keys, ISubscriber subscriber, StreamPosition? since)
     {
+        var recovering = subscriber as IRecoveringSubscriber;
         lock (_sequencer)
         {
             var recovered = false;
             if (since is { } position && position.Epoch == Epoch && position.Offset <= _offset)
             {
-                var read = _history.Read(keys, held, position.Offset, _maxRecovered, allOrNothing: true);
+                List<HeldSubscription> held = [];
+                recovering?.CopyHeldSubscriptions(held);
+                // The replay waits in the same bounded queue as what is already there: more would overflow it.
+                var limit = recovering is null ? _maxRecovered : Math.Max(0, Math.Min(_maxRecovered, recovering.QueueRoom));
+                var read = _history.Read(keys, held, position.Offset, limit, allOrNothing: true);
                 foreach (var entry in read.Entries)
                 {
                     subscriber.Deliver(entry.Message);
@@ -110,6 +123,9 @@ public sealed class MessageEngine
             {
                 _index.Add(key, subscriber);
             }
+            // After a complete recovery the subscriber has every message of these keys' channels after the
+            // position (replayed, or received through what it held); otherwise only those from now on.
+            recovering?.SubscriptionsTookEffect(keys, recovered ? since!.Value.Offset : _offset);
             return new Recovery(recovered, new StreamPosition(Epoch, _offset));
         }
     }
@@ -118,9 +134,17 @@ public sealed class MessageEngine
     /// Reads retained messages of the channels <paramref name="keys"/> match, after <paramref name="since"/> (from
     /// the oldest when null), at most <paramref name="limit"/>.
     /// </summary>
+    /// <param name="keys">The channel names and patterns to read.</param>
+    /// <param name="since">The last position the reader saw; null to read from the oldest retained message.</param>
+    /// <param name="limit">Most messages in the page: 1 or more (a page of none could never move on, so 0 is refused).</param>
     /// <returns>The page; a position from another epoch (or beyond the top) reads nothing and is not complete.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
     public HistoryPage ReadHistory(IReadOnlyList<string> keys, StreamPosition? since, int limit)
     {
+        if (limit < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, "A history page holds at least one message: the limit must be 1 or more.");
+        }
         lock (_sequencer)
         {
             if (since is { } position && (position.Epoch != Epoch || position.Offset > _offset))
@@ -254,8 +278,8 @@ public sealed class MessageEngine
     }
 }
 
-/// <summary>The outcome of <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?, IReadOnlyCollection{string})"/>.</summary>
-/// <param name="Recovered">True when every missed message was replayed; false when a position was not asked for, was from another epoch, or fell outside retention.</param>
+/// <summary>The outcome of <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?)"/>.</summary>
+/// <param name="Recovered">True when every missed message was replayed; false when a position was not asked for, was from another epoch, fell outside retention, or the replay would not fit (the recovery limit, the room left in the subscriber's queue).</param>
 /// <param name="Position">The engine's position at the moment the subscription took effect: the client is up to date to here.</param>
 public readonly record struct Recovery(bool Recovered, StreamPosition Position);
 

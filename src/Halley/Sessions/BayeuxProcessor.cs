@@ -237,8 +237,9 @@ internal sealed partial class BayeuxProcessor
             added.Add(channel);
         }
         // One engine call for the whole request: a recovery replays each missed message once, in order, before
-        // the live ones, skipping channels the session already receives through an earlier subscription.
-        var recovery = _engine.Subscribe(added, session, since, session.SubscriptionsExcept(added));
+        // the live ones, skipping what the session already received through an earlier subscription, and only
+        // if it fits in the room left in the session's queue (the session tells the engine both, under its lock).
+        var recovery = _engine.Subscribe(added, session, since);
         // A session that ended meanwhile already released its subscriptions; do not leave these behind.
         if (session.IsTerminated)
         {

@@ -6,12 +6,14 @@ namespace Halley.Sessions;
 /// A client's Bayeux session: its subscriptions, its bounded outbound queue, and the held connect or push
 /// connection that drains it. All mutable state is guarded by one lock; wake-ups happen outside it.
 /// </summary>
-internal sealed class BayeuxSession : ISubscriber
+internal sealed class BayeuxSession : IRecoveringSubscriber
 {
     private readonly Lock _gate = new();
     private readonly SessionRegistry _registry;
     private readonly Queue<EncodedMessage> _queue = new();
-    private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
+    // Each subscription, with the offset after which the session has received its channels' messages (see
+    // HeldSubscription); null while it is being added and not yet in the engine's index.
+    private readonly Dictionary<string, long?> _subscriptions = new(StringComparer.Ordinal);
     private int _nonLazyQueued;
     private long _lazyDeadline;
     private HeldConnect? _held;
@@ -296,12 +298,17 @@ internal sealed class BayeuxSession : ISubscriber
         }
     }
 
+    /// <summary>
+    /// Adds <paramref name="channel"/> to the session's subscriptions, not yet in effect: the engine's subscribe
+    /// puts it in effect (<see cref="SubscriptionsTookEffect"/>). False when the session already has it, has ended,
+    /// or has <paramref name="limit"/> subscriptions (then <paramref name="limitReached"/>).
+    /// </summary>
     public bool AddSubscription(string channel, int limit, out bool limitReached)
     {
         lock (_gate)
         {
-            limitReached = !_subscriptions.Contains(channel) && _subscriptions.Count >= limit;
-            return !limitReached && !IsTerminated && _subscriptions.Add(channel);
+            limitReached = !_subscriptions.ContainsKey(channel) && _subscriptions.Count >= limit;
+            return !limitReached && !IsTerminated && _subscriptions.TryAdd(channel, null);
         }
     }
 
@@ -313,12 +320,50 @@ internal sealed class BayeuxSession : ISubscriber
         }
     }
 
-    /// <summary>The session's subscriptions other than <paramref name="excluded"/>.</summary>
-    public List<string> SubscriptionsExcept(List<string> excluded)
+    /// <summary>The session's subscriptions.</summary>
+    public List<string> Subscriptions()
     {
         lock (_gate)
         {
-            return _subscriptions.Where(s => !excluded.Contains(s)).ToList();
+            return [.. _subscriptions.Keys];
+        }
+    }
+
+    /// <inheritdoc />
+    public int QueueRoom
+    {
+        // Sent but unacknowledged messages count against the limit, as in Deliver.
+        get { lock (_gate) { return _registry.Options.MaxQueue - _queue.Count - (_ack?.Count ?? 0); } }
+    }
+
+    /// <inheritdoc />
+    public void CopyHeldSubscriptions(List<HeldSubscription> into)
+    {
+        lock (_gate)
+        {
+            foreach (var (key, receivedAfter) in _subscriptions)
+            {
+                if (receivedAfter is { } offset)
+                {
+                    into.Add(new HeldSubscription(key, offset));
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter)
+    {
+        lock (_gate)
+        {
+            foreach (var key in keys)
+            {
+                // A subscription removed meanwhile (an unsubscribe, the session's end) stays removed.
+                if (_subscriptions.ContainsKey(key))
+                {
+                    _subscriptions[key] = receivedAfter;
+                }
+            }
         }
     }
 
@@ -346,7 +391,7 @@ internal sealed class BayeuxSession : ISubscriber
             _pushTarget = null;
             _queue.Clear();
             ResetQueueCounters();
-            subscriptions = [.. _subscriptions];
+            subscriptions = [.. _subscriptions.Keys];
             _subscriptions.Clear();
         }
         held?.TryComplete(ConnectOutcome.Terminated);

@@ -94,7 +94,7 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
     /// </summary>
     private bool Attach(BayeuxSession session, EventSourceConnection connection, StreamPosition? since) =>
         since is { } position
-            ? engine.WithHistoryAfter(session.SubscriptionsExcept([]), position, history => session.AttachPushTarget(connection, history, position.Offset))
+            ? engine.WithHistoryAfter(session.Subscriptions(), position, history => session.AttachPushTarget(connection, history, position.Offset))
             : session.AttachPushTarget(connection);
 
     private async Task RunAsync(HttpContext context, EventSourceConnection connection)

@@ -198,7 +198,7 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         var aborted = context.RequestAborted;
         var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(), context.Abort);
         // Missed messages, if any, are queued before the live ones: the writer sends them right after the start.
-        var recovery = engine.Subscribe(channels, connection, since, []);
+        var recovery = engine.Subscribe(channels, connection, since);
         var start = new StreamStart(recovery.Position, since is not null, recovery.Recovered, engine.HasHistory);
         connections.Add(connection);
         metrics.ConnectionOpened(Name);

@@ -176,6 +176,26 @@ public sealed class RecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChannelSubscribedAfresh_IsStillReplayedFromAnOlderPosition_ByALaterWildcard()
+    {
+        var last = await _server.PublishAsync("/chat/f/a", 0);
+        await _server.PublishAsync("/chat/f/a", 1);
+        await _server.PublishAsync("/chat/f/b", 2);
+        using var client = new BayeuxHttp(_server);
+        await client.HandshakeAsync();
+        await client.SubscribeAsync("/chat/f/a");
+        await _server.PublishAsync("/chat/f/a", 3);
+
+        // The session holds /chat/f/a, but only from after 1: it never received 1, so the wildcard replays it.
+        var subscribe = client.Subscribe("/chat/f/**");
+        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = last } };
+        var reply = (await client.SendAsync(subscribe))[0]!;
+        Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
+        var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["successful"] is null).ToList();
+        Assert.Equal([3, 1, 2], events.Select(m => m["data"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task AckExtension_AndRecovery_DeliverEachMessageOnce()
     {
         using var client = new BayeuxHttp(_server);

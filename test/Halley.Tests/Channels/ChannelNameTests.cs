@@ -129,6 +129,30 @@ public class ChannelNameTests
     }
 
     [Theory]
+    [InlineData("/a/b", "/a/b", true)]
+    [InlineData("/a/b", "/a/c", false)]
+    [InlineData("/a/b", "/a/b/c", false)]
+    [InlineData("/a/*", "/a/b", true)]
+    [InlineData("/a/*", "/ab", false)]
+    [InlineData("/a/*", "/a/b/c", false)]
+    [InlineData("/a/*", "/a/*", true)]
+    [InlineData("/a/*", "/a/**", true)]
+    [InlineData("/a/*", "/a/b/*", false)]
+    [InlineData("/a/**", "/a", false)]
+    [InlineData("/a/**", "/a/b/c", true)]
+    [InlineData("/a/**", "/a/b/*", true)]
+    [InlineData("/a/**", "/a/b/**", true)]
+    [InlineData("/a/b/**", "/a/c/**", false)]
+    [InlineData("/a/b/**", "/a/b", false)]
+    [InlineData("/*", "/**", true)]
+    [InlineData("/**", "/x/y/z", true)]
+    public void Overlaps_WhenSomeChannelMatchesBoth_InEitherOrder(string a, string b, bool expected)
+    {
+        Assert.Equal(expected, ChannelName.Overlaps(a, b));
+        Assert.Equal(expected, ChannelName.Overlaps(b, a));
+    }
+
+    [Theory]
     [InlineData("/a/b/c")]
     [InlineData("/x")]
     [InlineData("/p/q/r/s/t")]

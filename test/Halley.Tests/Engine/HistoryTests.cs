@@ -38,9 +38,9 @@ public class HistoryTests
         var one = new HistoryRule { Size = 2 };
         var deep = new HistoryRule { Size = 3 };
         var rules = new HistoryRules(new Dictionary<string, HistoryRule> { ["/a/b"] = exact, ["/a/*"] = one, ["/a/**"] = deep });
-        Assert.Same(exact, rules.For("/a/b"));
-        Assert.Same(one, rules.For("/a/c"));
-        Assert.Same(deep, rules.For("/a/c/d"));
+        Assert.Same(exact, rules.For("/a/b")?.Rule);
+        Assert.Same(one, rules.For("/a/c")?.Rule);
+        Assert.Same(deep, rules.For("/a/c/d")?.Rule);
         Assert.Null(rules.For("/b"));
     }
 
@@ -57,6 +57,20 @@ public class HistoryTests
     {
         var rules = new HistoryRules(new Dictionary<string, HistoryRule> { [rule] = new() });
         Assert.Equal(covered, rules.Covers(key));
+    }
+
+    [Theory]
+    [InlineData("/a/b", "/a/b")]
+    [InlineData("/a/c", "/a/*")]
+    [InlineData("/a/c/d", "/a/**")]
+    [InlineData("/a/*", "/a/* /a/** /a/b")]
+    [InlineData("/a/**", "/a/* /a/** /a/b")]
+    [InlineData("/a/b/**", "/a/**")]
+    [InlineData("/b/*", "")]
+    public void Rules_ReachedByAKey_AreANamesOwnRule_OrEveryRuleAPatternOverlaps(string key, string reached)
+    {
+        var rules = new HistoryRules(new Dictionary<string, HistoryRule> { ["/a/b"] = new(), ["/a/*"] = new(), ["/a/**"] = new() });
+        Assert.Equal(reached.Split(' ', StringSplitOptions.RemoveEmptyEntries), rules.Reaching(key).Select(r => r.Key).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -81,13 +95,13 @@ public class HistoryTests
         await PublishAsync(h, "/h/a");
         h.Time.Advance(TimeSpan.FromSeconds(59));
         var fresh = new Recorder();
-        Assert.True(h.Engine.Subscribe(["/h/a"], fresh, since, []).Recovered);
+        Assert.True(h.Engine.Subscribe(["/h/a"], fresh, since).Recovered);
         Assert.Single(fresh.Received);
 
         h.Time.Advance(TimeSpan.FromSeconds(2));
         h.Engine.ExpireHistory();
         var late = new Recorder();
-        Assert.False(h.Engine.Subscribe(["/h/a"], late, since, []).Recovered);
+        Assert.False(h.Engine.Subscribe(["/h/a"], late, since).Recovered);
         Assert.Empty(late.Received);
         Assert.Equal((0, 0L), h.Engine.HistorySize); // the emptied history itself is let go of
     }
@@ -102,7 +116,7 @@ public class HistoryTests
             await PublishAsync(h, "/h/a");
         }
         var recorder = new Recorder();
-        Assert.False(h.Engine.Subscribe(["/h/a"], recorder, since, []).Recovered);
+        Assert.False(h.Engine.Subscribe(["/h/a"], recorder, since).Recovered);
         Assert.Empty(recorder.Received);
         var exactly = new Recorder();
         var three = (await PublishAsync(h, "/h/b")).Position;
@@ -110,7 +124,7 @@ public class HistoryTests
         {
             await PublishAsync(h, "/h/b");
         }
-        Assert.True(h.Engine.Subscribe(["/h/b"], exactly, three, []).Recovered);
+        Assert.True(h.Engine.Subscribe(["/h/b"], exactly, three).Recovered);
         Assert.Equal(3, exactly.Received.Count);
     }
 
@@ -119,21 +133,99 @@ public class HistoryTests
     {
         using var h = WithHistory(size: 10);
         var since = (await PublishAsync(h, "/h/a")).Position;
-        Assert.False(h.Engine.Subscribe(["/other"], new Recorder(), since, []).Recovered);
-        Assert.False(h.Engine.Subscribe(["/**"], new Recorder(), since, []).Recovered);
-        Assert.True(h.Engine.Subscribe(["/h/*"], new Recorder(), since, []).Recovered);
+        Assert.False(h.Engine.Subscribe(["/other"], new Recorder(), since).Recovered);
+        Assert.False(h.Engine.Subscribe(["/**"], new Recorder(), since).Recovered);
+        Assert.True(h.Engine.Subscribe(["/h/*"], new Recorder(), since).Recovered);
     }
 
     [Fact]
-    public async Task Recovery_SkipsChannelsTheSubscriberAlreadyHolds()
+    public async Task Recovery_SkipsWhatTheSubscriberAlreadyReceivedThroughAHeldSubscription()
     {
         using var h = WithHistory(size: 10);
         var since = (await PublishAsync(h, "/h/a")).Position;
         await PublishAsync(h, "/h/a");
         await PublishAsync(h, "/h/b");
-        var recorder = new Recorder();
-        Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since, held: ["/h/a"]).Recovered);
+        var recorder = new HoldingRecorder(new HeldSubscription("/h/a", since!.Value.Offset));
+        Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
         Assert.Equal(["/h/b"], recorder.Received.Select(m => m.Channel));
+    }
+
+    [Fact]
+    public async Task Recovery_ReplaysWhatAHeldSubscriptionDidNotReceive_FromBeforeItTookEffect()
+    {
+        using var h = WithHistory(size: 10);
+        var since = (await PublishAsync(h, "/h/a")).Position!.Value;
+        var before = await PublishAsync(h, "/h/a");
+        var heldFrom = h.Engine.Top.Offset;
+        await PublishAsync(h, "/h/a");
+        var other = await PublishAsync(h, "/h/b");
+        // /h/a was received only after heldFrom; /h/x/** reaches neither channel.
+        var recorder = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom), new HeldSubscription("/h/x/**", 0));
+        Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
+        Assert.Equal([before, other], recorder.Received);
+
+        // Of two held subscriptions that match a channel, the one that has it from earlier counts.
+        var both = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom), new HeldSubscription("/h/*", since.Offset));
+        Assert.True(h.Engine.Subscribe(["/h/**"], both, since).Recovered);
+        Assert.Empty(both.Received);
+    }
+
+    [Fact]
+    public async Task Recovery_OfAHeldChannel_ThatLetGoOfAMessageItNeverReceived_IsNotRecovered()
+    {
+        using var h = WithHistory(size: 2);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        await PublishAsync(h, "/h/a");
+        var heldFrom = h.Engine.Top.Offset;
+        await PublishAsync(h, "/h/a");
+        await PublishAsync(h, "/h/a"); // lets go of the message at heldFrom, which the subscriber never received
+        var recorder = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom));
+        Assert.False(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
+        Assert.Empty(recorder.Received);
+
+        var fromTheStart = new HoldingRecorder(new HeldSubscription("/h/a", since!.Value.Offset));
+        Assert.True(h.Engine.Subscribe(["/h/**"], fromTheStart, since).Recovered);
+    }
+
+    [Fact]
+    public async Task Recovery_TellsTheSubscriberFromWhereItsNewKeysHaveEveryMessage()
+    {
+        using var h = WithHistory(size: 10, maxRecovered: 2);
+        var since = (await PublishAsync(h, "/h/a")).Position!.Value;
+        await PublishAsync(h, "/h/a");
+        var recovered = new HoldingRecorder();
+        Assert.True(h.Engine.Subscribe(["/h/a", "/h/b"], recovered, since).Recovered);
+        Assert.Equal([("/h/a /h/b", since.Offset)], recovered.TookEffect);
+
+        await PublishAsync(h, "/h/a");
+        await PublishAsync(h, "/h/a");
+        foreach (var from in new StreamPosition?[] { since, null, new StreamPosition("elsewhere", 1) })
+        {
+            // Not recovered (more than the limit, no position, another epoch): only what follows, from the top.
+            var fresh = new HoldingRecorder();
+            Assert.False(h.Engine.Subscribe(["/h/a"], fresh, from).Recovered);
+            Assert.Equal([("/h/a", h.Engine.Top.Offset)], fresh.TookEffect);
+        }
+    }
+
+    [Theory]
+    [InlineData(3, true)]
+    [InlineData(2, false)]
+    [InlineData(0, false)]
+    [InlineData(-1, false)]
+    public async Task Recovery_FitsInTheRoomLeftInTheSubscribersQueue_OrReplaysNothing(int room, bool recovered)
+    {
+        using var h = WithHistory(size: 10);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        for (var i = 0; i < 3; i++)
+        {
+            await PublishAsync(h, "/h/a");
+        }
+        var recorder = new HoldingRecorder { QueueRoom = room };
+        Assert.Equal(recovered, h.Engine.Subscribe(["/h/a"], recorder, since).Recovered);
+        Assert.Equal(recovered ? 3 : 0, recorder.Received.Count);
+        // Nothing to replay fits in any room.
+        Assert.True(h.Engine.Subscribe(["/h/b"], new HoldingRecorder { QueueRoom = room }, h.Engine.Top).Recovered);
     }
 
     [Fact]
@@ -172,6 +264,45 @@ public class HistoryTests
         Assert.False(other.Complete);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task ReadHistory_WithALimitBelowOne_IsRefused_WhetherOrNotThereAreMessages(int limit)
+    {
+        using var h = WithHistory(size: 10);
+        var empty = Assert.Throws<ArgumentOutOfRangeException>(() => h.Engine.ReadHistory(["/h/*"], null, limit));
+        Assert.Equal("limit", empty.ParamName);
+        var since = (await PublishAsync(h, "/h/a")).Position;
+        await PublishAsync(h, "/h/a");
+        foreach (var from in new[] { null, since })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => h.Engine.ReadHistory(["/h/*"], from, limit));
+            Assert.Equal("limit", error.ParamName);
+        }
+    }
+
+    [Fact]
+    public async Task ReadHistory_AfterAnotherRulesHistoryWasRemoved_IsComplete_UnlessItReachesThatRule()
+    {
+        var options = new HalleyOptions();
+        options.History.Channels["/slow/**"] = new HistoryRule { Ttl = TimeSpan.FromHours(1) };
+        options.History.Channels["/fast/**"] = new HistoryRule { Ttl = TimeSpan.FromSeconds(10) };
+        using var h = new Harness(options);
+        var since = (await PublishAsync(h, "/slow/x")).Position;
+        await PublishAsync(h, "/fast/x");
+        var missed = await PublishAsync(h, "/slow/x");
+        h.Time.Advance(TimeSpan.FromSeconds(11));
+        h.Engine.ExpireHistory();
+
+        var slow = h.Engine.ReadHistory(["/slow/*"], since, 10);
+        Assert.True(slow.Complete);
+        Assert.Same(missed, Assert.Single(slow.Messages));
+        // A new /fast channel starts a history of its own, but its rule already let go of a message after the position.
+        await PublishAsync(h, "/fast/y");
+        Assert.False(h.Engine.ReadHistory(["/fast/y"], since, 10).Complete);
+        Assert.False(h.Engine.ReadHistory(["/slow/x", "/fast/*"], since, 10).Complete);
+    }
+
     private static Harness WithHistory(int size, TimeSpan? ttl = null, int maxRecovered = 1000)
     {
         var options = new HalleyOptions();
@@ -183,10 +314,22 @@ public class HistoryTests
     private static async Task<EncodedMessage> PublishAsync(Harness h, string channel) =>
         await h.Engine.PublishAsync(channel, "1"u8.ToArray(), default, CancellationToken.None);
 
-    private sealed class Recorder : ISubscriber
+    private class Recorder : ISubscriber
     {
         public List<EncodedMessage> Received { get; } = [];
 
         public void Deliver(EncodedMessage message) => Received.Add(message);
+    }
+
+    /// <summary>A subscriber that already holds <c>held</c>, with a queue of a given room.</summary>
+    private sealed class HoldingRecorder(params HeldSubscription[] held) : Recorder, IRecoveringSubscriber
+    {
+        public int QueueRoom { get; init; } = int.MaxValue;
+
+        public List<(string Keys, long ReceivedAfter)> TookEffect { get; } = [];
+
+        public void CopyHeldSubscriptions(List<HeldSubscription> into) => into.AddRange(held);
+
+        public void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter) => TookEffect.Add((string.Join(' ', keys), receivedAfter));
     }
 }

@@ -4,7 +4,7 @@ using Halley.Tests.Infrastructure;
 namespace Halley.Tests.Engine;
 
 /// <summary>A subscriber that keeps everything delivered to it, in order; safe to deliver to from several threads.</summary>
-internal sealed class RecordingSubscriber : ISubscriber
+internal class RecordingSubscriber : ISubscriber
 {
     private readonly Lock _gate = new();
     private readonly List<EncodedMessage> _received = [];
@@ -32,11 +32,40 @@ internal sealed class RecordingSubscriber : ISubscriber
     }
 }
 
+/// <summary>
+/// A <see cref="RecordingSubscriber"/> that keeps its subscriptions as a Bayeux session does: the engine tells it
+/// from where each new key has its channels' messages, and asks it back at the next recovery. Single-threaded.
+/// </summary>
+internal sealed class HoldingSubscriber : RecordingSubscriber, IRecoveringSubscriber
+{
+    private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
+
+    public int QueueRoom => int.MaxValue;
+
+    public void CopyHeldSubscriptions(List<HeldSubscription> into)
+    {
+        foreach (var (key, receivedAfter) in _held)
+        {
+            into.Add(new HeldSubscription(key, receivedAfter));
+        }
+    }
+
+    public void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter)
+    {
+        foreach (var key in keys)
+        {
+            _held[key] = receivedAfter;
+        }
+    }
+
+    public void Unsubscribed(string key) => _held.Remove(key);
+}
+
 /// <summary>One subscribe call of a reconnect, as the client made it and as the engine answered it.</summary>
-internal sealed record SubscribeCall(string[] Keys, string[] Held, StreamPosition? Since, StreamPosition TopBefore, Recovery Outcome, List<EncodedMessage> Delivered, ExpectedRecovery Expected)
+internal sealed record SubscribeCall(string[] Keys, IReadOnlyDictionary<string, long> Held, StreamPosition? Since, StreamPosition TopBefore, Recovery Outcome, List<EncodedMessage> Delivered, ExpectedRecovery Expected)
 {
     public override string ToString() =>
-        $"subscribe [{string.Join(", ", Keys)}] holding [{string.Join(", ", Held)}] since {Since?.ToString() ?? "-"}: "
+        $"subscribe [{string.Join(", ", Keys)}] holding [{string.Join(", ", Held.Select(h => $"{h.Key} after {h.Value}"))}] since {Since?.ToString() ?? "-"}: "
         + $"recovered={Outcome.Recovered} at {Outcome.Position}, replayed [{Describe(Delivered)}]; "
         + $"the rules say recovered={Expected.Recovered}, replay [{Describe(Expected.Replay)}]";
 
@@ -57,7 +86,8 @@ internal sealed class ReconnectingSubscriber : IDisposable
     private readonly Harness _harness;
     private readonly Scenario _scenario;
     private readonly RetentionModel _model;
-    private readonly HashSet<string> _held = new(StringComparer.Ordinal);
+    // What the client holds, by the rules: each key with the offset after which it has its channels' messages.
+    private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
     private int _payload;
 
     public ReconnectingSubscriber(Scenario scenario)
@@ -79,7 +109,7 @@ internal sealed class ReconnectingSubscriber : IDisposable
 
     public MessageEngine Engine => _harness.Engine;
 
-    public RecordingSubscriber Client { get; } = new();
+    public HoldingSubscriber Client { get; } = new();
 
     /// <summary>Every message published, in the order the publisher published them.</summary>
     public List<EncodedMessage> Published { get; } = [];
@@ -114,9 +144,10 @@ internal sealed class ReconnectingSubscriber : IDisposable
                     PublishNow(publish);
                     break;
                 case Disconnect when _held.Count > 0:
-                    foreach (var key in _held)
+                    foreach (var key in _held.Keys)
                     {
                         Assert.True(Engine.Unsubscribe(key, Client));
+                        Client.Unsubscribed(key);
                     }
                     _held.Clear();
                     position = LastSeen(position, ref seen);
@@ -151,7 +182,7 @@ internal sealed class ReconnectingSubscriber : IDisposable
 
     private StreamPosition ReconnectFrom(Reconnect reconnect, StreamPosition lastSeen)
     {
-        StreamPosition? since = reconnect.From switch
+        StreamPosition? From(Resume resume) => resume switch
         {
             Resume.LastSeen => lastSeen,
             Resume.OtherEpoch => lastSeen with { Epoch = OtherEpoch },
@@ -160,29 +191,33 @@ internal sealed class ReconnectingSubscriber : IDisposable
         };
         if (reconnect.Split <= 0 || reconnect.Split >= _scenario.Keys.Length)
         {
-            return SubscribeAll(since).Position;
+            return SubscribeAll(From(reconnect.From)).Position;
         }
         Split = true;
-        Subscribe(_scenario.Keys[..reconnect.Split], since);
+        Subscribe(_scenario.Keys[..reconnect.Split], From(reconnect.FirstFrom ?? reconnect.From));
         foreach (var publish in reconnect.Between)
         {
             PublishNow(publish);
         }
-        return Subscribe(_scenario.Keys[reconnect.Split..], since).Position;
+        return Subscribe(_scenario.Keys[reconnect.Split..], From(reconnect.From)).Position;
     }
 
     private Recovery SubscribeAll(StreamPosition? since) => Subscribe(_scenario.Keys, since);
 
     private Recovery Subscribe(string[] keys, StreamPosition? since)
     {
-        var held = _held.ToArray();
-        var expected = _model.Expect(keys, held, since, Engine.Epoch, Engine.Top.Offset, _scenario.Retention.MaxRecovered);
+        var held = new Dictionary<string, long>(_held, StringComparer.Ordinal);
+        var expected = _model.Expect(keys, _held, since, Engine.Epoch, Engine.Top.Offset, _scenario.Retention.MaxRecovered);
         var top = Engine.Top;
         var before = Client.Count;
-        var outcome = Engine.Subscribe(keys, Client, since, held);
+        var outcome = Engine.Subscribe(keys, Client, since);
         Calls.Add(new SubscribeCall(keys, held, since, top, outcome, Client.From(before), expected));
         Expected.AddRange(expected.Replay);
-        _held.UnionWith(keys);
+        foreach (var key in keys)
+        {
+            // Recovered: the client has everything after the position; otherwise only what follows the top.
+            _held[key] = expected.Recovered ? since!.Value.Offset : top.Offset;
+        }
         return outcome;
     }
 
@@ -195,7 +230,7 @@ internal sealed class ReconnectingSubscriber : IDisposable
             var sent = publishing.IsCompletedSuccessfully ? publishing.Result : throw new InvalidOperationException("The in-memory broker delivers on the publisher's thread.");
             Published.Add(sent);
             _model.Published(sent);
-            if (RecoveryWorld.MatchesAny(_held, publish.Channel))
+            if (RecoveryWorld.MatchesAny(_held.Keys, publish.Channel))
             {
                 Expected.Add(sent);
             }

@@ -9,14 +9,18 @@ internal sealed record ExpectedRecovery(bool Recovered, IReadOnlyList<EncodedMes
 
 /// <summary>
 /// The retention rules as the documentation states them, kept apart from the engine's code: a channel keeps its
-/// last Size messages, none older than its TTL; a recovery is complete only when every channel it reaches keeps
-/// a history and none has let go of a message after the position; a recovery that is not complete, or would
-/// replay more than the limit, replays nothing.
+/// last Size messages, none older than its TTL; a recovery replays what the client missed, that is every retained
+/// message after the position on the channels its keys reach, except those it already received through a key it
+/// holds (after the point that key has its channels' messages from); it is complete only when every channel it
+/// reaches keeps a history and none it needs anything of has let go of a message after the position; a recovery
+/// that is not complete, or would replay more than the limit, replays nothing.
 /// </summary>
 /// <remarks>
-/// One rule is the engine's documented simplification, mirrored here on purpose: when the sweep removes a
-/// history that let go of everything, the highest offset it let go of counts for every channel (positions at or
-/// behind it no longer recover anywhere). It only makes recovery report false more often, never replay less.
+/// Two rules are the engine's documented simplifications, mirrored here on purpose. When the sweep removes a
+/// history that let go of everything, the highest offset it let go of counts for every channel of its rule
+/// (positions at or behind it no longer recover any key that reaches a channel of that rule). And a channel
+/// counts as having lost something after the position whenever it let go of a message after it, even one the
+/// client had received through a key it holds. Both only make recovery report false more often, never replay less.
 /// </remarks>
 internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
 {
@@ -24,7 +28,7 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
 
     // Every message each channel's current history has been given, oldest first (cleared when the sweep removes it).
     private readonly Dictionary<string, List<Kept>> _given = new(StringComparer.Ordinal);
-    private long _removedThrough;
+    private readonly Dictionary<string, long> _removedThrough = new(StringComparer.Ordinal);
 
     /// <summary>Seconds since the start, advanced by the scenario.</summary>
     public long Now { get; private set; }
@@ -53,7 +57,8 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
         {
             if (given.Count > 0 && Retained(channel, given).Count == 0)
             {
-                _removedThrough = Math.Max(_removedThrough, given[^1].Offset);
+                var rule = RecoveryWorld.RuleOf(channel)!;
+                _removedThrough[rule] = Math.Max(_removedThrough.GetValueOrDefault(rule), given[^1].Offset);
                 given.Clear();
             }
         }
@@ -61,26 +66,32 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
 
     /// <summary>
     /// What subscribing to <paramref name="keys"/> from <paramref name="since"/> should do, for a client that already
-    /// holds <paramref name="held"/> (it receives their channels live, so they are not replayed).
+    /// holds <paramref name="held"/>: each key with the offset after which it has every message of its channels.
     /// </summary>
-    public ExpectedRecovery Expect(IReadOnlyList<string> keys, IReadOnlyCollection<string> held, StreamPosition? since, string epoch, long top, int maxRecovered)
+    public ExpectedRecovery Expect(IReadOnlyList<string> keys, IReadOnlyDictionary<string, long> held, StreamPosition? since, string epoch, long top, int maxRecovered)
     {
         if (since is not { } position || position.Epoch != epoch || position.Offset > top)
         {
             return new ExpectedRecovery(false, []);
         }
-        var complete = keys.All(RecoveryWorld.Covers) && position.Offset >= _removedThrough;
+        var complete = keys.All(RecoveryWorld.Covers)
+            && keys.SelectMany(RecoveryWorld.RulesReachedBy).All(rule => position.Offset >= _removedThrough.GetValueOrDefault(rule));
         var missed = new List<Kept>();
         foreach (var (channel, given) in _given)
         {
-            if (!RecoveryWorld.MatchesAny(keys, channel) || RecoveryWorld.MatchesAny(held, channel))
+            if (!RecoveryWorld.MatchesAny(keys, channel))
             {
                 continue;
             }
+            // The client has the channel's messages after the earliest point a held key that matches it has them from.
+            var receivedAfter = held.Where(h => RecoveryWorld.Matches(h.Key, channel)).Select(h => h.Value).DefaultIfEmpty(long.MaxValue).Min();
             var retained = Retained(channel, given);
             var letGo = given.Take(given.Count - retained.Count).ToList();
-            complete &= letGo.All(k => k.Offset <= position.Offset);
-            missed.AddRange(retained.Where(k => k.Offset > position.Offset));
+            if (receivedAfter > position.Offset)
+            {
+                complete &= letGo.All(k => k.Offset <= position.Offset);
+            }
+            missed.AddRange(retained.Where(k => k.Offset > position.Offset && k.Offset <= receivedAfter));
         }
         if (!complete || missed.Count > maxRecovered)
         {
