@@ -17,6 +17,8 @@ namespace Halley.Client;
 /// The client recovers by itself: when a WebSocket drops it resumes the session on a new one, and when the
 /// session is gone (error 402, advice <c>handshake</c>, or the server is unreachable for a while) it
 /// handshakes again with capped exponential backoff and re-subscribes every active subscription.
+/// A connection the server closes normally after a working connect (as Halley does at the end of a connection's
+/// lifetime) is no failure: the client comes back when the server's advice says, at once for <c>interval: 0</c>.
 /// Advice <c>none</c> stops it. <see cref="StateChanged"/> reports each step.
 /// </para>
 /// <para>All members are safe to call from several threads at once.</para>
@@ -41,6 +43,7 @@ public sealed class BayeuxClient : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Sink _sink;
     private readonly Func<BayeuxClientOptions, ITransportSink, IClientTransport> _createTransport;
+    private readonly TimeProvider _time; // the connect loop's pauses (advised interval, backoff)
 
     // Copy-on-write under _gate, so the dispatch loop reads it without a lock or a copy per message.
     private BayeuxSubscription[] _subscriptions = [];
@@ -76,8 +79,14 @@ public sealed class BayeuxClient : IAsyncDisposable
     {
     }
 
-    /// <summary>Lets tests put a scripted transport under the client's session logic.</summary>
-    internal BayeuxClient(BayeuxClientOptions options, Func<BayeuxClientOptions, ITransportSink, IClientTransport> createTransport)
+    /// <summary>Lets tests control the clock of the connect loop's pauses.</summary>
+    internal BayeuxClient(BayeuxClientOptions options, TimeProvider time)
+        : this(options, CreateTransport, time)
+    {
+    }
+
+    /// <summary>Lets tests put a scripted transport under the client's session logic, and control its pauses' clock.</summary>
+    internal BayeuxClient(BayeuxClientOptions options, Func<BayeuxClientOptions, ITransportSink, IClientTransport> createTransport, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Endpoint, "options.Endpoint");
@@ -92,6 +101,7 @@ public sealed class BayeuxClient : IAsyncDisposable
 
         _options = options;
         _createTransport = createTransport;
+        _time = time ?? TimeProvider.System;
         _sink = new Sink(this);
         _events = Channel.CreateBounded<BayeuxMessage>(new BoundedChannelOptions(EventQueueCapacity)
         {
@@ -588,6 +598,11 @@ public sealed class BayeuxClient : IAsyncDisposable
         var backoff = new Backoff(_options.MaxBackoff);
         var failures = 0;
         var handshake = false;
+        // Set by a successful connect reply: the connection works, so when the server then closes it normally (at
+        // the end of its lifetime, after advising an immediate reconnect) nothing failed and there is nothing to
+        // back off from. Used up by the next loss, so a server that closes every new connection at once still
+        // meets the backoff.
+        var closeIsNoFailure = false;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -631,6 +646,7 @@ public sealed class BayeuxClient : IAsyncDisposable
                 {
                     failures = 0;
                     backoff.Reset();
+                    closeIsNoFailure = true;
                     lock (_gate)
                     {
                         _confirmOnNextConnect = false;
@@ -640,7 +656,7 @@ public sealed class BayeuxClient : IAsyncDisposable
                     SetState(BayeuxClientState.Connected);
                     if (advice.Interval is > 0 and var interval)
                     {
-                        await Task.Delay(interval, stopping).ConfigureAwait(false);
+                        await Task.Delay(TimeSpan.FromMilliseconds(interval), _time, stopping).ConfigureAwait(false);
                     }
 
                     continue;
@@ -652,7 +668,8 @@ public sealed class BayeuxClient : IAsyncDisposable
                     continue;
                 }
 
-                await Task.Delay(backoff.Next(), stopping).ConfigureAwait(false);
+                closeIsNoFailure = false;
+                await Task.Delay(backoff.Next(), _time, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -675,16 +692,23 @@ public sealed class BayeuxClient : IAsyncDisposable
                 // maxInterval) that is all it takes, and once it is gone the server answers 402 and we
                 // handshake. Counting failures instead would drop sessions that a short outage left intact.
                 SetState(BayeuxClientState.Reconnecting);
+                TimeSpan pause;
                 lock (_gate)
                 {
                     _confirmOnNextConnect = true;
+                    // A normal close of a working connection is the server's (Halley ends sockets at their lifetime):
+                    // come back when its advice says, at once for interval 0. Failures back off.
+                    pause = closeIsNoFailure && ex is TransportException { ClosedNormally: true } && _advice.SaysRetry
+                        ? TimeSpan.FromMilliseconds(Math.Max(0, _advice.Interval ?? 0))
+                        : backoff.Next();
                 }
 
+                closeIsNoFailure = false;
                 await transport.ResetAsync().ConfigureAwait(false);
 
                 try
                 {
-                    await Task.Delay(backoff.Next(), stopping).ConfigureAwait(false);
+                    await Task.Delay(pause, _time, stopping).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

@@ -22,7 +22,8 @@ public sealed class BayeuxClientOptions
 
     /// <summary>
     /// The longest pause between two recovery attempts; the pause doubles from 100 ms up to this.
-    /// Default: 5 seconds.
+    /// There is no pause after the server closed a working WebSocket normally (WebSocket status 1000, e.g. at
+    /// the end of its lifetime): the client then follows the server's advice. Default: 5 seconds.
     /// </summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -258,6 +258,101 @@ public sealed class BayeuxClientTests : IAsyncDisposable
         await got.Task.WithTimeout();
     }
 
+    [Fact]
+    public async Task TheServersNormalCloseAfterItsReconnectAdvice_IsFollowedAtOnce_WithoutABackoffPause()
+    {
+        // The clock never moves by itself: had the client paused for its backoff, it would not come back.
+        var clock = new ManualTimers();
+        await using var client = NewClient(clock);
+        var got = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.ConnectAsync(TestTimeouts.Token());
+        await client.SubscribeAsync("/life", m => got.TrySetResult(m.Data.GetInt32()), TestTimeouts.Token());
+        await WaitFor(IsHeldConnect).WithTimeout();
+        var clientId = client.ClientId;
+
+        var sentOnTheClosingSocket = Next(IsConnect);
+        _server.EndLifetime();
+        await sentOnTheClosingSocket.WithTimeout(); // the server ignores it, and closes
+        var resumed = Next(m => IsConnect(m) && m.TryGetProperty("ext", out _));
+        _server.Transports.Single().CloseNormally();
+
+        var resume = await resumed.WithTimeout();
+        Assert.StartsWith("token-", resume.GetProperty("ext").GetProperty("halley").GetProperty("token").GetString(), StringComparison.Ordinal);
+        _server.Publish("/life", 7);
+        Assert.Equal(7, await got.Task.WithTimeout());
+        Assert.Empty(clock.Requested);
+        Assert.Equal(clientId, client.ClientId);
+        Assert.Equal(1, _server.Handshakes);
+    }
+
+    [Fact]
+    public async Task ALostConnection_StillBacksOff()
+    {
+        var clock = new ManualTimers();
+        await using var client = NewClient(clock);
+        await client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(IsHeldConnect).WithTimeout();
+        var paused = clock.NextTimer();
+
+        var reconnected = Next(IsConnect);
+        _server.Transports.Single().Drop();
+
+        Assert.Equal(TimeSpan.FromMilliseconds(100), await paused.WithTimeout());
+        Assert.False(reconnected.IsCompleted, "The client reconnected without pausing.");
+        var resumed = Next(m => IsConnect(m) && m.TryGetProperty("ext", out _));
+        clock.FireAll();
+        await resumed.WithTimeout();
+    }
+
+    [Fact]
+    public async Task ANormalCloseOfAConnectionThatNeverWorked_BacksOff()
+    {
+        // A server that closes every new socket at once must not keep the client in a loop without pauses.
+        var clock = new ManualTimers();
+        await using var client = NewClient(clock);
+        await client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(IsHeldConnect).WithTimeout();
+        var sentOnTheClosingSocket = Next(IsConnect);
+        _server.EndLifetime();
+        await sentOnTheClosingSocket.WithTimeout();
+        _server.HoldEveryConnect = true; // the next socket's connect gets no reply before it closes too
+        var resumed = Next(m => IsConnect(m) && m.TryGetProperty("ext", out _));
+        _server.Transports.Single().CloseNormally();
+        await resumed.WithTimeout();
+        Assert.Empty(clock.Requested);
+        var paused = clock.NextTimer();
+        var reconnected = Next(IsConnect);
+
+        _server.Transports.Single().CloseNormally();
+
+        Assert.Equal(TimeSpan.FromMilliseconds(100), await paused.WithTimeout());
+        Assert.False(reconnected.IsCompleted, "The client reconnected without pausing.");
+    }
+
+    // RequestTimeout is longer than any wait of these tests, so no pause they see can follow a timed-out request.
+    private BayeuxClient NewClient(TimeProvider clock) => new(
+        new BayeuxClientOptions { Endpoint = new Uri("http://fake/cometd"), MaxBackoff = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromMinutes(1) },
+        _server.CreateTransport,
+        clock);
+
+    private static bool IsConnect(JsonElement message) => message.GetProperty("channel").GetString() == "/meta/connect";
+
+    private static bool IsHeldConnect(JsonElement message) => IsConnect(message) && !message.TryGetProperty("advice", out _);
+
+    /// <summary>The next matching message the fake server receives from now on (earlier ones do not count).</summary>
+    private Task<JsonElement> Next(Func<JsonElement, bool> predicate)
+    {
+        var found = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _server.MessageReceived += m =>
+        {
+            if (predicate(m))
+            {
+                found.TrySetResult(m);
+            }
+        };
+        return found.Task;
+    }
+
     private Task<JsonElement> WaitFor(Func<JsonElement, bool> predicate)
     {
         var found = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);

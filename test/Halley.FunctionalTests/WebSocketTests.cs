@@ -91,6 +91,9 @@ public sealed class HttpPipelineWebSocketTests : WebSocketTestsBase
 
 public abstract class WebSocketTestsBase : IAsyncLifetime
 {
+    /// <summary>What Faye's handshake lists: every type it knows, whatever it will end up using.</summary>
+    private static readonly string[] FayeConnectionTypes = ["websocket", "eventsource", "long-polling", "cross-origin-long-polling", "callback-polling"];
+
     private TestServer _server = null!;
 
     protected abstract bool AcceptAtConnectionLevel { get; }
@@ -274,11 +277,11 @@ public abstract class WebSocketTestsBase : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HttpHandshakenSession_IsClaimedByTheFirstCookielessSocket_AndOnlyBeforeItsFirstConnect()
+    public async Task HttpHandshakenSession_IsClaimedByTheFirstCookielessSocket_AndOnlyByIt()
     {
         // Faye opens its WebSocket before its HTTP handshake, so that socket carries no cookie.
         using var http = new BayeuxHttp(_server);
-        await http.HandshakeAsync();
+        await http.HandshakeAsync(connectionTypes: FayeConnectionTypes);
         await using var faye = await BayeuxSocket.ConnectAsync(_server);
         faye.ClientId = http.ClientId;
         var claimed = await faye.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
@@ -287,19 +290,84 @@ public abstract class WebSocketTestsBase : IAsyncLifetime
         await using var latecomer = await BayeuxSocket.ConnectAsync(_server);
         latecomer.ClientId = http.ClientId;
         var refused = await latecomer.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/late" });
-        Assert.Equal("402::session_unknown", refused["error"]!.GetValue<string>());
+        Assert.Equal("402::session_unknown", refused["error"]?.GetValue<string>());
     }
 
     [Fact]
-    public async Task HttpSessionThatAlreadyConnected_CannotBeClaimedByACookielessSocket()
+    public async Task HttpSessionWhoseFirstConnectWentOverHttp_IsStillClaimedByTheCookielessSocketOpenedWithIt()
+    {
+        // Faye opens its socket as it handshakes over HTTP. When the socket opens after the handshake reply, Faye's
+        // subscribe and first connect go over long-polling, and the socket, which has no cookie, first speaks with
+        // the connect that follows. It must get the session, and what was published in between.
+        using var http = new BayeuxHttp(_server);
+        await http.HandshakeAsync(connectionTypes: FayeConnectionTypes);
+        await http.SubscribeAsync("/race");
+        var held = http.SendAsync(http.Connect());
+        await _server.PublishAsync("/race", "first");
+        var firstConnect = await held;
+        Assert.True(firstConnect[0]!["successful"]!.GetValue<bool>(), firstConnect.ToJsonString());
+        Assert.Contains(firstConnect, m => m!["channel"]!.GetValue<string>() == "/race" && m["data"]!.GetValue<string>() == "first");
+        await _server.PublishAsync("/race", "gap");
+
+        await using var faye = await BayeuxSocket.ConnectAsync(_server);
+        faye.ClientId = http.ClientId;
+        var claimed = await faye.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.True(claimed["successful"]!.GetValue<bool>(), claimed.ToJsonString());
+        var gap = await faye.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/race");
+        Assert.Equal("gap", gap["data"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task HttpSessionWithASocketBoundByItsCookie_CannotBeClaimedByACookielessSocket()
+    {
+        // A browser's Faye whose socket carries the cookie: the client has its socket, so the window is closed.
+        using var http = new BayeuxHttp(_server);
+        await http.HandshakeAsync(connectionTypes: FayeConnectionTypes);
+        await using var browser = await BayeuxSocket.ConnectAsync(_server, http.Cookies.GetCookieHeader(_server.BaseAddress));
+        browser.ClientId = http.ClientId;
+        var bound = await browser.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.True(bound["successful"]!.GetValue<bool>(), bound.ToJsonString());
+
+        await using var stranger = await BayeuxSocket.ConnectAsync(_server);
+        stranger.ClientId = http.ClientId;
+        var refused = await stranger.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/stolen" });
+        Assert.Equal("402::session_unknown", refused["error"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task HttpSessionOfAClientThatOffersNoWebSocket_CannotBeClaimedByACookielessSocket()
     {
         using var http = new BayeuxHttp(_server);
-        await http.HandshakeAsync();
-        await http.SendAsync(http.Connect(timeoutMs: 0));
-        await using var socket = await BayeuxSocket.ConnectAsync(_server);
-        socket.ClientId = http.ClientId;
-        var refused = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/late" });
-        Assert.Equal("402::session_unknown", refused["error"]!.GetValue<string>());
+        await http.HandshakeAsync(connectionTypes: ["long-polling", "callback-polling"]);
+        await using var stranger = await BayeuxSocket.ConnectAsync(_server);
+        stranger.ClientId = http.ClientId;
+        var refused = await stranger.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/stolen" });
+        Assert.Equal("402::session_unknown", refused["error"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task HttpSession_CannotBeClaimedByACookielessSocket_OnceItsClaimWindowEnded()
+    {
+        // The window lasts Timeout + MaxInterval after the handshake: 2.5 s here. The client keeps its session alive
+        // over long-polling meanwhile, as a client whose socket never opened would. (MaxInterval is not smaller so
+        // that a busy machine's pause between two connects does not expire the session.)
+        await using var server = await TestServer.StartAsync(
+            "Halley:Timeout=00:00:00.500", "Halley:MaxInterval=00:00:02", "Halley:SweepPeriod=00:00:00.050",
+            $"Halley:WebSockets:AcceptAtConnectionLevel={AcceptAtConnectionLevel}");
+        using var http = new BayeuxHttp(server);
+        await http.HandshakeAsync(connectionTypes: FayeConnectionTypes);
+        var handshakeEnded = System.Diagnostics.Stopwatch.StartNew();
+        // Each connect is held for the whole Timeout, so this loop is paced by the server, not by sleeps.
+        while (handshakeEnded.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            var connect = await http.SendAsync(http.Connect());
+            Assert.True(connect[0]!["successful"]!.GetValue<bool>(), connect.ToJsonString());
+        }
+
+        await using var stranger = await BayeuxSocket.ConnectAsync(server);
+        stranger.ClientId = http.ClientId;
+        var refused = await stranger.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.Equal("402::session_unknown", refused["error"]?.GetValue<string>());
     }
 
     [Fact]

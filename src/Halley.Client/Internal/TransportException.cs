@@ -7,11 +7,18 @@ namespace Halley.Client.Internal;
 /// </summary>
 internal sealed class TransportException : BayeuxException
 {
-    public TransportException(string message, Exception? innerException = null, bool superseded = false)
+    public TransportException(string message, Exception? innerException = null, bool superseded = false, bool closedNormally = false)
         : base(message, innerException)
     {
         Superseded = superseded;
+        ClosedNormally = closedNormally;
     }
+
+    /// <summary>
+    /// The server closed the connection on purpose, with a normal close (WebSocket status 1000), as Halley does at
+    /// the end of a connection's lifetime: the connection did not fail, and the client may come back at once.
+    /// </summary>
+    public bool ClosedNormally { get; }
 
     /// <summary>
     /// The server ended a held connect because a newer connect of the same session arrived (it answers

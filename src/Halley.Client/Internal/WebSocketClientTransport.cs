@@ -27,6 +27,8 @@ internal sealed class WebSocketClientTransport : IClientTransport
 
     private Connection? _current;
     private bool _everOpened;
+    // Whether the last connection ended with the server's normal close, for a send that finds it already gone.
+    private bool _lastClosedNormally;
 
     public WebSocketClientTransport(BayeuxClientOptions options, ITransportSink sink)
     {
@@ -81,6 +83,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
         lock (_gate)
         {
             _current = connection;
+            _lastClosedNormally = false;
             reopened = _everOpened;
             _everOpened = true;
         }
@@ -92,14 +95,19 @@ internal sealed class WebSocketClientTransport : IClientTransport
     public async Task SendAsync(IReadOnlyList<OutboundMessage> messages, CancellationToken cancellationToken)
     {
         Connection? connection;
+        bool lastClosedNormally;
         lock (_gate)
         {
             connection = _current;
+            lastClosedNormally = _lastClosedNormally;
         }
 
         if (connection is null || connection.Socket.State != WebSocketState.Open)
         {
-            throw new TransportException("The WebSocket is not open.");
+            // The server's close may have arrived between the client's check that the socket was open and this
+            // send: that is the same normal close as when it arrives after the send.
+            var closedNormally = connection is null ? lastClosedNormally : connection.Socket.CloseStatus == WebSocketCloseStatus.NormalClosure;
+            throw new TransportException("The WebSocket is not open.", closedNormally: closedNormally);
         }
 
         var payload = MessageCodec.Encode(messages);
@@ -125,6 +133,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
         {
             old = _current;
             _current = null; // from here on its receive loop's end is not reported
+            _lastClosedNormally = false;
         }
 
         if (old is not null)
@@ -173,7 +182,8 @@ internal sealed class WebSocketClientTransport : IClientTransport
                 var probe = await socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
                 if (probe.MessageType == WebSocketMessageType.Close)
                 {
-                    break;
+                    failure = ClosedByServer(socket);
+                    return;
                 }
 
                 ValueWebSocketReceiveResult result;
@@ -182,7 +192,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
                     result = await socket.ReceiveAsync(message.GetMemory(ReceiveChunkBytes), token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        failure = new TransportException($"The server closed the WebSocket ({socket.CloseStatus} {socket.CloseStatusDescription}).");
+                        failure = ClosedByServer(socket);
                         return;
                     }
 
@@ -217,8 +227,6 @@ internal sealed class WebSocketClientTransport : IClientTransport
 
                 await _sink.OnMessagesAsync(messages, token).ConfigureAwait(false);
             }
-
-            failure = new TransportException($"The server closed the WebSocket ({socket.CloseStatus} {socket.CloseStatusDescription}).");
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -238,6 +246,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
                 if (isCurrent)
                 {
                     _current = null;
+                    _lastClosedNormally = failure is TransportException { ClosedNormally: true };
                 }
             }
 
@@ -248,6 +257,10 @@ internal sealed class WebSocketClientTransport : IClientTransport
             }
         }
     }
+
+    private static TransportException ClosedByServer(ClientWebSocket socket) => new(
+        $"The server closed the WebSocket ({socket.CloseStatus} {socket.CloseStatusDescription}).",
+        closedNormally: socket.CloseStatus == WebSocketCloseStatus.NormalClosure);
 
     /// <summary>One physical WebSocket and the loop that reads it.</summary>
     private sealed class Connection(ClientWebSocket socket)

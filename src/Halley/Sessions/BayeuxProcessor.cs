@@ -29,6 +29,7 @@ internal sealed partial class BayeuxProcessor
     private readonly Advice _eventSourceAdvice;
     private readonly Advice _reconnectNowAdvice = new() { Reconnect = ReconnectAdvice.Retry, Interval = 0 };
     private readonly long _eventSourceGrace;
+    private readonly long _handshakeClaimTicks;
 
     public BayeuxProcessor(SessionRegistry sessions, MessageEngine engine, IOptions<HalleyOptions> options, IOptions<ServiceChannelOptions> services, TimeProvider time, ILogger<BayeuxProcessor> logger)
     {
@@ -60,6 +61,10 @@ internal sealed partial class BayeuxProcessor
             Timeout = 0,
         };
         _eventSourceGrace = sessions.ToTicks(_options.Timeout);
+        // The socket Faye opens with its HTTP handshake first speaks, at the latest, with the connect that follows
+        // one held over long-polling: at most Timeout later, and within MaxInterval of that connect's reply, or the
+        // session has expired anyway. So the handshake's claim window lasts one connect cycle and no longer.
+        _handshakeClaimTicks = sessions.ToTicks(_options.Timeout + _options.MaxInterval);
     }
 
     /// <summary>
@@ -166,6 +171,11 @@ internal sealed partial class BayeuxProcessor
             return failure;
         }
         var session = _sessions.Create(context.BrowserId, context.Connection);
+        // A client that says it cannot use WebSocket never needs a cookie-less socket to take its session over.
+        if (context.Connection is null && (message.SupportedConnectionTypes is not { } offered || offered.Contains(ConnectionTypes.WebSocket, StringComparer.Ordinal)))
+        {
+            session.OpenHandshakeClaimWindow(_sessions.Now + _handshakeClaimTicks);
+        }
         var ext = new JsonObject { ["halley"] = new JsonObject { ["token"] = session.Token } };
         if (message.TryGetExt("ack", out var ack) && ack.ValueKind == JsonValueKind.True)
         {
@@ -397,6 +407,8 @@ internal sealed partial class BayeuxProcessor
         if (context.Connection is not null && !ReferenceEquals(session.Owner, context.Connection))
         {
             session.Owner = context.Connection;
+            // The client has its socket now: no other may take the session over by client id alone.
+            session.CloseClaimWindows();
         }
         context.OnSessionUsed?.Invoke(session);
         return true;
@@ -404,8 +416,8 @@ internal sealed partial class BayeuxProcessor
 
     /// <summary>
     /// Whether this request may act for <paramref name="session"/>: the WebSocket that created or adopted it,
-    /// the browser cookie it was created with, the secret token from its handshake reply, or a WebSocket
-    /// claiming an HTTP-handshaken session before its first connect (see <see cref="BayeuxSession.TryClaimForWebSocket"/>).
+    /// the browser cookie it was created with, the secret token from its handshake reply, or the first WebSocket
+    /// claiming a session in one of its claim windows (see <see cref="BayeuxSession.TryClaimForWebSocket"/>).
     /// </summary>
     private bool IsBound(BayeuxSession session, BayeuxMessage message, TransportContext context)
     {

@@ -20,7 +20,13 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     private IPushTarget? _pushTarget;
     private long _expiresAt;
     private AckBatches? _ack;
+    // Rule 4 of session binding has two one-time windows in which a WebSocket with neither the browser cookie nor
+    // the token may take the session over. This flag is the window opened when the server ends the session's socket
+    // at its lifetime (DrainAndDetach); it closes at the next connect or claim.
     private int _claimableByWebSocket;
+    // The window of an HTTP handshake: open until this registry timestamp (0: closed) or the first WebSocket bound to
+    // the session. Not closed by connects: Faye's first connect may go over long-polling while its socket opens.
+    private long _handshakeClaimEnd;
     // The highest history offset drained to a connection: on a resumed stream, the messages after the client's
     // last event id up to here went into a connection that died, and are sent again from history.
     private long _lastDrainedOffset;
@@ -33,7 +39,6 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         BrowserId = browserId;
         Owner = owner;
         _expiresAt = expiresAt;
-        _claimableByWebSocket = owner is null ? 1 : 0;
     }
 
     public string Id { get; }
@@ -54,13 +59,46 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     public bool AckEnabled => _ack is not null;
 
     /// <summary>
-    /// Lets one WebSocket take over a session handshaken over HTTP before its first <c>/meta/connect</c>, even
-    /// without the browser cookie. Faye opens its socket before its HTTP handshake, when it has no cookie yet.
-    /// The same window opens again when the server closes a session's WebSocket at the end of its lifetime
-    /// (<see cref="DrainAndDetach"/>). It closes at the first claim or connect: from then on only the cookie or
-    /// the token bind.
+    /// Opens the handshake window of a session handshaken over HTTP: until <paramref name="until"/> (a registry
+    /// timestamp), one WebSocket may take the session over without the browser cookie. Faye opens its socket before
+    /// its HTTP handshake, when it has no cookie yet, and that socket may first speak only after a connect held over
+    /// long-polling, so connects do not close this window; the first WebSocket bound to the session does.
     /// </summary>
-    public bool TryClaimForWebSocket() => Interlocked.Exchange(ref _claimableByWebSocket, 0) == 1;
+    public void OpenHandshakeClaimWindow(long until)
+    {
+        lock (_gate)
+        {
+            _handshakeClaimEnd = until;
+        }
+    }
+
+    /// <summary>
+    /// Lets one WebSocket take the session over without cookie or token, if a window is open: the handshake window
+    /// (<see cref="OpenHandshakeClaimWindow"/>), or the one that opens when the server closes the session's WebSocket
+    /// at the end of its lifetime (<see cref="DrainAndDetach"/>), which closes at the next connect. A claim closes
+    /// both: from then on only the socket, the cookie or the token bind.
+    /// </summary>
+    public bool TryClaimForWebSocket()
+    {
+        lock (_gate)
+        {
+            var open = _claimableByWebSocket == 1 || (_handshakeClaimEnd != 0 && _registry.Now < _handshakeClaimEnd);
+            CloseClaimWindowsLocked();
+            return open;
+        }
+    }
+
+    /// <summary>
+    /// Closes every claim window: a WebSocket now acts for the session (bound by its cookie or token), so the client
+    /// has its socket and no other may take the session over by client id alone.
+    /// </summary>
+    public void CloseClaimWindows()
+    {
+        lock (_gate)
+        {
+            CloseClaimWindowsLocked();
+        }
+    }
 
     /// <summary>Whether a <c>/meta/connect</c> is being held for this session right now.</summary>
     public bool HasHeldConnect
@@ -471,6 +509,12 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             }
         }
         _nonLazyQueued -= queued.Count(m => !m.IsLazy);
+    }
+
+    private void CloseClaimWindowsLocked()
+    {
+        _claimableByWebSocket = 0;
+        _handshakeClaimEnd = 0;
     }
 
     private void ResetQueueCounters()

@@ -24,6 +24,9 @@ internal sealed class FakeBayeuxServer
 
     public int Handshakes { get; private set; }
 
+    /// <summary>When set, every connect is held, even one that asks for an immediate answer (<c>advice.timeout</c> 0).</summary>
+    public bool HoldEveryConnect { get; set; }
+
     /// <summary>When set, a publish to a channel for which it returns an error string fails with it.</summary>
     public Func<string, string?>? PublishError { get; set; }
 
@@ -56,6 +59,24 @@ internal sealed class FakeBayeuxServer
         foreach (var session in sessions)
         {
             session.EndHeldConnect(false, "402::session_unknown", "handshake");
+        }
+    }
+
+    /// <summary>
+    /// Does what Halley does when a socket reaches its lifetime: answers each held connect successfully with advice
+    /// to reconnect at once. (Closing the socket is the test's next step: <see cref="FakeTransport.CloseNormally"/>.)
+    /// </summary>
+    public void EndLifetime()
+    {
+        List<Session> sessions;
+        lock (_gate)
+        {
+            sessions = [.. _sessions.Values];
+        }
+
+        foreach (var session in sessions)
+        {
+            session.EndHeldConnect(true, null, "retry", interval: 0);
         }
     }
 
@@ -129,7 +150,7 @@ internal sealed class FakeBayeuxServer
         switch (channel)
         {
             case "/meta/connect":
-                var immediate = message.TryGetProperty("advice", out var advice) && advice.TryGetProperty("timeout", out var t) && t.GetInt32() == 0;
+                var immediate = !HoldEveryConnect && message.TryGetProperty("advice", out var advice) && advice.TryGetProperty("timeout", out var t) && t.GetInt32() == 0;
                 if (immediate)
                 {
                     reply["successful"] = true;
@@ -219,7 +240,7 @@ internal sealed class FakeBayeuxServer
             }
         }
 
-        public void EndHeldConnect(bool successful, string? error, string reconnect)
+        public void EndHeldConnect(bool successful, string? error, string reconnect, int? interval = null)
         {
             JsonObject? reply;
             FakeTransport? on;
@@ -239,7 +260,9 @@ internal sealed class FakeBayeuxServer
                 reply["error"] = error;
             }
 
-            reply["advice"] = new JsonObject { ["reconnect"] = reconnect };
+            reply["advice"] = interval is { } ms
+                ? new JsonObject { ["reconnect"] = reconnect, ["interval"] = ms }
+                : new JsonObject { ["reconnect"] = reconnect };
             on.Push(new JsonArray(reply));
         }
     }
@@ -327,6 +350,18 @@ internal sealed class FakeTransport(FakeBayeuxServer server, ITransportSink sink
         }
 
         sink.OnConnectionLost(new TransportException("The fake socket dropped."));
+    }
+
+    /// <summary>The server closes the socket normally (WebSocket 1000), as Halley does at the end of its lifetime.</summary>
+    public void CloseNormally()
+    {
+        lock (_gate)
+        {
+            _frames?.Writer.TryComplete();
+            _frames = null;
+        }
+
+        sink.OnConnectionLost(new TransportException("The fake server closed the socket normally.", closedNormally: true));
     }
 
     public ValueTask ResetAsync()

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Halley.Client.Tests.Fakes;
 
 namespace Halley.Client.Tests.Integration;
 
@@ -62,6 +63,35 @@ public sealed class ConnectionLifetimeTests(ShortLifetimeServerFixture fixture) 
         Assert.Equal(BayeuxClientState.Connected, subscriber.State);
     }
 
+    [Fact]
+    public async Task WebSocketClient_ComesBackAfterTheLifetimeClose_WithoutPausingForItsBackoff()
+    {
+        // The server answers the held connect with {reconnect: retry, interval: 0} and closes with 1000: that is no
+        // failure, so the client reconnects at once. The relay makes the close arrive after the client's next connect
+        // went out on the closing socket, so that connect fails with the close. The client's clock never moves by
+        // itself: a client that paused for a backoff step would never come back, and the pauses it asked for are listed.
+        await using var relay = new CloseAfterClientSpeaksRelay(fixture.Endpoint);
+        var clock = new ManualTimers();
+        var options = Options(BayeuxTransport.WebSocket);
+        options.Endpoint = relay.Via(fixture.Endpoint);
+        var subscriber = new BayeuxClient(options, clock);
+        _clients.Add(subscriber);
+        await subscriber.ConnectAsync(TestTimeouts.Token()).WithTimeout();
+        var publisher = await ConnectAsync(BayeuxTransport.LongPolling);
+        var received = Channel.CreateUnbounded<int>();
+        await subscriber.SubscribeAsync($"{Root}/back", m => received.Writer.TryWrite(m.Data.GetInt32()), TestTimeouts.Token());
+        var clientId = subscriber.ClientId;
+
+        // The lifetime is 2 s ±10%; the default timeout leaves room for a busy machine.
+        await WaitForReconnectThenConnected(subscriber).WithTimeout();
+        await publisher.PublishAsync($"{Root}/back", 1, TestTimeouts.Token());
+
+        Assert.Equal(1, await received.Reader.ReadAsync().AsTask().WithTimeout());
+        Assert.True(relay.HeldCloses >= 1, "The server's close did not wait for the client's next connect.");
+        Assert.Equal(clientId, subscriber.ClientId);
+        Assert.Empty(clock.Requested);
+    }
+
     private static Task WaitForReconnectThenConnected(BayeuxClient client)
     {
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -77,15 +107,17 @@ public sealed class ConnectionLifetimeTests(ShortLifetimeServerFixture fixture) 
         return reached.Task;
     }
 
+    private BayeuxClientOptions Options(BayeuxTransport transport) => new()
+    {
+        Endpoint = fixture.Endpoint,
+        Transport = transport,
+        RequestTimeout = TimeSpan.FromSeconds(10),
+        MaxBackoff = TimeSpan.FromMilliseconds(500),
+    };
+
     private async Task<BayeuxClient> ConnectAsync(BayeuxTransport transport)
     {
-        var client = new BayeuxClient(new BayeuxClientOptions
-        {
-            Endpoint = fixture.Endpoint,
-            Transport = transport,
-            RequestTimeout = TimeSpan.FromSeconds(10),
-            MaxBackoff = TimeSpan.FromMilliseconds(500),
-        });
+        var client = new BayeuxClient(Options(transport));
         _clients.Add(client);
         await client.ConnectAsync(TestTimeouts.Token()).WithTimeout();
         return client;

@@ -47,13 +47,14 @@ public sealed class BayeuxHttp : IDisposable
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
     }
 
-    public async Task<JsonObject> HandshakeAsync(JsonObject? ext = null)
+    /// <summary>Handshakes; <paramref name="connectionTypes"/> is what the client says it supports (long-polling only by default).</summary>
+    public async Task<JsonObject> HandshakeAsync(JsonObject? ext = null, string[]? connectionTypes = null)
     {
         var message = new JsonObject
         {
             ["channel"] = "/meta/handshake",
             ["version"] = "1.0",
-            ["supportedConnectionTypes"] = new JsonArray("long-polling"),
+            ["supportedConnectionTypes"] = new JsonArray([.. (connectionTypes ?? ["long-polling"]).Select(t => (JsonNode)t)]),
             ["id"] = NextId(),
         };
         if (ext is not null)

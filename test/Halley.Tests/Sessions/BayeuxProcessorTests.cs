@@ -181,6 +181,137 @@ public class BayeuxProcessorTests
         Assert.True(reply.Successful, reply.Error);
     }
 
+    private static TransportContext CookielessSocket() => new() { ConnectionType = ConnectionTypes.WebSocket, Connection = new object() };
+
+    /// <summary>An HTTP handshake listing what Faye lists; returns the client id.</summary>
+    private static async Task<string> FayeHandshakeAsync(Harness h, string connectionTypes = """["websocket","eventsource","long-polling","callback-polling"]""")
+    {
+        var reply = await SendOneAsync(h, $$"""{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":{{connectionTypes}}}""", Harness.Http(Browser));
+        Assert.True(reply.Successful, reply.Error);
+        return reply.ClientId!;
+    }
+
+    /// <summary>Sends a connect that is answered at once (<c>advice.timeout</c> 0) and returns its reply, or its refusal.</summary>
+    private static async Task<BayeuxReply> ConnectAsync(Harness h, string clientId, TransportContext context)
+    {
+        var type = context.Connection is null ? ConnectionTypes.LongPolling : ConnectionTypes.WebSocket;
+        var (replies, pending) = await h.SendAsync($$"""{"channel":"/meta/connect","clientId":"{{clientId}}","connectionType":"{{type}}","advice":{"timeout":0} }""", context);
+        if (pending is null)
+        {
+            return Assert.Single(replies);
+        }
+        Assert.Empty(replies);
+        return h.Processor.CompleteConnect(pending, await pending.Held.Outcome, []);
+    }
+
+    [Fact]
+    public async Task HttpSession_IsClaimedByACookielessSocket_AfterItsFirstConnectsOverHttp()
+    {
+        // Faye's socket opened late: its first connects went over long-polling, and it speaks only now.
+        using var h = new Harness();
+        var clientId = await FayeHandshakeAsync(h);
+        Assert.True((await ConnectAsync(h, clientId, Harness.Http(Browser))).Successful);
+        Assert.True((await ConnectAsync(h, clientId, Harness.Http(Browser))).Successful);
+
+        var claimed = await ConnectAsync(h, clientId, CookielessSocket());
+
+        Assert.True(claimed.Successful, claimed.Error);
+    }
+
+    [Fact]
+    public async Task HttpSession_IsClaimedOnlyOnce()
+    {
+        using var h = new Harness();
+        var clientId = await FayeHandshakeAsync(h);
+        Assert.True((await ConnectAsync(h, clientId, CookielessSocket())).Successful);
+
+        var second = await ConnectAsync(h, clientId, CookielessSocket());
+
+        Assert.Equal("402::session_unknown", second.Error);
+    }
+
+    [Theory]
+    [InlineData(-1, true)]
+    [InlineData(0, false)]
+    public async Task HttpSession_ClaimWindow_EndsTimeoutPlusMaxIntervalAfterTheHandshake(long ticksFromEnd, bool claimed)
+    {
+        using var h = new Harness(new HalleyOptions { Timeout = TimeSpan.FromSeconds(20), MaxInterval = TimeSpan.FromSeconds(10) });
+        var clientId = await FayeHandshakeAsync(h);
+        // The client keeps the session alive over long-polling meanwhile.
+        for (var i = 0; i < 3; i++)
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(9));
+            Assert.True((await ConnectAsync(h, clientId, Harness.Http(Browser))).Successful);
+        }
+        h.Time.AdvanceTicks(TimeSpan.FromSeconds(3).Ticks + ticksFromEnd); // 30 s after the handshake, give or take
+
+        var reply = await ConnectAsync(h, clientId, CookielessSocket());
+
+        Assert.Equal(claimed, reply.Successful);
+    }
+
+    [Fact]
+    public async Task HttpSession_WithASocketBoundByItsCookie_CannotBeClaimed()
+    {
+        using var h = new Harness();
+        var clientId = await FayeHandshakeAsync(h);
+        var browserSocket = new TransportContext { ConnectionType = ConnectionTypes.WebSocket, Connection = new object(), BrowserId = Browser };
+        Assert.True((await ConnectAsync(h, clientId, browserSocket)).Successful);
+
+        var reply = await ConnectAsync(h, clientId, CookielessSocket());
+
+        Assert.Equal("402::session_unknown", reply.Error);
+    }
+
+    private sealed class NullPushTarget : IPushTarget
+    {
+        public void MessagesAvailable()
+        {
+        }
+
+        public void Released()
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public async Task SocketSessionEndedAtItsLifetime_IsClaimedByTheNextCookielessSocket_UnlessItConnectedFirst(bool connectsFirst, bool claimed)
+    {
+        // CometD's next socket after the server's lifetime close carries neither cookie nor token.
+        using var h = new Harness();
+        var first = CookielessSocket();
+        var handshake = await SendOneAsync(h, """{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["websocket"]}""", first);
+        var clientId = handshake.ClientId!;
+        Assert.Equal("402::session_unknown", (await ConnectAsync(h, clientId, CookielessSocket())).Error);
+        Assert.True(h.Registry.TryGet(clientId, out var session));
+        var target = new NullPushTarget();
+        Assert.True(session.AttachPushTarget(target));
+        session.DrainAndDetach(target, []);
+        if (connectsFirst)
+        {
+            Assert.True((await ConnectAsync(h, clientId, first)).Successful);
+        }
+
+        var reply = await ConnectAsync(h, clientId, CookielessSocket());
+
+        Assert.Equal(claimed, reply.Successful);
+    }
+
+    [Theory]
+    [InlineData("""["long-polling","callback-polling"]""", false)]
+    [InlineData("""["long-polling","websocket"]""", true)]
+    public async Task HttpSession_IsClaimable_OnlyWhenItsHandshakeOffersWebSocket(string connectionTypes, bool claimed)
+    {
+        using var h = new Harness();
+        var clientId = await FayeHandshakeAsync(h, connectionTypes);
+
+        var reply = await ConnectAsync(h, clientId, CookielessSocket());
+
+        Assert.Equal(claimed, reply.Successful);
+    }
+
     [Theory]
     [InlineData("/meta/x", "403:/meta/x:meta_channels_are_not_subscribable")]
     [InlineData("/meta/connect", "403:/meta/connect:meta_channels_are_not_subscribable")]
