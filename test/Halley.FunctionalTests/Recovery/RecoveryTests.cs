@@ -341,6 +341,10 @@ public sealed class RecoveryTests : IAsyncLifetime
         var (_, all) = await _server.GetAsync("/api/history?channel=/chat/h");
         Assert.Equal(6, JsonNode.Parse(all)!["messages"]!.AsArray().Count);
         Assert.Null(JsonNode.Parse(all)!["complete"]);
+        // An empty since is no since, as an empty Last-Event-ID is.
+        var (emptyStatus, fromEmpty) = await _server.GetAsync("/api/history?channel=/chat/h&since=");
+        Assert.Equal(HttpStatusCode.OK, emptyStatus);
+        Assert.Equal(6, JsonNode.Parse(fromEmpty)!["messages"]!.AsArray().Count);
     }
 
     [Theory]
