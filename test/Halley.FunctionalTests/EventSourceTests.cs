@@ -103,6 +103,37 @@ public sealed class EventSourceTests
     }
 
     [Fact]
+    public async Task AResumedStream_SendsAgainOnlyWhatFitsInTheSessionsQueue_TheNewest()
+    {
+        await using var server = await TestServer.StartAsync("Halley:History:Channels:/es/**:Size=100", "Halley:MaxQueue=3");
+        using var client = await SubscribedClientAsync(server, "/es/full");
+        string firstId;
+        await using (var stream = await OpenStreamAsync(server, client.ClientId!, CookieOf(server, client)))
+        {
+            await server.PublishAsync("/es/full", 1);
+            firstId = (await stream.NextAsync(l => l.StartsWith("id: ", StringComparison.Ordinal)))!.Value.Line["id: ".Length..];
+            Assert.Equal(1, Assert.Single(await NextBatchAsync(stream))!["data"]!.GetValue<int>());
+            for (var i = 2; i <= 4; i++)
+            {
+                await server.PublishAsync("/es/full", i);
+                Assert.Equal(i, Assert.Single(await NextBatchAsync(stream))!["data"]!.GetValue<int>());
+            }
+        }
+        await server.PublishAsync("/es/full", 5); // queued in the session meanwhile
+
+        // 2, 3 and 4 went into the dead stream, but with 5 queued only two of them fit in a queue of 3.
+        await using var resumed = await LineStream.OpenAsync(new Uri(server.BaseAddress, "/cometd/" + client.ClientId), configure: request =>
+        {
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            request.Headers.Add("Cookie", CookieOf(server, client));
+            request.Headers.Add("Last-Event-ID", firstId);
+        });
+        Assert.Equal([3, 4, 5], (await NextBatchAsync(resumed)).Select(m => m!["data"]!.GetValue<int>()));
+        await server.PublishAsync("/es/full", 6);
+        Assert.Equal(6, Assert.Single(await NextBatchAsync(resumed))!["data"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task AMalformedLastEventId_Is400()
     {
         await using var server = await TestServer.StartAsync();

@@ -158,10 +158,11 @@ public sealed class MessageEngine
     }
 
     /// <summary>
-    /// Reads the retained messages after <paramref name="since"/> on the channels <paramref name="keys"/> match (at
-    /// most the recovery limit) and hands them to <paramref name="apply"/>, all under the sequencer lock: no message is
-    /// fanned out in between, so what <paramref name="apply"/> does with them has no seam with live messages. A
-    /// position from another epoch reads nothing.
+    /// Reads the retained messages after <paramref name="since"/> on the channels <paramref name="keys"/> match and
+    /// hands them to <paramref name="apply"/>, all under the sequencer lock: no message is fanned out in between, so
+    /// what <paramref name="apply"/> does with them has no seam with live messages. A position from another epoch
+    /// reads nothing. Every retained message is read (bounded by the history rules): <paramref name="apply"/> keeps
+    /// what it needs, which may be the newest.
     /// </summary>
     public T WithHistoryAfter<T>(IReadOnlyList<string> keys, StreamPosition since, Func<IReadOnlyList<EncodedMessage>, T> apply)
     {
@@ -171,7 +172,7 @@ public sealed class MessageEngine
             {
                 return apply([]);
             }
-            var read = _history.Read(keys, [], since.Offset, _maxRecovered, allOrNothing: false);
+            var read = _history.Read(keys, [], since.Offset, int.MaxValue, allOrNothing: false);
             return apply(read.Entries.ConvertAll(e => e.Message));
         }
     }

@@ -291,7 +291,6 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         return true;
     }
 
-
     public void DetachPushTarget(IPushTarget target)
     {
         lock (_gate)
@@ -493,6 +492,13 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     private void Requeue(IReadOnlyList<EncodedMessage> history, long resumeAfter)
     {
         var lost = history.Where(m => m.Position is { } p && p.Offset > resumeAfter && p.Offset <= _lastDrainedOffset).ToList();
+        // The queue stays within MaxQueue: what does not fit is the oldest of what is sent again, and stays lost as
+        // it would without a resume (the policy of a full queue, DropOldest, for messages already sent once).
+        var room = _registry.Options.MaxQueue - _queue.Count;
+        if (lost.Count > room)
+        {
+            lost.RemoveRange(0, lost.Count - Math.Max(room, 0));
+        }
         if (lost.Count == 0)
         {
             return;
