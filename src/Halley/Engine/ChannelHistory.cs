@@ -23,8 +23,12 @@ internal sealed class ChannelHistory(string channel, ConfiguredRule rule, long t
 
     public int Count => _entries.Count;
 
+    /// <summary>The offset of the newest message ever appended (0 if none), kept or let go of since.</summary>
+    public long NewestOffset { get; private set; }
+
     public void Append(long offset, long now, EncodedMessage message)
     {
+        NewestOffset = offset;
         _entries.Enqueue(new HistoryEntry(offset, now, message));
         if (_entries.Count > Rule.Rule.Size)
         {

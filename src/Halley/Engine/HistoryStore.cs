@@ -83,7 +83,12 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
             // Only the newest offset let go of is known: once it is past the position, a message the subscriber
             // needs may be gone, even if all it let go of came after needThrough (conservative: false more often).
             complete &= sinceOffset >= history.EvictedThrough;
+            var before = entries.Count;
             history.CopyBetween(sinceOffset, needThrough, entries);
+            // A held channel that already delivered messages after needThrough cannot take older ones in order:
+            // they would arrive after newer ones (and a client that drops what is at or before its last position
+            // would drop them). Not complete, so nothing is replayed and the client reloads instead.
+            complete &= entries.Count == before || history.NewestOffset <= needThrough;
             sources++;
         }
         if (sources > 1)

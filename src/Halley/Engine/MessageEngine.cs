@@ -93,8 +93,8 @@ public sealed class MessageEngine
     /// room its queue has: a message it already received through a held subscription is not replayed, and a replay
     /// larger than the room is not made (the recovery is then not complete). It is told what the keys received.
     /// Any other subscriber is taken to hold nothing else and to have a queue of <see cref="HalleyOptions.MaxQueue"/>.
-    /// A held channel's messages from before its subscription took effect are replayed after what the subscriber
-    /// already had of it: in offset order among themselves, not with those.
+    /// A held channel's messages from before its subscription took effect are replayed only while it has received
+    /// none after them; otherwise they could not arrive in order, and the recovery is not complete.
     /// </remarks>
     /// <param name="keys">The channel names and patterns to add.</param>
     /// <param name="subscriber">The subscriber.</param>

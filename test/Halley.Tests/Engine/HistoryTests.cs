@@ -157,17 +157,45 @@ public class HistoryTests
         var since = (await PublishAsync(h, "/h/a")).Position!.Value;
         var before = await PublishAsync(h, "/h/a");
         var heldFrom = h.Engine.Top.Offset;
-        await PublishAsync(h, "/h/a");
         var other = await PublishAsync(h, "/h/b");
-        // /h/a was received only after heldFrom; /h/x/** reaches neither channel.
+        // /h/a was received only after heldFrom, and has had no message since: what came before still fits in
+        // order. /h/x/** reaches neither channel.
         var recorder = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom), new HeldSubscription("/h/x/**", 0));
         Assert.True(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
         Assert.Equal([before, other], recorder.Received);
+        Assert.Equal([("/h/**", since.Offset)], recorder.TookEffect);
 
         // Of two held subscriptions that match a channel, the one that has it from earlier counts.
         var both = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom), new HeldSubscription("/h/*", since.Offset));
         Assert.True(h.Engine.Subscribe(["/h/**"], both, since).Recovered);
         Assert.Empty(both.Received);
+    }
+
+    [Fact]
+    public async Task Recovery_OfAHeldChannel_ThatHadAMessageAfterItTookEffect_IsNotRecovered_AndReplaysNothing()
+    {
+        using var h = WithHistory(size: 10);
+        var since = (await PublishAsync(h, "/h/a")).Position!.Value;
+        await PublishAsync(h, "/h/a");
+        var heldFrom = h.Engine.Top.Offset;
+        var newer = (await PublishAsync(h, "/h/a")).Position!.Value; // received through the held /h/a: the one before could only come after it
+        var onB = await PublishAsync(h, "/h/b");
+        var recorder = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom));
+        Assert.False(h.Engine.Subscribe(["/h/**"], recorder, since).Recovered);
+        Assert.Empty(recorder.Received); // not even /h/b, which lost nothing: never part of a gap
+        Assert.Equal([("/h/**", h.Engine.Top.Offset)], recorder.TookEffect);
+
+        // Held from the position, the channel needs nothing replayed: its newer message does not matter.
+        var fromTheStart = new HoldingRecorder(new HeldSubscription("/h/a", heldFrom), new HeldSubscription("/h/*", since.Offset));
+        Assert.True(h.Engine.Subscribe(["/h/**"], fromTheStart, since).Recovered);
+        Assert.Empty(fromTheStart.Received);
+
+        // Nor when the channel has nothing between the position and where it was held: there is nothing to misplace.
+        var heldLater = h.Engine.Top.Offset;
+        await PublishAsync(h, "/h/a");
+        var nothingBefore = new HoldingRecorder(new HeldSubscription("/h/a", heldLater));
+        Assert.True(h.Engine.Subscribe(["/h/**"], nothingBefore, newer).Recovered);
+        Assert.Equal([onB], nothingBefore.Received);
     }
 
     [Fact]

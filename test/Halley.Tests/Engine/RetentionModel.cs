@@ -3,17 +3,23 @@ using Halley.Engine;
 namespace Halley.Tests.Engine;
 
 /// <summary>What a subscribe with a position should do: whether it recovers, and what it replays.</summary>
-/// <param name="Recovered">True when nothing the client missed is gone.</param>
+/// <param name="Recovered">True when nothing the client missed is gone, and all of it can come in order.</param>
 /// <param name="Replay">Exactly the messages it missed, oldest first, when it recovers; none otherwise (never part of a gap).</param>
-internal sealed record ExpectedRecovery(bool Recovered, IReadOnlyList<EncodedMessage> Replay);
+/// <param name="OutOfOrder">
+/// True when it does not recover only because a held channel would replay messages older than one it already
+/// delivered (nothing is gone, and the replay is within the limit): the case the order rule alone decides.
+/// </param>
+internal sealed record ExpectedRecovery(bool Recovered, IReadOnlyList<EncodedMessage> Replay, bool OutOfOrder = false);
 
 /// <summary>
 /// The retention rules as the documentation states them, kept apart from the engine's code: a channel keeps its
 /// last Size messages, none older than its TTL; a recovery replays what the client missed, that is every retained
 /// message after the position on the channels its keys reach, except those it already received through a key it
 /// holds (after the point that key has its channels' messages from); it is complete only when every channel it
-/// reaches keeps a history and none it needs anything of has let go of a message after the position; a recovery
-/// that is not complete, or would replay more than the limit, replays nothing.
+/// reaches keeps a history and none it needs anything of has let go of a message after the position; it is in
+/// order only when no held channel it replays messages of has had a message after the point its held key has them
+/// from (the client already has that newer one, so the replayed ones would come after it); a recovery that is not
+/// complete, not in order, or would replay more than the limit, replays nothing.
 /// </summary>
 /// <remarks>
 /// Two rules are the engine's documented simplifications, mirrored here on purpose. When the sweep removes a
@@ -76,6 +82,7 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
         }
         var complete = keys.All(RecoveryWorld.Covers)
             && keys.SelectMany(RecoveryWorld.RulesReachedBy).All(rule => position.Offset >= _removedThrough.GetValueOrDefault(rule));
+        var inOrder = true;
         var missed = new List<Kept>();
         foreach (var (channel, given) in _given)
         {
@@ -91,11 +98,20 @@ internal sealed class RetentionModel(Func<string, int?> sizeOf, long ttlSeconds)
             {
                 complete &= letGo.All(k => k.Offset <= position.Offset);
             }
-            missed.AddRange(retained.Where(k => k.Offset > position.Offset && k.Offset <= receivedAfter));
+            var missedOn = retained.Where(k => k.Offset > position.Offset && k.Offset <= receivedAfter).ToList();
+            // Whatever the channel has had after receivedAfter, the client received through its held key: the
+            // missed ones would come after it. (given holds every message since the channel's history began; the
+            // missed ones are among them, so no newer one is left out of it.)
+            inOrder &= missedOn.Count == 0 || given.All(k => k.Offset <= receivedAfter);
+            missed.AddRange(missedOn);
         }
         if (!complete || missed.Count > maxRecovered)
         {
             return new ExpectedRecovery(false, []);
+        }
+        if (!inOrder)
+        {
+            return new ExpectedRecovery(false, [], OutOfOrder: true);
         }
         return new ExpectedRecovery(true, [.. missed.OrderBy(k => k.Offset).Select(k => k.Message)]);
     }

@@ -7,8 +7,9 @@ namespace Halley.Tests.Sessions;
 
 /// <summary>
 /// Recovery through <c>/meta/subscribe</c> with <c>ext.halley.position</c>, case by case: what a session already
-/// received is not replayed (and nothing else is skipped), a removed history bounds only the keys its rule can
-/// reach, and a replay fits in what is left of the session's queue or is not made.
+/// received is not replayed (and nothing else is skipped), what a held channel missed comes in order or the recovery
+/// is not made, a removed history bounds only the keys its rule can reach, and a replay fits in what is left of the
+/// session's queue or is not made.
 /// </summary>
 public class BayeuxRecoveryTests
 {
@@ -21,13 +22,35 @@ public class BayeuxRecoveryTests
         var missedOnB = await h.PublishAsync("/h/b");
         var clientId = await h.HandshakeAsync();
         await SubscribeAsync(h, clientId, "/h/a", since: null);
-        var liveOnA = await h.PublishAsync("/h/a");
+        var laterOnB = await h.PublishAsync("/h/b");
 
-        // /h/a is held, but only since after missedOnA: the session never received it.
+        // /h/a is held, but only since after missedOnA: the session never received it. /h/a has had nothing since
+        // (a newer message of a channel it does not hold is no matter), so missedOnA still comes in order.
         var reply = await SubscribeAsync(h, clientId, "/h/**", since);
 
         Assert.True(reply.Recovered);
-        Assert.Equal([liveOnA, missedOnA, missedOnB], await ReadAsync(h, clientId));
+        Assert.Equal([missedOnA, missedOnB, laterOnB], await ReadAsync(h, clientId));
+    }
+
+    [Fact]
+    public async Task Subscribe_FromAnOlderPosition_IsNotRecovered_WhenAHeldChannelDeliveredANewerMessageThanItWouldReplay()
+    {
+        using var h = WithRules(("/h/**", TimeSpan.FromHours(1)));
+        var since = (await h.PublishAsync("/h/a")).Position!.Value;
+        await h.PublishAsync("/h/a");
+        await h.PublishAsync("/h/b");
+        var clientId = await h.HandshakeAsync();
+        await SubscribeAsync(h, clientId, "/h/a", since: null);
+        var liveOnA = await h.PublishAsync("/h/a");
+
+        // The /h/a message the session never received is older than liveOnA, already queued: it could only come
+        // after it. Nothing is replayed (not /h/b's either), and the subscription starts from the reply's position.
+        var reply = await SubscribeAsync(h, clientId, "/h/**", since);
+        var liveOnB = await h.PublishAsync("/h/b");
+
+        Assert.False(reply.Recovered);
+        Assert.Equal(liveOnA.Position, reply.Position);
+        Assert.Equal([liveOnA, liveOnB], await ReadAsync(h, clientId));
     }
 
     [Fact]
@@ -43,6 +66,8 @@ public class BayeuxRecoveryTests
 
         var reply = await SubscribeAsync(h, clientId, "/h/**", since);
 
+        // /h/a is held from the position itself, so it needs nothing replayed, and its newer liveOnA puts nothing
+        // out of order: only /h/b's message is replayed (after liveOnA, but each channel is in order).
         Assert.True(reply.Recovered);
         Assert.Equal([missedOnA, liveOnA, missedOnB], await ReadAsync(h, clientId));
     }
