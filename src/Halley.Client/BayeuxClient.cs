@@ -49,6 +49,9 @@ public sealed class BayeuxClient : IAsyncDisposable
     private BayeuxSubscription[] _subscriptions = [];
 
     private BayeuxClientState _state = BayeuxClientState.Disconnected;
+    // State changes waiting to be raised, in the order they were made; see RaiseStateChanged.
+    private readonly Queue<BayeuxClientStateChangedEventArgs> _stateChanges = new();
+    private bool _raisingStateChanges;
     private TaskCompletionSource _connected = NewSignal();
     private IClientTransport? _transport;
     private string? _clientId;
@@ -112,7 +115,11 @@ public sealed class BayeuxClient : IAsyncDisposable
         _dispatchLoop = Task.Run(DispatchLoopAsync, CancellationToken.None);
     }
 
-    /// <summary>Raised on every change of <see cref="State"/>, on the thread that made it. Exceptions from handlers are ignored.</summary>
+    /// <summary>
+    /// Raised on every change of <see cref="State"/>, in the order the changes were made, one at a time (usually on
+    /// the thread that made the change; a change made while another is being raised is raised after it, on that
+    /// thread). Exceptions from handlers are ignored.
+    /// </summary>
     public event EventHandler<BayeuxClientStateChangedEventArgs>? StateChanged;
 
     /// <summary>The session id the server assigned at the last handshake; null while there is no session.</summary>
@@ -952,14 +959,50 @@ public sealed class BayeuxClient : IAsyncDisposable
             }
         }
 
-        try
+        RaiseStateChanged(new BayeuxClientStateChangedEventArgs(previous, state));
+    }
+
+    /// <summary>
+    /// Raises <see cref="StateChanged"/> for the changes in the order they were made. Changes come from several
+    /// threads (the connect loop, the transport's receive loop, the application); raised straight from each, a
+    /// handler could see Connected before the Reconnecting that preceded it, and wait forever for a reconnect that
+    /// already happened. So each change is queued where it is made, under the lock, and one thread at a time raises
+    /// the queue in order (a handler that changes the state itself queues the change, raised after it returns).
+    /// </summary>
+    private void RaiseStateChanged(BayeuxClientStateChangedEventArgs change)
+    {
+        lock (_gate)
         {
-            StateChanged?.Invoke(this, new BayeuxClientStateChangedEventArgs(previous, state));
+            _stateChanges.Enqueue(change);
+            if (_raisingStateChanges)
+            {
+                return;
+            }
+
+            _raisingStateChanges = true;
         }
-#pragma warning disable CA1031 // A subscriber's bug must not kill the connect loop that raised the event.
-        catch (Exception)
-#pragma warning restore CA1031
+
+        while (true)
         {
+            BayeuxClientStateChangedEventArgs next;
+            lock (_gate)
+            {
+                if (!_stateChanges.TryDequeue(out next!))
+                {
+                    _raisingStateChanges = false;
+                    return;
+                }
+            }
+
+            try
+            {
+                StateChanged?.Invoke(this, next);
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not kill the connect loop that raised the event.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
         }
     }
 

@@ -206,6 +206,32 @@ public sealed class BayeuxClientTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task StateChangesAreRaisedInTheOrderTheyWereMade_OneAtATime()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(m => m.GetProperty("channel").GetString() == "/meta/connect" && !m.TryGetProperty("advice", out _)).WithTimeout();
+        var seen = new ConcurrentQueue<string>();
+        _client.StateChanged += (_, e) =>
+        {
+            seen.Enqueue("enter " + e.State);
+            if (e.State == BayeuxClientState.Reconnecting)
+            {
+                // Raised on the thread that dropped the socket; meanwhile the connect loop resumes the session on
+                // another and makes the client Connected. That change must not be raised before this one returns.
+                Assert.True(SpinWait.SpinUntil(() => _client.State == BayeuxClientState.Connected, TestTimeouts.Default), "The client did not reconnect.");
+            }
+
+            seen.Enqueue("exit " + e.State);
+        };
+        var back = WaitForState(BayeuxClientState.Connected, after: BayeuxClientState.Reconnecting);
+
+        await Task.Run(() => _server.Transports.Single().Drop()).WithTimeout();
+        await back.WithTimeout();
+
+        Assert.Equal(["enter Reconnecting", "exit Reconnecting", "enter Connected", "exit Connected"], seen.ToArray());
+    }
+
+    [Fact]
     public async Task PublishDuringRecoveryWaitsForTheNewSession()
     {
         await _client.ConnectAsync(TestTimeouts.Token());
