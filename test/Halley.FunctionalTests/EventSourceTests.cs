@@ -11,13 +11,18 @@ namespace Halley.FunctionalTests;
 public sealed class EventSourceTests
 {
     /// <summary>Opens a session's stream as a browser's <c>EventSource</c> does: the cookie of its handshake, <c>Accept: text/event-stream</c>.</summary>
-    private static Task<LineStream> OpenStreamAsync(TestServer server, string clientId, string? cookie) =>
+    /// <remarks>With <paramref name="lastEventId"/>, as it reconnects: the id of the last event it received.</remarks>
+    private static Task<LineStream> OpenStreamAsync(TestServer server, string clientId, string? cookie, string? lastEventId = null) =>
         LineStream.OpenAsync(new Uri(server.BaseAddress, "/cometd/" + clientId), configure: request =>
         {
             request.Headers.Accept.ParseAdd("text/event-stream");
             if (cookie is not null)
             {
                 request.Headers.Add("Cookie", cookie);
+            }
+            if (lastEventId is not null)
+            {
+                request.Headers.Add("Last-Event-ID", lastEventId);
             }
         });
 
@@ -89,12 +94,7 @@ public sealed class EventSourceTests
         }
         await server.PublishAsync("/es/resume", 3); // queued in the session meanwhile
 
-        await using var resumed = await LineStream.OpenAsync(new Uri(server.BaseAddress, "/cometd/" + client.ClientId), configure: request =>
-        {
-            request.Headers.Accept.ParseAdd("text/event-stream");
-            request.Headers.Add("Cookie", CookieOf(server, client));
-            request.Headers.Add("Last-Event-ID", firstId);
-        });
+        await using var resumed = await OpenStreamAsync(server, client.ClientId!, CookieOf(server, client), firstId);
         Assert.Equal(HttpStatusCode.OK, resumed.Response.StatusCode);
         var again = await NextBatchAsync(resumed);
         Assert.Equal([2, 3], again.Select(m => m!["data"]!.GetValue<int>()));
@@ -122,12 +122,7 @@ public sealed class EventSourceTests
         await server.PublishAsync("/es/full", 5); // queued in the session meanwhile
 
         // 2, 3 and 4 went into the dead stream, but with 5 queued only two of them fit in a queue of 3.
-        await using var resumed = await LineStream.OpenAsync(new Uri(server.BaseAddress, "/cometd/" + client.ClientId), configure: request =>
-        {
-            request.Headers.Accept.ParseAdd("text/event-stream");
-            request.Headers.Add("Cookie", CookieOf(server, client));
-            request.Headers.Add("Last-Event-ID", firstId);
-        });
+        await using var resumed = await OpenStreamAsync(server, client.ClientId!, CookieOf(server, client), firstId);
         Assert.Equal([3, 4, 5], (await NextBatchAsync(resumed)).Select(m => m!["data"]!.GetValue<int>()));
         await server.PublishAsync("/es/full", 6);
         Assert.Equal(6, Assert.Single(await NextBatchAsync(resumed))!["data"]!.GetValue<int>());

@@ -142,3 +142,21 @@ export function asJson(value) {
     return v;
   });
 }
+
+/**
+ * Publishes through the server's HTTP API (`POST /api/publish`), as a backend would.
+ * @param {{base: string}} server a server from startServer
+ * @param {string} channel
+ * @param {unknown} data
+ * @returns {Promise<string|null>} the message's position, null when its channel keeps no history
+ */
+export async function publishViaApi(server, channel, data) {
+  const response = await fetch(`${server.base}/api/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel, data }),
+  });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`POST /api/publish answered ${response.status}: ${body}`);
+  return JSON.parse(body).position;
+}

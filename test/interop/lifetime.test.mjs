@@ -7,20 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { scenario, useServer } from './scenarios.mjs';
-import { uniquePrefix, waitFor } from './harness.mjs';
+import { publishViaApi, uniquePrefix, waitFor } from './harness.mjs';
 
 const server = useServer(['--Halley:MaxConnectionLifetime=00:00:02']);
 
 const WAIT_MS = 15_000;
 
-async function publish(channel, data) {
-  const response = await fetch(`${server().base}/api/publish`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel, data }),
-  });
-  assert.equal(response.status, 200, `POST /api/publish: ${await response.text()}`);
-}
+const publish = (channel, data) => publishViaApi(server(), channel, data);
 
 /** The reply that ends a socket's lifetime: a successful connect advising an immediate reconnect, with no timeout. */
 function closingReplies(peer) {

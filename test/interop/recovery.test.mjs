@@ -4,22 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { scenario, useServer } from './scenarios.mjs';
-import { uniquePrefix, waitFor } from './harness.mjs';
+import { publishViaApi, uniquePrefix, waitFor } from './harness.mjs';
 
 const server = useServer(['--Halley:History:Channels:/it/**:Size=100']);
 
 const WAIT_MS = 10_000;
 
-async function publish(channel, data) {
-  const response = await fetch(`${server().base}/api/publish`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel, data }),
-  });
-  const body = await response.text();
-  assert.equal(response.status, 200, `POST /api/publish: ${body}`);
-  return JSON.parse(body).position;
-}
+const publish = (channel, data) => publishViaApi(server(), channel, data);
 
 /** The positions the server put on the messages of `channel` that `peer` received, in arrival order. */
 function positions(peer, channel) {

@@ -92,9 +92,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         }
 
         await client.HandshakeAsync();
-        var subscribe = client.Subscribe("/chat/lp");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = first } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, first, "/chat/lp");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
         var replayed = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["channel"]?.GetValue<string>() == "/chat/lp").ToList();
         Assert.Equal([1, 2, 3, 4], replayed.Select(m => m["data"]!.GetValue<int>()));
@@ -114,9 +112,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         }
         using var client = new BayeuxHttp(_server);
         await client.HandshakeAsync();
-        var subscribe = client.Subscribe("/small/x");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = start } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, start, "/small/x");
         Assert.True(reply["successful"]!.GetValue<bool>());
         Assert.False(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
         var top = reply["ext"]!["halley"]!["position"]!.GetValue<string>();
@@ -132,9 +128,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         var position = await _server.PublishAsync("/chat/epoch", 0);
         using var client = new BayeuxHttp(_server);
         await client.HandshakeAsync();
-        var subscribe = client.Subscribe("/chat/epoch");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = "otherepoch:0" } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, "otherepoch:0", "/chat/epoch");
         Assert.False(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
         Assert.Equal(Epoch(position!), Epoch(reply["ext"]!["halley"]!["position"]!.GetValue<string>()));
     }
@@ -150,9 +144,7 @@ public sealed class RecoveryTests : IAsyncLifetime
 
         using var client = new BayeuxHttp(_server);
         await client.HandshakeAsync();
-        var subscribe = client.Subscribe("/stocks/*");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = last } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, last, "/stocks/*");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
         var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["data"] is not null && m["successful"] is null).ToList();
         Assert.Equal(["/stocks/ACME:101", "/stocks/NEWCO:1", "/stocks/ACME:102"], events.Select(m => $"{m["channel"]}:{m["data"]}"));
@@ -167,9 +159,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         await _server.PublishAsync("/chat/o/b", 2);
         using var client = new BayeuxHttp(_server);
         await client.HandshakeAsync();
-        var subscribe = client.Subscribe("/chat/o/a", "/chat/o/**", "/chat/o/*");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = last } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, last, "/chat/o/a", "/chat/o/**", "/chat/o/*");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
         var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["successful"] is null).ToList();
         Assert.Equal([1, 2], events.Select(m => m["data"]!.GetValue<int>()));
@@ -187,9 +177,7 @@ public sealed class RecoveryTests : IAsyncLifetime
 
         // The session holds /chat/f/a, but only from after 1: it never received 1, and /chat/f/a has had nothing
         // since, so the wildcard replays it, in order.
-        var subscribe = client.Subscribe("/chat/f/**");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = last } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, last, "/chat/f/**");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
         var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["successful"] is null).ToList();
         Assert.Equal([1, 2], events.Select(m => m["data"]!.GetValue<int>()));
@@ -209,9 +197,7 @@ public sealed class RecoveryTests : IAsyncLifetime
 
         // 1 could only come after 3, which the session already queued: out of order (and a client that drops what
         // is at or before its last position would drop it). Nothing is replayed, 2 included; what follows is live.
-        var subscribe = client.Subscribe("/chat/f/**");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = last } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, last, "/chat/f/**");
         Assert.False(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
         Assert.Equal(newer, reply["ext"]!["halley"]!["position"]!.GetValue<string>());
         await _server.PublishAsync("/chat/f/b", 4);
@@ -247,9 +233,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         }
         await _server.PublishAsync("/chat/ack", 3);
         await client.HandshakeAsync(new JsonObject { ["ack"] = true });
-        var subscribe = client.Subscribe("/chat/ack");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = Position(first) } };
-        Assert.True((await client.SendAsync(subscribe))[0]!["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
+        Assert.True((await SubscribeFromAsync(client, Position(first), "/chat/ack"))["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
         var recovered = await client.SendAsync(client.Connect(0, new JsonObject { ["ack"] = -1 }));
         var ackAfter = recovered.OfType<JsonObject>().Single(m => m["channel"]?.GetValue<string>() == "/meta/connect")["ext"]?["ack"]?.GetValue<long>() ?? -1;
         var events = recovered.OfType<JsonObject>().Where(m => m["channel"]?.GetValue<string>() == "/chat/ack").ToList();
@@ -395,9 +379,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     {
         using var client = new BayeuxHttp(_server);
         await client.HandshakeAsync();
-        var subscribe = client.Subscribe("/chat/bad");
-        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = JsonNode.Parse(position) } };
-        var reply = (await client.SendAsync(subscribe))[0]!;
+        var reply = await SubscribeFromAsync(client, JsonNode.Parse(position), "/chat/bad");
         Assert.False(reply["successful"]!.GetValue<bool>());
         Assert.Equal("400::invalid_position", reply["error"]!.GetValue<string>());
         await _server.PublishAsync("/chat/bad", 1);
@@ -457,6 +439,14 @@ public sealed class RecoveryTests : IAsyncLifetime
         m => m["channel"]?.GetValue<string>() == channel && m["successful"] is null;
 
     private static string Position(JsonObject message) => message["ext"]!["halley"]!["position"]!.GetValue<string>();
+
+    /// <summary>Subscribes to <paramref name="channels"/> from <paramref name="position"/> (ext.halley.position); returns the reply.</summary>
+    private static async Task<JsonNode> SubscribeFromAsync(BayeuxHttp client, JsonNode? position, params string[] channels)
+    {
+        var subscribe = client.Subscribe(channels);
+        subscribe["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = position } };
+        return (await client.SendAsync(subscribe))[0]!;
+    }
 
     private static string Epoch(string position) => position[..position.LastIndexOf(':')];
 
