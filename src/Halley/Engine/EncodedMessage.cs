@@ -52,13 +52,20 @@ public sealed class EncodedMessage
     internal void AssignPosition(StreamPosition position)
     {
         // The event was encoded as {"channel","data"[,"id"]} with no ext: the field goes before the closing "}]".
-        var ext = System.Text.Encoding.UTF8.GetBytes(",\"ext\":{\"halley\":{\"position\":\"" + position.ToString() + "\"}}");
-        var old = Frame.Span;
-        var frame = new byte[old.Length + ext.Length];
-        old[..^2].CopyTo(frame);
-        ext.CopyTo(frame.AsSpan(old.Length - 2));
-        frame[^2] = (byte)'}';
-        frame[^1] = (byte)']';
+        // One allocation, the new frame: the position is formatted on the stack, not through strings.
+        ReadOnlySpan<byte> before = ",\"ext\":{\"halley\":{\"position\":\""u8;
+        ReadOnlySpan<byte> after = "\"}}}]"u8;
+        Span<byte> text = stackalloc byte[StreamPosition.MaxFormattedLength];
+        var length = position.FormatUtf8(text);
+        var old = Frame.Span[..^2];
+        var frame = new byte[old.Length + before.Length + length + after.Length];
+        var rest = frame.AsSpan();
+        old.CopyTo(rest);
+        rest = rest[old.Length..];
+        before.CopyTo(rest);
+        rest = rest[before.Length..];
+        text[..length].CopyTo(rest);
+        after.CopyTo(rest[length..]);
         Frame = frame;
         Json = Frame[1..^1];
         Position = position;

@@ -18,8 +18,24 @@ public readonly record struct StreamPosition(string Epoch, long Offset)
     /// <summary>Longest text <see cref="TryParse"/> looks at; anything longer is not a position.</summary>
     public const int MaxLength = 64;
 
+    /// <summary>Room enough for the UTF-8 wire form of any position this engine makes (an ASCII epoch, ':', a long).</summary>
+    internal const int MaxFormattedLength = MaxLength + 21;
+
     /// <summary>The wire form, <c>epoch:offset</c>.</summary>
     public override string ToString() => Epoch + ":" + Offset.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Writes the wire form as UTF-8 into <paramref name="destination"/> (at least <see cref="MaxFormattedLength"/> bytes); returns its length.</summary>
+    internal int FormatUtf8(Span<byte> destination)
+    {
+        // Epochs are ASCII letters and digits (see TryParse), so one char is one byte.
+        var length = System.Text.Encoding.ASCII.GetBytes(Epoch, destination);
+        destination[length++] = (byte)':';
+        if (!Offset.TryFormat(destination[length..], out var digits, provider: CultureInfo.InvariantCulture))
+        {
+            throw new ArgumentException("The destination is too small for a position.", nameof(destination));
+        }
+        return length + digits;
+    }
 
     /// <summary>Reads the wire form <c>epoch:offset</c>; false for anything else (client input is never trusted).</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, out StreamPosition position)
