@@ -957,23 +957,9 @@ public sealed class BayeuxClient : IAsyncDisposable
             {
                 _connected = NewSignal();
             }
-        }
 
-        RaiseStateChanged(new BayeuxClientStateChangedEventArgs(previous, state));
-    }
-
-    /// <summary>
-    /// Raises <see cref="StateChanged"/> for the changes in the order they were made. Changes come from several
-    /// threads (the connect loop, the transport's receive loop, the application); raised straight from each, a
-    /// handler could see Connected before the Reconnecting that preceded it, and wait forever for a reconnect that
-    /// already happened. So each change is queued where it is made, under the lock, and one thread at a time raises
-    /// the queue in order (a handler that changes the state itself queues the change, raised after it returns).
-    /// </summary>
-    private void RaiseStateChanged(BayeuxClientStateChangedEventArgs change)
-    {
-        lock (_gate)
-        {
-            _stateChanges.Enqueue(change);
+            // Queued in the same lock as the change itself, so the queue's order is the order of the changes.
+            _stateChanges.Enqueue(new BayeuxClientStateChangedEventArgs(previous, state));
             if (_raisingStateChanges)
             {
                 return;
@@ -982,6 +968,19 @@ public sealed class BayeuxClient : IAsyncDisposable
             _raisingStateChanges = true;
         }
 
+        RaiseStateChanges();
+    }
+
+    /// <summary>
+    /// Raises <see cref="StateChanged"/> for the changes in the order they were made. Changes come from several
+    /// threads (the connect loop, the transport's receive loop, the application); raised straight from each, a
+    /// handler could see Connected before the Reconnecting that preceded it, and wait forever for a reconnect that
+    /// already happened. So each change is queued where it is made, under the lock, and one thread at a time raises
+    /// the queue in order (a handler that changes the state itself queues the change, raised after it returns).
+    /// Called by the thread that set <c>_raisingStateChanges</c>; it raises until the queue is empty.
+    /// </summary>
+    private void RaiseStateChanges()
+    {
         while (true)
         {
             BayeuxClientStateChangedEventArgs next;
