@@ -94,7 +94,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         await client.HandshakeAsync();
         var reply = await SubscribeFromAsync(client, first, "/chat/lp");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
-        var replayed = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["channel"]?.GetValue<string>() == "/chat/lp").ToList();
+        var replayed = await NextConnectEventsAsync(client, m => m["channel"]?.GetValue<string>() == "/chat/lp");
         Assert.Equal([1, 2, 3, 4], replayed.Select(m => m["data"]!.GetValue<int>()));
         AssertIncreasing(replayed);
         await _server.PublishAsync("/chat/lp", 5);
@@ -117,7 +117,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.False(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
         var top = reply["ext"]!["halley"]!["position"]!.GetValue<string>();
         await _server.PublishAsync("/small/x", 6);
-        var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["channel"]?.GetValue<string>() == "/small/x").ToList();
+        var events = await NextConnectEventsAsync(client, m => m["channel"]?.GetValue<string>() == "/small/x");
         Assert.Equal([6], events.Select(m => m["data"]!.GetValue<int>()));
         Assert.True(Offset(Position(events[0])) > Offset(top));
     }
@@ -146,7 +146,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         await client.HandshakeAsync();
         var reply = await SubscribeFromAsync(client, last, "/stocks/*");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
-        var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["data"] is not null && m["successful"] is null).ToList();
+        var events = await NextConnectEventsAsync(client, m => m["data"] is not null && m["successful"] is null);
         Assert.Equal(["/stocks/ACME:101", "/stocks/NEWCO:1", "/stocks/ACME:102"], events.Select(m => $"{m["channel"]}:{m["data"]}"));
         AssertIncreasing(events);
     }
@@ -161,7 +161,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         await client.HandshakeAsync();
         var reply = await SubscribeFromAsync(client, last, "/chat/o/a", "/chat/o/**", "/chat/o/*");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
-        var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["successful"] is null).ToList();
+        var events = await NextConnectEventsAsync(client, m => m["successful"] is null);
         Assert.Equal([1, 2], events.Select(m => m["data"]!.GetValue<int>()));
     }
 
@@ -179,7 +179,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         // since, so the wildcard replays it, in order.
         var reply = await SubscribeFromAsync(client, last, "/chat/f/**");
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
-        var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["successful"] is null).ToList();
+        var events = await NextConnectEventsAsync(client, m => m["successful"] is null);
         Assert.Equal([1, 2], events.Select(m => m["data"]!.GetValue<int>()));
         AssertIncreasing(events);
     }
@@ -201,7 +201,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.False(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
         Assert.Equal(newer, reply["ext"]!["halley"]!["position"]!.GetValue<string>());
         await _server.PublishAsync("/chat/f/b", 4);
-        var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["successful"] is null).ToList();
+        var events = await NextConnectEventsAsync(client, m => m["successful"] is null);
         Assert.Equal([3, 4], events.Select(m => m["data"]!.GetValue<int>()));
         AssertIncreasing(events);
     }
@@ -383,7 +383,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.False(reply["successful"]!.GetValue<bool>());
         Assert.Equal("400::invalid_position", reply["error"]!.GetValue<string>());
         await _server.PublishAsync("/chat/bad", 1);
-        var events = (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(m => m["channel"]?.GetValue<string>() == "/chat/bad");
+        var events = await NextConnectEventsAsync(client, m => m["channel"]?.GetValue<string>() == "/chat/bad");
         Assert.Empty(events);
     }
 
@@ -439,6 +439,10 @@ public sealed class RecoveryTests : IAsyncLifetime
         m => m["channel"]?.GetValue<string>() == channel && m["successful"] is null;
 
     private static string Position(JsonObject message) => message["ext"]!["halley"]!["position"]!.GetValue<string>();
+
+    /// <summary>Sends a connect that is answered at once, and returns what came back with it that <paramref name="which"/> selects.</summary>
+    private static async Task<List<JsonObject>> NextConnectEventsAsync(BayeuxHttp client, Func<JsonObject, bool> which) =>
+        (await client.SendAsync(client.Connect(0))).OfType<JsonObject>().Where(which).ToList();
 
     /// <summary>Subscribes to <paramref name="channels"/> from <paramref name="position"/> (ext.halley.position); returns the reply.</summary>
     private static async Task<JsonNode> SubscribeFromAsync(BayeuxHttp client, JsonNode? position, params string[] channels)
