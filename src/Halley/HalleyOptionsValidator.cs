@@ -37,7 +37,7 @@ internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
         }
         foreach (var (pattern, rule) in options.History.Channels)
         {
-            Require(ChannelName.IsValid(pattern, out _) && ChannelName.KindOf(pattern) == ChannelKind.Broadcast,
+            Require(ChannelPolicy.ForSubscribe(pattern) == ChannelVerdict.Allowed,
                 $"Halley:History:Channels has an invalid broadcast channel '{pattern}'.");
             Require(rule.Size is > 0 and <= 1_000_000, $"Halley:History:Channels:{pattern}:Size must be between 1 and 1,000,000.");
             Require(rule.Ttl > TimeSpan.Zero, $"Halley:History:Channels:{pattern}:Ttl must be positive.");

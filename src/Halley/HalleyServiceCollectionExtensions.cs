@@ -70,8 +70,7 @@ public static class HalleyServiceCollectionExtensions
 
         public IHalleyBuilder AddService(string channel, BayeuxServiceHandler handler)
         {
-            if (!Channels.ChannelName.IsValid(channel, out var isWildcard) || isWildcard
-                || Channels.ChannelName.KindOf(channel) != Channels.ChannelKind.Service)
+            if (Channels.ChannelPolicy.ForService(channel) != Channels.ChannelVerdict.Allowed)
             {
                 throw new ArgumentException($"'{channel}' is not a concrete /service/ channel.", nameof(channel));
             }

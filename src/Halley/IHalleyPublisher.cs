@@ -17,7 +17,7 @@ internal sealed class HalleyPublisher(MessageEngine engine) : IHalleyPublisher
 {
     public ValueTask<StreamPosition?> PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default)
     {
-        if (!ChannelName.IsValid(channel, out var isWildcard) || isWildcard || ChannelName.KindOf(channel) != ChannelKind.Broadcast)
+        if (ChannelPolicy.ForBroadcast(channel) != ChannelVerdict.Allowed)
         {
             throw new ArgumentException($"'{channel}' is not a concrete broadcast channel.", nameof(channel));
         }

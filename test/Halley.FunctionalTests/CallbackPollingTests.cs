@@ -72,6 +72,7 @@ public sealed partial class CallbackPollingTests : IAsyncLifetime
     [InlineData("a<b")]
     [InlineData("x x")]
     [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("cb\n")]
     public async Task HostileCallbackName_Is400(string callback)
     {
         using var client = new BayeuxHttp(_server);

@@ -65,7 +65,7 @@ internal sealed class PublishApi(MessageEngine engine, ApiKeyAuthorization autho
                 return false;
             }
             channel = channelElement.GetString()!;
-            if (!ChannelName.IsValid(channel, out var isWildcard) || isWildcard || ChannelName.KindOf(channel) != ChannelKind.Broadcast)
+            if (ChannelPolicy.ForBroadcast(channel) != ChannelVerdict.Allowed)
             {
                 error = $"'{channel}' is not a broadcast channel: use /segment/segment with no wildcard, outside /meta and /service.";
                 return false;

@@ -324,17 +324,15 @@ internal sealed partial class BayeuxProcessor
         }
         foreach (var channel in subscriptions)
         {
-            if (!ChannelName.IsValid(channel, out _))
+            switch (ChannelPolicy.ForSubscribe(channel))
             {
-                error = BayeuxErrors.InvalidChannel(channel);
-                return false;
-            }
-            switch (ChannelName.KindOf(channel))
-            {
-                case ChannelKind.Meta:
+                case ChannelVerdict.Invalid:
+                    error = BayeuxErrors.InvalidChannel(channel);
+                    return false;
+                case ChannelVerdict.Meta:
                     error = BayeuxErrors.SubscribeForbidden(channel, "meta_channels_are_not_subscribable");
                     return false;
-                case ChannelKind.Service:
+                case ChannelVerdict.Service:
                     error = BayeuxErrors.SubscribeForbidden(channel, "service_channels_are_not_broadcast");
                     return false;
             }
@@ -346,24 +344,20 @@ internal sealed partial class BayeuxProcessor
     private async ValueTask<BayeuxReply> PublishAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
     {
         var channel = message.Channel!;
-        if (!ChannelName.IsValid(channel, out var isWildcard))
+        switch (ChannelPolicy.ForClientPublish(channel))
         {
-            return BayeuxReply.Failure(message, BayeuxErrors.InvalidChannel(channel));
-        }
-        if (isWildcard)
-        {
-            return BayeuxReply.Failure(message, BayeuxErrors.PublishForbidden(channel, "publish_to_wildcard"));
-        }
-        var kind = ChannelName.KindOf(channel);
-        if (kind == ChannelKind.Meta)
-        {
-            return BayeuxReply.Failure(message, BayeuxErrors.UnknownMetaChannel(channel));
+            case ChannelVerdict.Invalid:
+                return BayeuxReply.Failure(message, BayeuxErrors.InvalidChannel(channel));
+            case ChannelVerdict.Wildcard:
+                return BayeuxReply.Failure(message, BayeuxErrors.PublishForbidden(channel, "publish_to_wildcard"));
+            case ChannelVerdict.Meta:
+                return BayeuxReply.Failure(message, BayeuxErrors.UnknownMetaChannel(channel));
         }
         if (!message.HasData)
         {
             return BayeuxReply.Failure(message, BayeuxErrors.InvalidMessage("missing_data"));
         }
-        if (kind == ChannelKind.Service)
+        if (ChannelName.KindOf(channel) == ChannelKind.Service)
         {
             return await CallServiceAsync(message, session, cancellationToken).ConfigureAwait(false);
         }

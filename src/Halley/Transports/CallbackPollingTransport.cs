@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Halley.Channels;
 using Halley.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -12,20 +12,17 @@ namespace Halley.Transports;
 /// <c>callback-polling</c> (JSONP): <c>GET ?message=[…]&amp;jsonp=name</c>, answered with
 /// <c>name([…]);</c> as <c>text/javascript</c>, for browsers where neither WebSocket nor CORS is available.
 /// </summary>
-internal sealed partial class CallbackPollingTransport(PollingExchange exchange, IOptions<HalleyOptions> options)
+internal sealed class CallbackPollingTransport(PollingExchange exchange, IOptions<HalleyOptions> options)
 {
     private readonly int _maxMessageSize = options.Value.MaxMessageSize;
-
-    [GeneratedRegex("^[A-Za-z0-9_.$]{1,64}$")]
-    private static partial Regex CallbackName();
 
     public async Task HandleAsync(HttpContext context)
     {
         var query = context.Request.Query;
         var callback = query["jsonp"].ToString();
-        if (!CallbackName().IsMatch(callback))
+        if (!ChannelPolicy.IsValidCallbackName(callback))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Missing or invalid 'jsonp' callback name: 1 to 64 of A-Z a-z 0-9 _ . $").ConfigureAwait(false);
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Missing or invalid 'jsonp' callback name: " + ChannelPolicy.CallbackNameRule).ConfigureAwait(false);
             return;
         }
         var message = query["message"].ToString();

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text.RegularExpressions;
+using Halley.Channels;
 using System.Text;
 using Halley.Diagnostics;
 using Halley.Engine;
@@ -17,16 +17,12 @@ namespace Halley.Transports;
 /// <see cref="StreamStart.ToJson"/>); <c>?lastEventId=</c> resumes from a position. With <c>?format=html&amp;callback=name</c> it is the
 /// classic forever-frame: an HTML page of <c>&lt;script&gt;name({…});&lt;/script&gt;</c> chunks.
 /// </summary>
-internal sealed partial class HttpStreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
+internal sealed class HttpStreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
     : StreamingTransport(engine, connections, metrics, cors, options.Value, logger)
 {
     private static readonly NdjsonFormat Ndjson = new();
 
     protected override string Name => "stream";
-
-    // The same rule as JSONP callbacks (callback-polling).
-    [GeneratedRegex("^[A-Za-z0-9_.$]{1,64}$")]
-    private static partial Regex CallbackName();
 
     protected override StreamFormat? SelectFormat(HttpRequest request, out string? error)
     {
@@ -42,9 +38,9 @@ internal sealed partial class HttpStreamingTransport(MessageEngine engine, LiveC
             return null;
         }
         var callback = request.Query["callback"].ToString();
-        if (!CallbackName().IsMatch(callback))
+        if (!ChannelPolicy.IsValidCallbackName(callback))
         {
-            error = "Missing or invalid 'callback' name: 1 to 64 of A-Z a-z 0-9 _ . $";
+            error = "Missing or invalid 'callback' name: " + ChannelPolicy.CallbackNameRule;
             return null;
         }
         return new HtmlFormat(callback);

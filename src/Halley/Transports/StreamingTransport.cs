@@ -250,17 +250,15 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         error = null;
         foreach (var value in values)
         {
-            if (!ChannelName.IsValid(value, out _))
+            switch (ChannelPolicy.ForSubscribe(value))
             {
-                error = $"Invalid channel '{Printable(value)}': channels are /-separated segments of letters, digits and - _ ! ~ ( ) $ @ . ending, optionally, in /* or /**.";
-                return false;
-            }
-            switch (ChannelName.KindOf(value!))
-            {
-                case ChannelKind.Meta:
+                case ChannelVerdict.Invalid:
+                    error = $"Invalid channel '{Printable(value)}': channels are {ChannelPolicy.ChannelNameRule}.";
+                    return false;
+                case ChannelVerdict.Meta:
                     error = $"Channel '{value}' is a /meta channel: meta channels are not subscribable.";
                     return false;
-                case ChannelKind.Service:
+                case ChannelVerdict.Service:
                     error = $"Channel '{value}' is a /service channel: service channels are not broadcast.";
                     return false;
             }

@@ -84,6 +84,7 @@ public sealed class StreamingTests
     [InlineData("/stream?channel=/a&format=html&callback=alert(1)")]
     [InlineData("/stream?channel=/a&format=html&callback=a%3C/script%3E")]
     [InlineData("/stream?channel=/a&format=html&callback=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("/stream?channel=/a&format=html&callback=cb%0A")]
     public async Task BadRequests_Get400_WithAPlainTextReason(string pathAndQuery)
     {
         await using var server = await TestServer.StartAsync("Halley:Streaming:MaxChannelsPerRequest=2");
