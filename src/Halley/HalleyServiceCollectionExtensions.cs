@@ -18,6 +18,12 @@ public interface IHalleyBuilder
 
     /// <summary>Answers requests on the service channel <paramref name="channel"/> (e.g. <c>/service/echo</c>).</summary>
     IHalleyBuilder AddService(string channel, BayeuxServiceHandler handler);
+
+    /// <summary>
+    /// Adds <typeparamref name="TAuthorizer"/> (a singleton) to the authorizers asked before any Bayeux connection or
+    /// stream opens, on every transport and accept path (see <see cref="IConnectionAuthorizer"/>).
+    /// </summary>
+    IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer;
 }
 
 /// <summary>Registers Halley's services.</summary>
@@ -48,6 +54,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<BrowserCookie>();
         services.TryAddSingleton<BayeuxCors>();
         services.TryAddSingleton<ApiKeyAuthorization>();
+        services.TryAddSingleton<ConnectionAuthorization>();
         services.TryAddSingleton<PollingExchange>();
         services.TryAddSingleton<LongPollingTransport>();
         services.TryAddSingleton<CallbackPollingTransport>();
@@ -75,6 +82,12 @@ public static class HalleyServiceCollectionExtensions
                 throw new ArgumentException($"'{channel}' is not a concrete /service/ channel.", nameof(channel));
             }
             Services.Configure<ServiceChannelOptions>(o => o.Handlers[channel] = handler);
+            return this;
+        }
+
+        public IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer
+        {
+            Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionAuthorizer, TAuthorizer>());
             return this;
         }
     }

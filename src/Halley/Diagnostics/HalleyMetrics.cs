@@ -14,6 +14,7 @@ public sealed class HalleyMetrics : IDisposable
     private readonly UpDownCounter<long> _sessions;
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _sessionsDropped;
+    private readonly Counter<long> _connectionsRefused;
 
     /// <summary>Creates the instruments through the host's meter factory.</summary>
     public HalleyMetrics(IMeterFactory meterFactory)
@@ -24,6 +25,7 @@ public sealed class HalleyMetrics : IDisposable
         _sessions = _meter.CreateUpDownCounter<long>("halley.sessions.active", description: "Bayeux sessions alive on this node.");
         _connections = _meter.CreateUpDownCounter<long>("halley.connections.active", description: "Open connections by transport.");
         _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired or over their queue limit.");
+        _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused by a connection authorizer, by transport.");
     }
 
     internal void Published() => _published.Add(1);
@@ -39,6 +41,8 @@ public sealed class HalleyMetrics : IDisposable
     internal void ConnectionOpened(string transport) => _connections.Add(1, new KeyValuePair<string, object?>("transport", transport));
 
     internal void ConnectionClosed(string transport) => _connections.Add(-1, new KeyValuePair<string, object?>("transport", transport));
+
+    internal void ConnectionRefused(string transport) => _connectionsRefused.Add(1, new KeyValuePair<string, object?>("transport", transport));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

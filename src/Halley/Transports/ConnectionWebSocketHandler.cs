@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Halley.Security;
@@ -14,7 +15,7 @@ namespace Halley.Transports;
 /// context, headers and middleware frames: measured, that cuts server memory per idle subscribed connection
 /// from ~17.5 KB to ~11 KB (docs/performance.md). Every other request goes to HTTP untouched.
 /// </summary>
-internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
+internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
 {
     private static readonly WebSocketCreationOptions SocketOptions = new() { IsServer = true, KeepAliveInterval = TimeSpan.Zero };
 
@@ -36,6 +37,16 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
             return;
         }
         var output = connection.Transport.Output;
+        if (authorization.IsEnabled)
+        {
+            var decision = await authorization.AuthorizeAsync(ToConnectionRequest(connection, request), connection.ConnectionClosed).ConfigureAwait(false);
+            if (!decision.IsAllowed)
+            {
+                // Refused before the 101, as the HTTP path refuses: the client sees the status and the reason.
+                await output.WriteAsync(ConnectionAuthorization.RawRefusal(decision)).ConfigureAwait(false);
+                return;
+            }
+        }
         await output.WriteAsync(Encoding.ASCII.GetBytes(
             $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {request.AcceptValue()}\r\n\r\n")).ConfigureAwait(false);
         await using var stream = new DuplexPipeStream(connection.Transport);
@@ -43,6 +54,9 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
         var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
         await transport.RunAsync(socket, browserId, connection.ConnectionClosed, stream.TrySendPingAsync).ConfigureAwait(false);
     }
+
+    private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request) =>
+        new(Protocol.ConnectionTypes.WebSocket, request.Path, request.Origin, (connection.RemoteEndPoint as IPEndPoint)?.Address, httpContext: null, request.GetCookie);
 
     private enum HeadOutcome
     {

@@ -107,7 +107,7 @@ internal readonly record struct StreamStart(StreamPosition Position, bool Resume
 /// client leaves, the connection's lifetime ends, or it stops reading. The request's handler is the connection's
 /// one writer and the one owner of its cancellation.
 /// </summary>
-internal abstract partial class StreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, HalleyOptions options, ILogger logger)
+internal abstract partial class StreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, HalleyOptions options, ILogger logger)
 {
     /// <summary>The name used in metrics and logs.</summary>
     protected abstract string Name { get; }
@@ -127,6 +127,10 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         {
             context.Response.Headers.Allow = "GET";
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use GET.").ConfigureAwait(false);
+            return;
+        }
+        if (!await authorization.TryAuthorizeAsync(context, Name).ConfigureAwait(false))
+        {
             return;
         }
         if (!TryReadChannels(request.Query["channel"], options.Streaming.MaxChannelsPerRequest, out var channels, out var error)

@@ -8,7 +8,7 @@ namespace Halley.Transports;
 /// endpoint. Anything unusual (another path or method, a subprotocol, an extension-only client, a malformed
 /// head) is not a candidate, and the request goes to the ordinary HTTP pipeline unchanged.
 /// </summary>
-internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cookie, int HeadLength)
+internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cookie, string? Origin, string Path, int HeadLength)
 {
     /// <summary>Longest head examined; longer heads go to Kestrel, which enforces its own limits.</summary>
     public const int MaxHeadLength = 8 * 1024;
@@ -47,7 +47,7 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
         {
             return Verdict.PassThrough;
         }
-        string? key = null, version = null, upgrade = null, connection = null, cookie = null;
+        string? key = null, version = null, upgrade = null, connection = null, cookie = null, origin = null;
         for (var i = 1; i < lines.Length; i++)
         {
             var colon = lines[i].IndexOf(':');
@@ -62,6 +62,12 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
             else if (name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) upgrade = value;
             else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase)) connection = value;
             else if (name.Equals("Cookie", StringComparison.OrdinalIgnoreCase)) cookie = cookie is null ? value : cookie + "; " + value;
+            else if (name.Equals("Origin", StringComparison.OrdinalIgnoreCase))
+            {
+                // Two Origin headers are ambiguous: HTTP decides (the pipeline path sees them as they are).
+                if (origin is not null) return Verdict.PassThrough;
+                origin = value;
+            }
             else if (name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase)) return Verdict.PassThrough;
         }
         var valid = version == "13"
@@ -72,7 +78,7 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
         {
             return Verdict.PassThrough;
         }
-        request = new WebSocketUpgradeRequest(key!, cookie, headLength);
+        request = new WebSocketUpgradeRequest(key!, cookie, origin, TargetPath(lines[0]), headLength);
         return Verdict.Upgrade;
     }
 
@@ -96,6 +102,14 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
             }
         }
         return null;
+    }
+
+    /// <summary>The path of a request line already known to be well-formed (<see cref="IsRequestLineFor"/>), without its query.</summary>
+    private static string TargetPath(string line)
+    {
+        var target = line.Split(' ')[1];
+        var query = target.IndexOf('?');
+        return query < 0 ? target : target[..query];
     }
 
     private static bool IsRequestLineFor(string line, string path)

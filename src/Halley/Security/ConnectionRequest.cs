@@ -1,0 +1,53 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+
+namespace Halley.Security;
+
+/// <summary>
+/// A request to open a Bayeux connection or a stream, as <see cref="IConnectionAuthorizer"/>s see it: the same on
+/// every accept path, including WebSocket upgrades taken at Kestrel's connection level, which have no
+/// <see cref="Microsoft.AspNetCore.Http.HttpContext"/>.
+/// </summary>
+public sealed class ConnectionRequest
+{
+    private readonly Func<string, string?> _cookie;
+
+    internal ConnectionRequest(string transport, string path, string? origin, IPAddress? remoteAddress, HttpContext? httpContext, Func<string, string?> cookie)
+    {
+        Transport = transport;
+        Path = path;
+        Origin = origin;
+        RemoteAddress = remoteAddress;
+        HttpContext = httpContext;
+        _cookie = cookie;
+    }
+
+    /// <summary>
+    /// What the client opens: a Bayeux connection type (<c>websocket</c>, <c>long-polling</c>,
+    /// <c>cross-origin-long-polling</c>, <c>callback-polling</c>, <c>eventsource</c>) or a stream (<c>sse</c>,
+    /// <c>stream</c>).
+    /// </summary>
+    public string Transport { get; }
+
+    /// <summary>The request path, e.g. <c>/cometd</c> or <c>/sse</c>.</summary>
+    public string Path { get; }
+
+    /// <summary>The request's <c>Origin</c> header; null when it has none (a non-browser client).</summary>
+    public string? Origin { get; }
+
+    /// <summary>The client's address as the server sees it (a proxy's, behind one).</summary>
+    public IPAddress? RemoteAddress { get; }
+
+    /// <summary>
+    /// The request's context on HTTP paths (its <c>User</c>, headers, query); null for a WebSocket upgrade accepted
+    /// at Kestrel's connection level (<c>UseHalleyWebSockets</c>), which never reaches the HTTP pipeline.
+    /// </summary>
+    public HttpContext? HttpContext { get; }
+
+    /// <summary>The value of cookie <paramref name="name"/>, if the request carried it; available on every path.</summary>
+    public string? GetCookie(string name) => _cookie(name);
+
+    internal static ConnectionRequest FromHttp(HttpContext context, string transport) =>
+        new(transport, context.Request.Path.Value ?? "", context.Request.Headers.Origin.Count > 0 ? context.Request.Headers.Origin.ToString() : null,
+            context.Connection.RemoteIpAddress, context, name => context.Request.Cookies.TryGetValue(name, out var value) ? value : null);
+}
