@@ -170,9 +170,9 @@ internal sealed partial class BayeuxProcessor
             failure.IncludeHandshakeFields = true;
             return failure;
         }
-        var session = _sessions.Create(context.BrowserId, context.Connection);
+        var session = _sessions.Create(context.BrowserId, context.Carrier);
         // A client that says it cannot use WebSocket never needs a cookie-less socket to take its session over.
-        if (context.Connection is null && (message.SupportedConnectionTypes is not { } offered || offered.Contains(ConnectionTypes.WebSocket, StringComparer.Ordinal)))
+        if (context.Carrier is null && (message.SupportedConnectionTypes is not { } offered || offered.Contains(ConnectionTypes.WebSocket, StringComparer.Ordinal)))
         {
             session.OpenHandshakeClaimWindow(_sessions.Now + _handshakeClaimTicks);
         }
@@ -182,7 +182,7 @@ internal sealed partial class BayeuxProcessor
             session.EnableAck();
             ext["ack"] = true;
         }
-        context.OnSessionUsed?.Invoke(session);
+        context.Carrier?.SessionUsed(session);
         var reply = new BayeuxReply(MetaChannels.Handshake, message)
         {
             Successful = true,
@@ -398,13 +398,13 @@ internal sealed partial class BayeuxProcessor
         {
             return false;
         }
-        if (context.Connection is not null && !ReferenceEquals(session.Owner, context.Connection))
+        if (context.Carrier is not null && !ReferenceEquals(session.Owner, context.Carrier))
         {
-            session.Owner = context.Connection;
+            session.Owner = context.Carrier;
             // The client has its socket now: no other may take the session over by client id alone.
             session.CloseClaimWindows();
         }
-        context.OnSessionUsed?.Invoke(session);
+        context.Carrier?.SessionUsed(session);
         return true;
     }
 
@@ -415,7 +415,7 @@ internal sealed partial class BayeuxProcessor
     /// </summary>
     private bool IsBound(BayeuxSession session, BayeuxMessage message, TransportContext context)
     {
-        if (context.Connection is not null && ReferenceEquals(session.Owner, context.Connection))
+        if (context.Carrier is not null && ReferenceEquals(session.Owner, context.Carrier))
         {
             return true;
         }
@@ -433,7 +433,7 @@ internal sealed partial class BayeuxProcessor
         {
             return true;
         }
-        return context.Connection is not null && session.TryClaimForWebSocket();
+        return context.Carrier is not null && session.TryClaimForWebSocket();
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     // last event id up to here went into a connection that died, and are sent again from history.
     private long _lastDrainedOffset;
 
-    public BayeuxSession(SessionRegistry registry, string id, string token, string? browserId, object? owner, long expiresAt)
+    public BayeuxSession(SessionRegistry registry, string id, string token, string? browserId, ISessionCarrier? owner, long expiresAt)
     {
         _registry = registry;
         Id = id;
@@ -49,8 +49,8 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     /// <summary>The browser cookie value of the client that handshook, when it had one.</summary>
     public string? BrowserId { get; }
 
-    /// <summary>The WebSocket connection currently bound to this session, if any.</summary>
-    public object? Owner { get; set; }
+    /// <summary>The connection that owns this session (the WebSocket that created or last adopted it), if any.</summary>
+    public ISessionCarrier? Owner { get; set; }
 
     public TerminationReason TerminationReason { get; private set; }
 

@@ -39,7 +39,7 @@ internal sealed partial class SessionRegistry
 
     public long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
 
-    public BayeuxSession Create(string? browserId, object? owner)
+    public BayeuxSession Create(string? browserId, ISessionCarrier? owner)
     {
         while (true)
         {

@@ -9,11 +9,25 @@ internal sealed class TransportContext
     /// <summary>The browser cookie the request carried (or, for HTTP, the one just issued).</summary>
     public string? BrowserId { get; init; }
 
-    /// <summary>The WebSocket connection the batch came on; null for HTTP.</summary>
-    public object? Connection { get; init; }
+    /// <summary>
+    /// The connection the batch came on when it outlives the batch and can own sessions (a WebSocket); null for an
+    /// HTTP request, which carries one exchange and owns nothing.
+    /// </summary>
+    public ISessionCarrier? Carrier { get; init; }
+}
 
-    /// <summary>Called with every session a message of the batch acted for (a WebSocket binds its push target here).</summary>
-    public Action<BayeuxSession>? OnSessionUsed { get; init; }
+/// <summary>
+/// A long-lived connection that carries sessions: the processor binds the sessions its messages act for to it, and
+/// a session remembers it as its owner (session binding, rule 1: the socket that created or adopted a session may
+/// act for it). This is all a session knows of how it is carried.
+/// </summary>
+internal interface ISessionCarrier
+{
+    /// <summary>
+    /// Called with every session a message of a batch acted for, after the binding rules allowed it: the carrier
+    /// starts carrying the session (a WebSocket pushes its messages). Must not block.
+    /// </summary>
+    void SessionUsed(BayeuxSession session);
 }
 
 /// <summary>A <c>/meta/connect</c> the transport must hold, then complete through the processor.</summary>

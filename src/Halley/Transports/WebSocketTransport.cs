@@ -65,7 +65,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
     /// One accepted socket: a read loop that processes batches, and flushes, started on demand and one at a
     /// time, that own all sends (the lifetime's close frame included).
     /// </summary>
-    private sealed class WebSocketConnection : IPushTarget, ILiveConnection
+    private sealed class WebSocketConnection : IPushTarget, ILiveConnection, ISessionCarrier
     {
         // Replies waiting for the writer; a client that sends without ever reading is cut off past this.
         private const int MaxPendingOutgoing = 4096;
@@ -110,8 +110,7 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             {
                 ConnectionType = ConnectionTypes.WebSocket,
                 BrowserId = browserId,
-                Connection = this,
-                OnSessionUsed = Bind,
+                Carrier = this,
             };
         }
 
@@ -409,7 +408,8 @@ internal sealed partial class WebSocketTransport(BayeuxProcessor processor, Brow
             MessagesAvailable();
         }
 
-        private void Bind(BayeuxSession session)
+        /// <inheritdoc />
+        public void SessionUsed(BayeuxSession session)
         {
             lock (_gate)
             {

@@ -172,8 +172,8 @@ public class BayeuxProcessorTests
     public async Task Session_OnOwningWebSocket_IsAccepted_WithoutCookie()
     {
         using var h = new Harness();
-        var socket = new object();
-        var ws = new TransportContext { ConnectionType = ConnectionTypes.WebSocket, Connection = socket };
+        var socket = new FakeCarrier();
+        var ws = new TransportContext { ConnectionType = ConnectionTypes.WebSocket, Carrier = socket };
         var clientId = await h.HandshakeAsync(ws);
 
         var reply = await SendOneAsync(h, $$"""{"channel":"/meta/subscribe","clientId":"{{clientId}}","subscription":"/a"}""", ws);
@@ -181,7 +181,7 @@ public class BayeuxProcessorTests
         Assert.True(reply.Successful, reply.Error);
     }
 
-    private static TransportContext CookielessSocket() => new() { ConnectionType = ConnectionTypes.WebSocket, Connection = new object() };
+    private static TransportContext CookielessSocket() => new() { ConnectionType = ConnectionTypes.WebSocket, Carrier = new FakeCarrier() };
 
     /// <summary>An HTTP handshake listing what Faye lists; returns the client id.</summary>
     private static async Task<string> FayeHandshakeAsync(Harness h, string connectionTypes = """["websocket","eventsource","long-polling","callback-polling"]""")
@@ -194,7 +194,7 @@ public class BayeuxProcessorTests
     /// <summary>Sends a connect that is answered at once (<c>advice.timeout</c> 0) and returns its reply, or its refusal.</summary>
     private static async Task<BayeuxReply> ConnectAsync(Harness h, string clientId, TransportContext context)
     {
-        var type = context.Connection is null ? ConnectionTypes.LongPolling : ConnectionTypes.WebSocket;
+        var type = context.Carrier is null ? ConnectionTypes.LongPolling : ConnectionTypes.WebSocket;
         var (replies, pending) = await h.SendAsync($$"""{"channel":"/meta/connect","clientId":"{{clientId}}","connectionType":"{{type}}","advice":{"timeout":0} }""", context);
         if (pending is null)
         {
@@ -255,7 +255,7 @@ public class BayeuxProcessorTests
     {
         using var h = new Harness();
         var clientId = await FayeHandshakeAsync(h);
-        var browserSocket = new TransportContext { ConnectionType = ConnectionTypes.WebSocket, Connection = new object(), BrowserId = Browser };
+        var browserSocket = new TransportContext { ConnectionType = ConnectionTypes.WebSocket, Carrier = new FakeCarrier(), BrowserId = Browser };
         Assert.True((await ConnectAsync(h, clientId, browserSocket)).Successful);
 
         var reply = await ConnectAsync(h, clientId, CookielessSocket());
@@ -821,5 +821,13 @@ public class BayeuxProcessorTests
         Assert.Equal(250, timesync.GetProperty("p").GetInt64());
         Assert.Equal(serverNow - 250, timesync.GetProperty("ts").GetInt64());
         Assert.Equal(serverNow - 250 - 5, timesync.GetProperty("a").GetInt64());
+    }
+
+    /// <summary>A WebSocket as the processor sees it: a carrier that owns sessions, here doing nothing with them.</summary>
+    private sealed class FakeCarrier : ISessionCarrier
+    {
+        public void SessionUsed(BayeuxSession session)
+        {
+        }
     }
 }
