@@ -24,7 +24,7 @@ public sealed class HalleyMetrics : IDisposable
         _delivered = _meter.CreateCounter<long>("halley.messages.delivered", description: "Messages queued to subscriber sessions on this node.");
         _sessions = _meter.CreateUpDownCounter<long>("halley.sessions.active", description: "Bayeux sessions alive on this node.");
         _connections = _meter.CreateUpDownCounter<long>("halley.connections.active", description: "Open connections by transport.");
-        _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired or over their queue limit.");
+        _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired, over their queue limit, or disconnected through the backend API.");
         _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused by a connection authorizer, by transport.");
     }
 

@@ -8,7 +8,8 @@ namespace Halley.Engine;
 /// <item>messages of one channel published from one node reach each node in the order they were published;</item>
 /// <item>a broker never inspects or re-encodes the bytes.</item>
 /// </list>
-/// The in-memory broker is a single node; the Redis broker (Halley.Redis) spans many.
+/// <see cref="InMemoryBroker"/>, a single node, is the only implementation today; a broker spanning several
+/// nodes (over Redis, issue 11) is planned and does not exist yet.
 /// </summary>
 public interface IBroker
 {

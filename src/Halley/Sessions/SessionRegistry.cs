@@ -78,17 +78,26 @@ internal sealed partial class SessionRegistry
             _engine.Unsubscribe(channel, session);
         }
         _metrics.SessionClosed();
-        if (reason != TerminationReason.Disconnected)
+        if (DroppedReasonTag(reason) is { } tag)
         {
-            _metrics.SessionDropped(reason switch
-            {
-                TerminationReason.Expired => "expired",
-                TerminationReason.Kicked => "kicked",
-                _ => "queue_full",
-            });
+            _metrics.SessionDropped(tag);
         }
         Log.SessionEnded(_logger, session.Id, reason);
     }
+
+    /// <summary>
+    /// The <c>reason</c> tag of <c>halley.sessions.dropped</c> for a session the server ended, or null when the client
+    /// ended it (a <c>/meta/disconnect</c> is not a drop). Each reason is named; a reason this switch does not know
+    /// is counted as <c>other</c>, so a dashboard never blames it on a full queue.
+    /// </summary>
+    internal static string? DroppedReasonTag(TerminationReason reason) => reason switch
+    {
+        TerminationReason.Disconnected => null,
+        TerminationReason.Expired => "expired",
+        TerminationReason.QueueFull => "queue_full",
+        TerminationReason.Kicked => "kicked",
+        _ => "other",
+    };
 
     /// <summary>One pass over every session; run by <see cref="SessionSweeper"/>.</summary>
     public void Sweep()

@@ -123,10 +123,11 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         {
             return;
         }
+        // HEAD is GET without the stream: the same checks, the same status and headers, no body, no subscription.
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
         {
-            context.Response.Headers.Allow = "GET";
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use GET.").ConfigureAwait(false);
+            context.Response.Headers.Allow = "GET, HEAD";
+            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use GET (or HEAD).").ConfigureAwait(false);
             return;
         }
         if (!await authorization.TryAuthorizeAsync(context, Name).ConfigureAwait(false))

@@ -96,13 +96,52 @@ public sealed class StreamingTests
         Assert.Equal(0, server.Get<MessageEngine>().SubscribedKeyCount);
     }
 
-    [Fact]
-    public async Task Post_Is405()
+    [Theory]
+    [InlineData("POST", "/sse?channel=/a")]
+    [InlineData("PUT", "/sse?channel=/a")]
+    [InlineData("DELETE", "/stream?channel=/a")]
+    [InlineData("POST", "/stream?channel=/a")]
+    public async Task MethodsOtherThanGetAndHead_Get405_NamingBoth(string method, string pathAndQuery)
     {
         await using var server = await TestServer.StartAsync();
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        using var response = await http.PostAsync("/sse?channel=/a", new StringContent("")).Within();
+        using var request = new HttpRequestMessage(new HttpMethod(method), pathAndQuery) { Content = new StringContent("") };
+        using var response = await http.SendAsync(request).Within();
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow);
+    }
+
+    [Theory]
+    [InlineData("/sse?channel=/a", "text/event-stream")]
+    [InlineData("/stream?channel=/a", "application/x-ndjson")]
+    [InlineData("/stream?channel=/a&format=html&callback=cb", "text/html")]
+    public async Task Head_Gets200_WithGetsHeaders_AndNoBody_AndSubscribesNothing(string pathAndQuery, string mediaType)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Head, pathAndQuery);
+        // The whole response is read: a HEAD that started a stream would never end, and Within() would fail.
+        using var response = await http.SendAsync(request).Within();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(mediaType, response.Content.Headers.ContentType!.MediaType);
+        Assert.True(response.Headers.CacheControl is { NoCache: true, NoTransform: true });
+        Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync().Within());
+        Assert.Equal(0, server.Get<MessageEngine>().SubscribedKeyCount);
+    }
+
+    [Theory]
+    [InlineData("/sse?channel=/meta/connect")]
+    [InlineData("/stream?channel=/a&format=xml")]
+    public async Task Head_OfABadRequest_Gets400_AsGetWould(string pathAndQuery)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Head, pathAndQuery);
+        using var response = await http.SendAsync(request).Within();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, server.Get<MessageEngine>().SubscribedKeyCount);
     }
 
     [Theory]

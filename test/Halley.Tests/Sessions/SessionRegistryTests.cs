@@ -576,4 +576,41 @@ public class SessionRegistryTests
         Assert.True(r4);
         Assert.Equal(2, session.SubscriptionCount);
     }
+
+    [Theory]
+    [InlineData(nameof(TerminationReason.Expired), "expired")]
+    [InlineData(nameof(TerminationReason.QueueFull), "queue_full")]
+    [InlineData(nameof(TerminationReason.Kicked), "kicked")]
+    public void DroppedReasonTag_NamesEachReasonTheServerEndsASessionFor(string reason, string tag)
+    {
+        // The reason travels by name: TerminationReason is internal, and a public test method cannot take it.
+        Assert.Equal(tag, SessionRegistry.DroppedReasonTag(Enum.Parse<TerminationReason>(reason)));
+    }
+
+    [Fact]
+    public void DroppedReasonTag_AClientDisconnectIsNoDrop()
+    {
+        Assert.Null(SessionRegistry.DroppedReasonTag(TerminationReason.Disconnected));
+    }
+
+    [Fact]
+    public void DroppedReasonTag_AnUnlistedReasonIsOther_NeverQueueFull()
+    {
+        // None is no reason at all; a value past the last defined one stands for a reason added without a tag.
+        Assert.Equal("other", SessionRegistry.DroppedReasonTag(TerminationReason.None));
+        Assert.Equal("other", SessionRegistry.DroppedReasonTag((TerminationReason)int.MaxValue));
+    }
+
+    [Fact]
+    public void DroppedReasonTag_EveryDefinedReasonOtherThanNone_HasItsOwnTag()
+    {
+        // A reason added to the enum must be given its own tag here, not fall into "other".
+        var tags = Enum.GetValues<TerminationReason>()
+            .Where(static r => r is not TerminationReason.None and not TerminationReason.Disconnected)
+            .Select(SessionRegistry.DroppedReasonTag)
+            .ToList();
+
+        Assert.DoesNotContain("other", tags);
+        Assert.Equal(tags.Count, tags.Distinct(StringComparer.Ordinal).Count());
+    }
 }
