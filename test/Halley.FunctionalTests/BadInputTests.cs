@@ -110,8 +110,20 @@ public sealed class BadInputTests : IAsyncLifetime
         var replies = await client.SendAsync(
             new JsonObject { ["channel"] = "/meta/handshake", ["version"] = "1.0", ["supportedConnectionTypes"] = new JsonArray("long-polling"), ["id"] = "1" },
             new JsonObject { ["channel"] = "/meta/connect", ["id"] = "2" });
-        Assert.All(replies, r => Assert.Equal("400::handshake_must_be_sent_alone", r!["error"]!.GetValue<string>()));
+        // One refusal per message, in the batch's order, each naming its message: an empty or short reply fails here.
+        Assert.Collection(replies,
+            r => AssertRefused(r, "/meta/handshake", "1"),
+            r => AssertRefused(r, "/meta/connect", "2"));
         Assert.Equal(before, _server.Get<SessionRegistry>().Count);
+    }
+
+    private static void AssertRefused(JsonNode? reply, string channel, string id)
+    {
+        Assert.NotNull(reply);
+        Assert.Equal(channel, reply["channel"]!.GetValue<string>());
+        Assert.Equal(id, reply["id"]!.GetValue<string>());
+        Assert.False(reply["successful"]!.GetValue<bool>());
+        Assert.Equal("400::handshake_must_be_sent_alone", reply["error"]!.GetValue<string>());
     }
 
     [Fact]

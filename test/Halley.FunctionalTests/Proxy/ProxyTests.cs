@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Halley.Engine;
 using Halley.FunctionalTests.Infrastructure;
 using Halley.FunctionalTests.Streaming;
+using Halley.Sessions;
 using Xunit.Abstractions;
 
 namespace Halley.FunctionalTests.Proxy;
@@ -15,6 +16,10 @@ namespace Halley.FunctionalTests.Proxy;
 /// </summary>
 public sealed class ProxyTests(ITestOutputHelper output)
 {
+    // An event that nginx holds stays held until its buffer fills or the response ends: no heartbeat in these tests
+    // (the default interval is far longer than a test) and no later event pushes it out. So a held event arrives
+    // after the 15 s deadline or never, and one that passed at once arrives in milliseconds; a second is far from
+    // both, wide enough for a loaded 2-core machine and still a claim of "at once".
     private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(1);
 
     public static TheoryData<string> PassingConfigs => ["buffering off (documented)", "buffering on"];
@@ -34,6 +39,11 @@ public sealed class ProxyTests(ITestOutputHelper output)
     private static Task WaitSubscribedAsync(TestServer server, int keys) =>
         Timeouts.Until(() => server.Get<MessageEngine>().SubscribedKeyCount >= keys, "the subscribers are in place");
 
+    // The connect sent through nginx must be held by the server before the publish, or its reply would say nothing
+    // about how a held long-poll passes the proxy.
+    private static Task WaitHeldAsync(TestServer server, LongPoll longPoll) =>
+        Timeouts.Until(() => server.Get<SessionRegistry>().TryGet(longPoll.ClientId, out var session) && session.HasHeldConnect, "the connect through nginx is held");
+
     [Theory]
     [MemberData(nameof(PassingConfigs))]
     public async Task Sse_Stream_AndLongPolling_PassEventsAtOnce(string configName)
@@ -47,9 +57,11 @@ public sealed class ProxyTests(ITestOutputHelper output)
         using var longPoll = await LongPoll.StartAsync(nginx.BaseAddress, "/p/**");
         await WaitSubscribedAsync(server, 1);
         var held = longPoll.ConnectAsync();
-        await Task.Delay(300); // let the connect be held
+        await WaitHeldAsync(server, longPoll);
 
+        // Each stream has its own clock: read both just before the publish.
         var sent = sse.Elapsed;
+        var streamSent = stream.Elapsed;
         var longPollClock = Stopwatch.StartNew();
         await server.PublishAsync("/p/x", 1);
         var sseEvent = await sse.NextAsync(l => l.StartsWith("data: ", StringComparison.Ordinal));
@@ -58,9 +70,10 @@ public sealed class ProxyTests(ITestOutputHelper output)
         var longPollLatency = longPollClock.Elapsed;
 
         var sseLatency = sseEvent!.Value.At - sent;
-        var streamLatency = streamEvent!.Value.At - (stream.Elapsed - sse.Elapsed + sent);
-        output.WriteLine($"nginx {configName}: SSE event after {sseLatency.TotalMilliseconds:F0} ms, stream line after ~{streamLatency.TotalMilliseconds:F0} ms, long-poll reply after {longPollLatency.TotalMilliseconds:F0} ms");
+        var streamLatency = streamEvent!.Value.At - streamSent;
+        output.WriteLine($"nginx {configName}: SSE event after {sseLatency.TotalMilliseconds:F0} ms, stream line after {streamLatency.TotalMilliseconds:F0} ms, long-poll reply after {longPollLatency.TotalMilliseconds:F0} ms");
         Assert.InRange(sseLatency, TimeSpan.Zero, AtOnce);
+        Assert.InRange(streamLatency, TimeSpan.Zero, AtOnce);
         Assert.InRange(longPollLatency, TimeSpan.Zero, AtOnce);
         Assert.Equal("""{"channel":"/p/x","data":1}""", streamEvent.Value.Line);
         Assert.Contains(reply, m => m?["channel"]?.GetValue<string>() == "/p/x");
@@ -79,24 +92,28 @@ public sealed class ProxyTests(ITestOutputHelper output)
         using var longPoll = await LongPoll.StartAsync(nginx.BaseAddress, "/lp");
         await WaitSubscribedAsync(server, 3);
         var held = longPoll.ConnectAsync();
-        await Task.Delay(300);
+        await WaitHeldAsync(server, longPoll);
 
         var longPollClock = Stopwatch.StartNew();
         var paddedSent = padded.Elapsed;
+        var paddedStreamSent = paddedStream.Elapsed;
         await server.PublishAsync("/plain", 1);
         await server.PublishAsync("/padded", 2);
         await server.PublishAsync("/lp", 3);
         var paddedEvent = await padded.NextAsync(l => l.StartsWith("data: ", StringComparison.Ordinal));
-        Assert.NotNull(await paddedStream.NextAsync(l => l.StartsWith('{')));
+        var paddedStreamEvent = await paddedStream.NextAsync(l => l.StartsWith('{'));
         await held.Within();
         var longPollLatency = longPollClock.Elapsed;
         var plainArrived = await Task.WhenAny(plain, Task.Delay(TimeSpan.FromSeconds(1.5))) == plain;
         plainHttp.CancelPendingRequests();
         _ = plain.ContinueWith(static t => t.Exception, TaskScheduler.Default);
 
-        output.WriteLine($"nginx buffering, header ignored: unpadded SSE event within 1.5 s: {plainArrived}; padded (8 KiB) SSE event after {(paddedEvent!.Value.At - paddedSent).TotalMilliseconds:F0} ms; long-poll reply after {longPollLatency.TotalMilliseconds:F0} ms");
+        var paddedStreamLatency = paddedStreamEvent!.Value.At - paddedStreamSent;
+        output.WriteLine($"nginx buffering, header ignored: unpadded SSE event within 1.5 s: {plainArrived}; padded (8 KiB) SSE event after {(paddedEvent!.Value.At - paddedSent).TotalMilliseconds:F0} ms; padded stream line after {paddedStreamLatency.TotalMilliseconds:F0} ms; long-poll reply after {longPollLatency.TotalMilliseconds:F0} ms");
         Assert.False(plainArrived, "nginx was expected to hold the unpadded event in its buffer");
         Assert.InRange(paddedEvent.Value.At - paddedSent, TimeSpan.Zero, AtOnce);
+        Assert.Equal("""{"channel":"/padded","data":2}""", paddedStreamEvent.Value.Line);
+        Assert.InRange(paddedStreamLatency, TimeSpan.Zero, AtOnce);
         Assert.InRange(longPollLatency, TimeSpan.Zero, AtOnce);
     }
 
@@ -128,7 +145,6 @@ public sealed class ProxyTests(ITestOutputHelper output)
     private sealed class LongPoll : IDisposable
     {
         private readonly HttpClient _http;
-        private string _clientId = "";
 
         private LongPoll(Uri baseAddress) =>
             _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
@@ -137,14 +153,16 @@ public sealed class ProxyTests(ITestOutputHelper output)
         {
             var client = new LongPoll(baseAddress);
             var handshake = await client.SendAsync(new JsonObject { ["channel"] = "/meta/handshake", ["version"] = "1.0", ["supportedConnectionTypes"] = new JsonArray("long-polling") });
-            client._clientId = handshake[0]!["clientId"]!.GetValue<string>();
-            var subscribed = await client.SendAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["clientId"] = client._clientId, ["subscription"] = channel });
+            client.ClientId = handshake[0]!["clientId"]!.GetValue<string>();
+            var subscribed = await client.SendAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["clientId"] = client.ClientId, ["subscription"] = channel });
             Assert.True(subscribed[0]!["successful"]!.GetValue<bool>());
             return client;
         }
 
+        public string ClientId { get; private set; } = "";
+
         public Task<JsonArray> ConnectAsync() =>
-            SendAsync(new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = _clientId, ["connectionType"] = "long-polling" });
+            SendAsync(new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = ClientId, ["connectionType"] = "long-polling" });
 
         private async Task<JsonArray> SendAsync(JsonObject message)
         {
