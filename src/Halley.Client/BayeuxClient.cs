@@ -122,6 +122,15 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// </summary>
     public event EventHandler<BayeuxClientStateChangedEventArgs>? StateChanged;
 
+    /// <summary>
+    /// Raised for every reply the server sends on a <c>/meta/</c> channel, the connect loop's included, as it arrives and
+    /// before the client acts on it: each <c>/meta/connect</c> the server answers (at the end of its hold when nothing
+    /// else ends it first) is the session's heartbeat, and the replies show what the server advised or refused. Raised
+    /// on the thread that read the reply, so a handler must return quickly: reading from the server waits for it.
+    /// Exceptions from handlers are ignored.
+    /// </summary>
+    public event EventHandler<BayeuxMetaReplyEventArgs>? MetaReplyReceived;
+
     /// <summary>The session id the server assigned at the last handshake; null while there is no session.</summary>
     public string? ClientId
     {
@@ -1062,6 +1071,24 @@ public sealed class BayeuxClient : IAsyncDisposable
         }
     }
 
+    private void RaiseMetaReplyReceived(InboundMessage reply)
+    {
+        if (MetaReplyReceived is not { } handlers)
+        {
+            return;
+        }
+
+        try
+        {
+            handlers(this, new BayeuxMetaReplyEventArgs(reply.Json));
+        }
+#pragma warning disable CA1031 // Documented: a listener's bug must not stop the client reading from the server.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
     private async Task DispatchLoopAsync()
     {
         try
@@ -1100,6 +1127,11 @@ public sealed class BayeuxClient : IAsyncDisposable
         {
             if (message.IsReply)
             {
+                if (message.Channel is { } replyChannel && IsMeta(replyChannel))
+                {
+                    RaiseMetaReplyReceived(message);
+                }
+
                 // A reply nobody waits for is late (its request timed out or was abandoned with an old
                 // session); even a 402 in it says nothing about the current session.
                 _pending.TryComplete(message);
