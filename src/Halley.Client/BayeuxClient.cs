@@ -122,6 +122,15 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// </summary>
     public event EventHandler<BayeuxClientStateChangedEventArgs>? StateChanged;
 
+    /// <summary>
+    /// Raised for every reply the server sends on a <c>/meta/</c> channel, the connect loop's included, as it arrives and
+    /// before the client acts on it: each <c>/meta/connect</c> the server answers (at the end of its hold when nothing
+    /// else ends it first) is the session's heartbeat, and the replies show what the server advised or refused. Raised
+    /// on the thread that read the reply, so a handler must return quickly: reading from the server waits for it.
+    /// Exceptions from handlers are ignored.
+    /// </summary>
+    public event EventHandler<BayeuxMetaReplyEventArgs>? MetaReplyReceived;
+
     /// <summary>The session id the server assigned at the last handshake; null while there is no session.</summary>
     public string? ClientId
     {
@@ -269,6 +278,7 @@ public sealed class BayeuxClient : IAsyncDisposable
         {
             var reply = await SendInSessionAsync(
                 clientId => SubscribeMessage(clientId, pattern.Pattern, start),
+                retryIfSessionLost: false,
                 cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(reply, "/meta/subscribe", $"Subscribing to {channel} failed");
             subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: start is not null, reply.HalleyRecovered, resubscribe: false);
@@ -285,18 +295,34 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// <summary>
     /// Publishes <paramref name="data"/> on <paramref name="channel"/> and waits for the server to accept it.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// A publish made while the client is recovering (<see cref="State"/> is <see cref="BayeuxClientState.Reconnecting"/>:
+    /// its connection dropped, or it knows the server lost its session and is handshaking again) is not sent in the
+    /// session that is gone: it waits until the client is <see cref="BayeuxClientState.Connected"/> again and goes out
+    /// in the resumed or new session. It waits at most <see cref="BayeuxClientOptions.RequestTimeout"/>, and less when
+    /// <paramref name="cancellationToken"/> is cancelled first; nothing is sent then.
+    /// </para>
+    /// <para>
+    /// When the server has lost the session before the client knows (a restarted server, an expired session), the publish
+    /// goes out in the old session and the server refuses it with <c>402::session_unknown</c>. The client then handshakes
+    /// again and sends the publish once more, in the new session: the server did not act on the refused one, so nothing
+    /// is published twice. Only if that second try fails too (or no new session comes) does the publish fail.
+    /// </para>
+    /// </remarks>
     /// <param name="channel">A concrete channel (no wildcard), not a <c>/meta/</c> channel.</param>
     /// <param name="data">
     /// The payload: a <see cref="JsonElement"/> or <see cref="JsonDocument"/> is sent as it is; any other
     /// object is serialized with <see cref="JsonSerializer"/> and the web defaults (camelCase names).
     /// </param>
-    /// <param name="cancellationToken">Cancels waiting for the server's reply.</param>
+    /// <param name="cancellationToken">Cancels waiting for a session to send in, and for the server's reply.</param>
     /// <returns>A task that completes when the server replied <c>successful</c>.</returns>
     /// <exception cref="BayeuxException">The server refused (its <c>error</c> is in <see cref="BayeuxException.Error"/>) or the connection failed.</exception>
     /// <exception cref="TimeoutException">
     /// No reply within <see cref="BayeuxClientOptions.RequestTimeout"/>, or the client was recovering its session
     /// and did not get it back within that time.
     /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The client is not connected.</exception>
     public async Task PublishAsync(string channel, object? data, CancellationToken cancellationToken = default)
     {
@@ -310,8 +336,12 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// <c>data</c> of the server's reply.
     /// </summary>
     /// <param name="serviceChannel">A channel under <c>/service/</c>, e.g. <c>/service/echo</c>.</param>
+    /// <remarks>
+    /// During recovery, and after a <c>402::session_unknown</c>, the call behaves as <see cref="PublishAsync"/> does: it
+    /// waits for the new session, and a call the server refused for want of a session is made once more in the new one.
+    /// </remarks>
     /// <param name="data">The request payload, serialized as for <see cref="PublishAsync"/>.</param>
-    /// <param name="cancellationToken">Cancels waiting for the server's reply.</param>
+    /// <param name="cancellationToken">Cancels waiting for a session to send in, and for the server's reply.</param>
     /// <returns>The reply's <c>data</c>; a JSON <c>null</c> when the reply had none.</returns>
     /// <exception cref="BayeuxException">The service failed (its <c>error</c> is in <see cref="BayeuxException.Error"/>) or the connection failed.</exception>
     /// <exception cref="TimeoutException">No reply within <see cref="BayeuxClientOptions.RequestTimeout"/>.</exception>
@@ -443,6 +473,7 @@ public sealed class BayeuxClient : IAsyncDisposable
 
         var reply = await SendInSessionAsync(
             clientId => new OutboundMessage { Channel = "/meta/unsubscribe", ClientId = clientId, Subscription = subscription.Channel, Id = _pending.NextId() },
+            retryIfSessionLost: false,
             cancellationToken).ConfigureAwait(false);
         ThrowIfFailed(reply, "/meta/unsubscribe", $"Unsubscribing from {subscription.Channel} failed");
     }
@@ -481,14 +512,46 @@ public sealed class BayeuxClient : IAsyncDisposable
         var json = MessageCodec.ToJson(data);
         return SendInSessionAsync(
             clientId => new OutboundMessage { Channel = channel, ClientId = clientId, Data = json, Id = _pending.NextId() },
+            retryIfSessionLost: true,
             cancellationToken);
     }
 
     /// <summary>
-    /// Waits until the client is <see cref="BayeuxClientState.Connected"/> (so a request made during recovery
-    /// goes out in the new session rather than failing with 402), then sends the message and awaits its reply.
+    /// Sends the message in a live session and awaits its reply. A request made while the client knows its session is
+    /// lost (or its connection is down) waits until the client is <see cref="BayeuxClientState.Connected"/> again, so it
+    /// goes out in the new session rather than failing with 402. With <paramref name="retryIfSessionLost"/>, a request
+    /// the server refused with a lost session (the server forgot it before the client knew) is sent once more in the
+    /// new session: refused for want of a session, it was never acted on, so sending it again cannot duplicate it.
     /// </summary>
-    private async Task<InboundMessage> SendInSessionAsync(Func<string, OutboundMessage> create, CancellationToken cancellationToken)
+    private async Task<InboundMessage> SendInSessionAsync(Func<string, OutboundMessage> create, bool retryIfSessionLost, CancellationToken cancellationToken)
+    {
+        var (transport, clientId) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
+        var reply = await SendRequestAsync(transport, create(clientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        if (!reply.MeansSessionLost)
+        {
+            return reply;
+        }
+
+        RequestHandshake(clientId); // the session is gone; recover in the background
+        if (!retryIfSessionLost)
+        {
+            return reply;
+        }
+
+        var (newTransport, newClientId) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
+        if (newClientId == clientId)
+        {
+            return reply; // no new session came (the old one is reported alive): the caller gets the refusal
+        }
+
+        return await SendRequestAsync(newTransport, create(newClientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits until the client is <see cref="BayeuxClientState.Connected"/>, at most <see cref="BayeuxClientOptions.RequestTimeout"/>,
+    /// and returns the connection and session to send in.
+    /// </summary>
+    private async Task<(IClientTransport Transport, string ClientId)> WaitForSessionAsync(CancellationToken cancellationToken)
     {
         Task connected;
         lock (_gate)
@@ -502,10 +565,15 @@ public sealed class BayeuxClient : IAsyncDisposable
             connected = _connected.Task;
         }
 
-        await connected.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connected.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"The client was recovering its session and did not get it back within {_options.RequestTimeout.TotalSeconds:0.###} s.", ex);
+        }
 
-        IClientTransport transport;
-        string clientId;
         lock (_gate)
         {
             if (_transport is null || _clientId is null)
@@ -513,17 +581,8 @@ public sealed class BayeuxClient : IAsyncDisposable
                 throw new InvalidOperationException("The client disconnected.");
             }
 
-            transport = _transport;
-            clientId = _clientId;
+            return (_transport, _clientId);
         }
-
-        var reply = await SendRequestAsync(transport, create(clientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
-        if (reply.MeansSessionLost)
-        {
-            RequestHandshake(clientId); // the session is gone; recover in the background for the next call
-        }
-
-        return reply;
     }
 
     /// <summary>Sends one request and waits for the reply with its id, at most <paramref name="timeout"/>.</summary>
@@ -942,6 +1001,13 @@ public sealed class BayeuxClient : IAsyncDisposable
                 return;
             }
 
+            // A connect reply that was on its way when a request learnt the session is gone must not report that
+            // session alive again: requests waiting for Connected would go out in it and meet another 402.
+            if (state == BayeuxClientState.Connected && _handshakeRequestedFor is not null && _handshakeRequestedFor == _clientId)
+            {
+                return;
+            }
+
             _state = state;
             if (state == BayeuxClientState.Connected)
             {
@@ -1005,6 +1071,24 @@ public sealed class BayeuxClient : IAsyncDisposable
         }
     }
 
+    private void RaiseMetaReplyReceived(InboundMessage reply)
+    {
+        if (MetaReplyReceived is not { } handlers)
+        {
+            return;
+        }
+
+        try
+        {
+            handlers(this, new BayeuxMetaReplyEventArgs(reply.Json));
+        }
+#pragma warning disable CA1031 // Documented: a listener's bug must not stop the client reading from the server.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
     private async Task DispatchLoopAsync()
     {
         try
@@ -1043,6 +1127,11 @@ public sealed class BayeuxClient : IAsyncDisposable
         {
             if (message.IsReply)
             {
+                if (message.Channel is { } replyChannel && IsMeta(replyChannel))
+                {
+                    RaiseMetaReplyReceived(message);
+                }
+
                 // A reply nobody waits for is late (its request timed out or was abandoned with an old
                 // session); even a 402 in it says nothing about the current session.
                 _pending.TryComplete(message);

@@ -235,21 +235,78 @@ public sealed class BayeuxClientTests : IAsyncDisposable
     public async Task PublishDuringRecoveryWaitsForTheNewSession()
     {
         await _client.ConnectAsync(TestTimeouts.Token());
-        await WaitFor(m => m.GetProperty("channel").GetString() == "/meta/connect" && !m.TryGetProperty("advice", out _)).WithTimeout();
+        await WaitFor(IsHeldConnect).WithTimeout();
+        var oldClientId = _client.ClientId;
+        _server.HoldHandshakes();
+        var rehandshake = Next(IsHandshake);
 
-        _server.ForgetSessions();
-        // Whether this publish races the recovery or follows it, it must land in a live session or report the 402.
-        try
-        {
-            await _client.PublishAsync("/chat/a", 1, TestTimeouts.Token());
-        }
-        catch (BayeuxException ex) when (ex.ErrorCode == 402)
-        {
-            await WaitForState(BayeuxClientState.Connected).WithTimeout();
-            await _client.PublishAsync("/chat/a", 1, TestTimeouts.Token());
-        }
+        _server.ForgetSessions(); // the held connect gets 402: the client knows, and handshakes again
+        await rehandshake.WithTimeout(); // held by the server: the client stays in recovery until released
+        Assert.Equal(BayeuxClientState.Reconnecting, _client.State);
+        var publish = _client.PublishAsync("/chat/a", 1, TestTimeouts.Token());
 
+        Assert.False(publish.IsCompleted, "The publish completed while the client had no session.");
+        Assert.Empty(_server.ReceivedOn("/chat/a"));
+        _server.ReleaseHandshakes();
+        await publish.WithTimeout(); // successful: no BayeuxException
+
+        var newClientId = _client.ClientId;
+        Assert.NotNull(newClientId);
+        Assert.NotEqual(oldClientId, newClientId);
+        var sent = Assert.Single(_server.ReceivedOn("/chat/a"));
+        Assert.Equal(newClientId, sent.GetProperty("clientId").GetString());
         Assert.Equal(2, _server.Handshakes);
+    }
+
+    [Fact]
+    public async Task APublishRefusedBecauseTheServerLostTheSessionFirst_IsSentOnceMoreInTheNewSession()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(IsHeldConnect).WithTimeout();
+        var oldClientId = _client.ClientId;
+        _server.HoldHandshakes();
+        var rehandshake = Next(IsHandshake);
+        _server.ForgetSessions(answerHeldConnects: false); // the client does not know yet
+        Assert.Equal(BayeuxClientState.Connected, _client.State);
+
+        var publish = _client.PublishAsync("/chat/a", 1, TestTimeouts.Token());
+        await rehandshake.WithTimeout(); // the publish's 402 told the client; its handshake is held
+
+        Assert.False(publish.IsCompleted, "The publish completed before the new session existed.");
+        var refused = Assert.Single(_server.ReceivedOn("/chat/a"));
+        Assert.Equal(oldClientId, refused.GetProperty("clientId").GetString());
+        _server.ReleaseHandshakes();
+        await publish.WithTimeout(); // successful: no BayeuxException
+
+        var newClientId = _client.ClientId;
+        Assert.NotNull(newClientId);
+        Assert.NotEqual(oldClientId, newClientId);
+        Assert.Equal([oldClientId, newClientId], _server.ReceivedOn("/chat/a").Select(m => m.GetProperty("clientId").GetString()));
+        Assert.Equal(2, _server.Handshakes);
+    }
+
+    [Fact]
+    public async Task APublishWaitingForTheNewSession_EndsWhenItsTokenIsCancelled_AndIsNeverSent()
+    {
+        await _client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(IsHeldConnect).WithTimeout();
+        _server.HoldHandshakes();
+        var rehandshake = Next(IsHandshake);
+        _server.ForgetSessions();
+        await rehandshake.WithTimeout();
+        using var cancel = new CancellationTokenSource();
+        var publish = _client.PublishAsync("/chat/a", 1, cancel.Token);
+        Assert.False(publish.IsCompleted, "The publish completed while the client had no session.");
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publish.WithTimeout());
+        var back = WaitForState(BayeuxClientState.Connected);
+        _server.ReleaseHandshakes();
+        await back.WithTimeout();
+        await _client.PublishAsync("/chat/b", 2, TestTimeouts.Token()); // sent after anything the cancelled one could have sent
+        Assert.Single(_server.ReceivedOn("/chat/b"));
+        Assert.Empty(_server.ReceivedOn("/chat/a"));
     }
 
     [Fact]
@@ -364,6 +421,8 @@ public sealed class BayeuxClientTests : IAsyncDisposable
     private static bool IsConnect(JsonElement message) => message.GetProperty("channel").GetString() == "/meta/connect";
 
     private static bool IsHeldConnect(JsonElement message) => IsConnect(message) && !message.TryGetProperty("advice", out _);
+
+    private static bool IsHandshake(JsonElement message) => message.GetProperty("channel").GetString() == "/meta/handshake";
 
     /// <summary>The next matching message the fake server receives from now on (earlier ones do not count).</summary>
     private Task<JsonElement> Next(Func<JsonElement, bool> predicate)

@@ -15,6 +15,8 @@ internal sealed class FakeBayeuxServer
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+    private readonly List<Action> _heldHandshakes = [];
+    private bool _holdHandshakes;
     private int _nextClient;
 
     public ConcurrentQueue<JsonElement> Received { get; } = new();
@@ -46,8 +48,11 @@ internal sealed class FakeBayeuxServer
     public IEnumerable<JsonElement> ReceivedOn(string channel) =>
         Received.Where(m => m.GetProperty("channel").GetString() == channel);
 
-    /// <summary>Forgets every session, as a restarted server would; held connects get 402.</summary>
-    public void ForgetSessions()
+    /// <summary>
+    /// Forgets every session, as a restarted server would. Held connects get 402, so the client knows at once; with
+    /// <paramref name="answerHeldConnects"/> false they stay unanswered, so the client learns only from its next request.
+    /// </summary>
+    public void ForgetSessions(bool answerHeldConnects = true)
     {
         List<Session> sessions;
         lock (_gate)
@@ -56,9 +61,43 @@ internal sealed class FakeBayeuxServer
             _sessions.Clear();
         }
 
+        if (!answerHeldConnects)
+        {
+            return;
+        }
+
         foreach (var session in sessions)
         {
             session.EndHeldConnect(false, "402::session_unknown", "handshake");
+        }
+    }
+
+    /// <summary>
+    /// From now on, handshakes are received (logged in <see cref="Received"/>) but not answered until
+    /// <see cref="ReleaseHandshakes"/>: a client re-handshaking stays in recovery as long as the test wants.
+    /// </summary>
+    public void HoldHandshakes()
+    {
+        lock (_gate)
+        {
+            _holdHandshakes = true;
+        }
+    }
+
+    /// <summary>Answers the handshakes held since <see cref="HoldHandshakes"/>, and every later one at once.</summary>
+    public void ReleaseHandshakes()
+    {
+        List<Action> held;
+        lock (_gate)
+        {
+            _holdHandshakes = false;
+            held = [.. _heldHandshakes];
+            _heldHandshakes.Clear();
+        }
+
+        foreach (var answer in held)
+        {
+            answer();
         }
     }
 
@@ -107,20 +146,16 @@ internal sealed class FakeBayeuxServer
 
         if (channel == "/meta/handshake")
         {
-            var session = new Session(Guid.NewGuid().ToString("N"), "token-" + Interlocked.Increment(ref _nextClient)) { Transport = transport, Generation = generation };
             lock (_gate)
             {
-                _sessions[session.ClientId] = session;
-                Handshakes++;
+                if (_holdHandshakes)
+                {
+                    _heldHandshakes.Add(() => Handshake(transport, generation, reply));
+                    return;
+                }
             }
 
-            reply["successful"] = true;
-            reply["clientId"] = session.ClientId;
-            reply["version"] = "1.0";
-            reply["supportedConnectionTypes"] = new JsonArray("websocket", "long-polling");
-            reply["advice"] = new JsonObject { ["reconnect"] = "retry", ["interval"] = 0, ["timeout"] = 20000 };
-            reply["ext"] = new JsonObject { ["halley"] = new JsonObject { ["token"] = session.Token } };
-            transport.Push(new JsonArray(reply));
+            Handshake(transport, generation, reply);
             return;
         }
 
@@ -214,6 +249,24 @@ internal sealed class FakeBayeuxServer
                 Publish(channel, data, id);
                 return;
         }
+    }
+
+    private void Handshake(FakeTransport transport, int generation, JsonObject reply)
+    {
+        var session = new Session(Guid.NewGuid().ToString("N"), "token-" + Interlocked.Increment(ref _nextClient)) { Transport = transport, Generation = generation };
+        lock (_gate)
+        {
+            _sessions[session.ClientId] = session;
+            Handshakes++;
+        }
+
+        reply["successful"] = true;
+        reply["clientId"] = session.ClientId;
+        reply["version"] = "1.0";
+        reply["supportedConnectionTypes"] = new JsonArray("websocket", "long-polling");
+        reply["advice"] = new JsonObject { ["reconnect"] = "retry", ["interval"] = 0, ["timeout"] = 20000 };
+        reply["ext"] = new JsonObject { ["halley"] = new JsonObject { ["token"] = session.Token } };
+        transport.Push(new JsonArray(reply));
     }
 
     private sealed class Session(string clientId, string token)

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
+using System.Threading.Channels;
 
 namespace Halley.Client.Tests.Integration;
 
@@ -7,6 +9,7 @@ namespace Halley.Client.Tests.Integration;
 public abstract class IntegrationTests(HalleyServerFixture fixture, BayeuxTransport transport) : IAsyncLifetime
 {
     private readonly List<BayeuxClient> _clients = [];
+    private readonly List<HalleyServerProcess> _servers = [];
 
     // A fresh channel root per test, so tests sharing the server never see each other's messages.
     protected string Root { get; } = "/t" + Guid.NewGuid().ToString("N")[..12];
@@ -18,6 +21,11 @@ public abstract class IntegrationTests(HalleyServerFixture fixture, BayeuxTransp
         foreach (var client in _clients)
         {
             await client.DisposeAsync().AsTask().WithTimeout();
+        }
+
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
         }
     }
 
@@ -214,23 +222,56 @@ public abstract class IntegrationTests(HalleyServerFixture fixture, BayeuxTransp
     [Fact]
     public async Task StaysConnectedAcrossAHeldConnect()
     {
-        // The server holds a connect for advice.timeout; shortening it server-side is not ours to do, so this
-        // checks the loop keeps working across connects within a few round trips instead.
-        var client = await ConnectAsync();
+        // A server of its own that holds each connect one second (Halley:Timeout), so the test outlasts held connects
+        // the server ends by the timeout instead of stopping within a few round trips of the first.
+        var server = await StartServerAsync("--Halley:Timeout=00:00:01");
+        var connectReplies = Channel.CreateUnbounded<(BayeuxMetaReplyEventArgs Reply, long At)>();
+        var client = await ConnectAsync(server.Endpoint, c => c.MetaReplyReceived += (_, e) =>
+        {
+            if (e.Channel == "/meta/connect")
+            {
+                connectReplies.Writer.TryWrite((e, Stopwatch.GetTimestamp()));
+            }
+        });
         var got = new TaskCompletionSource<BayeuxMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         await client.SubscribeAsync($"{Root}/later", m => got.TrySetResult(m), TestTimeouts.Token());
-        var other = await ConnectAsync();
+        var other = await ConnectAsync(server.Endpoint);
+        var clientId = client.ClientId;
+        var states = new ConcurrentQueue<BayeuxClientState>();
+        client.StateChanged += (_, e) => states.Enqueue(e.State);
 
-        for (var i = 0; i < 3; i++)
-        {
-            await other.PublishAsync($"{Root}/later", i, TestTimeouts.Token());
-        }
+        // The first connect after the handshake asks for an immediate answer; the next two are held. Nothing is
+        // published meanwhile, so only the timeout ends them: the second reply is a held connect answered by the
+        // timeout, the third proves the client issued the next one and the server held and answered that too.
+        var (confirm, confirmedAt) = await connectReplies.Reader.ReadAsync().AsTask().WithTimeout();
+        var (firstHeld, firstHeldAt) = await connectReplies.Reader.ReadAsync().AsTask().WithTimeout();
+        var (secondHeld, secondHeldAt) = await connectReplies.Reader.ReadAsync().AsTask().WithTimeout();
 
-        Assert.Equal(0, (await got.Task.WithTimeout()).Data.GetInt32());
+        Assert.All([confirm, firstHeld, secondHeld], r => Assert.True(r.Successful, r.Message.GetRawText()));
+        Assert.Equal([], states.ToArray()); // never left Connected across them
+        // Not answered at once: held (for the one-second timeout; a lower bound, so a slow machine cannot fail it).
+        Assert.True(Stopwatch.GetElapsedTime(confirmedAt, firstHeldAt) >= TimeSpan.FromMilliseconds(800), $"The first held connect was answered after {Stopwatch.GetElapsedTime(confirmedAt, firstHeldAt)}.");
+        Assert.True(Stopwatch.GetElapsedTime(firstHeldAt, secondHeldAt) >= TimeSpan.FromMilliseconds(800), $"The second held connect was answered after {Stopwatch.GetElapsedTime(firstHeldAt, secondHeldAt)}.");
         Assert.Equal(BayeuxClientState.Connected, client.State);
+        Assert.Equal(clientId, client.ClientId);
+        Assert.False(got.Task.IsCompleted);
+
+        await other.PublishAsync($"{Root}/later", 7, TestTimeouts.Token());
+
+        Assert.Equal(7, (await got.Task.WithTimeout()).Data.GetInt32());
+        Assert.Equal(BayeuxClientState.Connected, client.State);
+        Assert.Equal(clientId, client.ClientId);
     }
 
-    protected async Task<BayeuxClient> ConnectAsync(Uri? endpoint = null)
+    /// <summary>Starts a server of the test's own with <paramref name="arguments"/>; it stops after the test's clients.</summary>
+    protected async Task<HalleyServerProcess> StartServerAsync(params string[] arguments)
+    {
+        var server = await HalleyServerProcess.StartAsync(0, arguments);
+        _servers.Add(server);
+        return server;
+    }
+
+    protected async Task<BayeuxClient> ConnectAsync(Uri? endpoint = null, Action<BayeuxClient>? configure = null)
     {
         var client = new BayeuxClient(new BayeuxClientOptions
         {
@@ -240,6 +281,7 @@ public abstract class IntegrationTests(HalleyServerFixture fixture, BayeuxTransp
             MaxBackoff = TimeSpan.FromMilliseconds(500),
         });
         _clients.Add(client);
+        configure?.Invoke(client);
         await client.ConnectAsync(TestTimeouts.Token()).WithTimeout();
         return client;
     }
