@@ -61,6 +61,6 @@ internal sealed class BayeuxEndpoint(WebSocketTransport webSocket, LongPollingTr
         ConnectionTypes.WebSocket => webSocket.HandleAsync(context),
         ConnectionTypes.EventSource => eventSource.HandleAsync(context, context.Request.RouteValues[PathRouteValue] as string),
         ConnectionTypes.CallbackPolling => callbackPolling.HandleAsync(context),
-        _ => longPolling.HandleAsync(context),
+        _ => longPolling.HandleAsync(context, connectionType),
     };
 }

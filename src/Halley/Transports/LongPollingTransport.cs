@@ -13,7 +13,8 @@ internal sealed class LongPollingTransport(PollingExchange exchange, IOptions<Ha
 {
     private readonly int _maxMessageSize = options.Value.MaxMessageSize;
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Serves one POST as <paramref name="connectionType"/>, which the endpoint decided (cross-origin when the request has an <c>Origin</c>).</summary>
+    public async Task HandleAsync(HttpContext context, string connectionType)
     {
         var (status, json) = await HttpBatchReader.ReadAsync(context.Request, _maxMessageSize, context.RequestAborted).ConfigureAwait(false);
         switch (status)
@@ -25,7 +26,6 @@ internal sealed class LongPollingTransport(PollingExchange exchange, IOptions<Ha
                 await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Form body has no 'message' field.").ConfigureAwait(false);
                 return;
         }
-        var connectionType = context.Request.Headers.Origin.Count > 0 ? ConnectionTypes.CrossOriginLongPolling : ConnectionTypes.LongPolling;
         await exchange.RunAsync(context, json, connectionType, WriteJsonAsync).ConfigureAwait(false);
     }
 
