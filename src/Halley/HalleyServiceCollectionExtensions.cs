@@ -24,14 +24,20 @@ public interface IHalleyBuilder
     /// stream opens, on every transport and accept path (see <see cref="IConnectionAuthorizer"/>).
     /// </summary>
     IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer;
+
+    /// <summary>
+    /// Runs this node on <typeparamref name="TEngine"/> (a singleton) instead of the in-memory engine: the extension
+    /// point of engines such as Redis (<see cref="IMessageEngine"/> is the contract it keeps).
+    /// </summary>
+    IHalleyBuilder UseEngine<TEngine>() where TEngine : class, IMessageEngine;
 }
 
 /// <summary>Registers Halley's services.</summary>
 public static class HalleyServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds Halley with the in-memory engine, bound to the configuration section <c>Halley</c>; register another
-    /// <see cref="IBroker"/> before or after to replace the engine.
+    /// Adds Halley with the in-memory engine, bound to the configuration section <c>Halley</c>; another engine is
+    /// chosen with <see cref="IHalleyBuilder.UseEngine{TEngine}"/>.
     /// </summary>
     public static IHalleyBuilder AddHalley(this IServiceCollection services, Action<HalleyOptions>? configure = null)
     {
@@ -44,9 +50,9 @@ public static class HalleyServiceCollectionExtensions
         services.AddMetrics();
         services.AddCors();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IBroker, InMemoryBroker>();
+        services.TryAddSingleton<IMessageEngine, InMemoryMessageEngine>();
         services.TryAddSingleton<HalleyMetrics>();
-        services.TryAddSingleton<MessageEngine>();
+        services.TryAddSingleton<MessageHub>();
         services.TryAddSingleton<IHalleyPublisher, HalleyPublisher>();
         services.TryAddSingleton<SessionRegistry>();
         services.TryAddSingleton<LiveConnections>();
@@ -88,6 +94,13 @@ public static class HalleyServiceCollectionExtensions
         public IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer
         {
             Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionAuthorizer, TAuthorizer>());
+            return this;
+        }
+
+        public IHalleyBuilder UseEngine<TEngine>() where TEngine : class, IMessageEngine
+        {
+            Services.RemoveAll<IMessageEngine>();
+            Services.AddSingleton<IMessageEngine, TEngine>();
             return this;
         }
     }

@@ -13,7 +13,7 @@ public interface IHalleyPublisher
     ValueTask<StreamPosition?> PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default);
 }
 
-internal sealed class HalleyPublisher(MessageEngine engine) : IHalleyPublisher
+internal sealed class HalleyPublisher(MessageHub engine) : IHalleyPublisher
 {
     public ValueTask<StreamPosition?> PublishAsync<T>(string channel, T data, CancellationToken cancellationToken = default)
     {

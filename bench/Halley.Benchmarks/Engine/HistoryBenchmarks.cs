@@ -56,7 +56,7 @@ public class HistoryBenchmarks
         {
             // The same session subscribed on both engines: see the remarks.
             var session = _withoutHistory.Subscribe(Channel);
-            _withHistory.Engine.Subscribe(Channel, session);
+            _withHistory.Subscribe(Channel, session);
             if (!session.AttachPushTarget(NullPushTarget.Instance))
             {
                 throw new InvalidOperationException("A session refused its push target.");
@@ -70,7 +70,7 @@ public class HistoryBenchmarks
             HistoryOn();
         }
         DrainAll();
-        if (_withHistory.Engine.HistorySize.Messages != HistorySize || _withoutHistory.Engine.HasHistory)
+        if (_withHistory.InMemoryEngine.HistorySize.Messages != HistorySize || _withoutHistory.Engine.HasHistory)
         {
             throw new InvalidOperationException("The engines are not set up as described.");
         }

@@ -84,7 +84,7 @@ internal static class HistoryMemory
         }
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         var after = GC.GetTotalMemory(forceFullCollection: true);
-        if (fixture.Engine.HistorySize.Messages != (history ? Retained : 0))
+        if (fixture.InMemoryEngine.HistorySize.Messages != (history ? Retained : 0))
         {
             throw new InvalidOperationException("The history does not hold what the measurement assumes.");
         }

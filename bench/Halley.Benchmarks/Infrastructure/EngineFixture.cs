@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Halley.Benchmarks.Infrastructure;
 
 /// <summary>
-/// The real engine and session registry over the in-memory broker, wired by hand the way the unit tests'
+/// The real hub and session registry over the in-memory engine, wired by hand the way the unit tests'
 /// Harness does it (no host, no transports): what a publish costs inside one node.
 /// </summary>
 internal sealed class EngineFixture : IDisposable
@@ -20,14 +20,16 @@ internal sealed class EngineFixture : IDisposable
         Options = options;
         _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Metrics = new HalleyMetrics(_provider.GetRequiredService<IMeterFactory>());
-        Engine = new MessageEngine(new InMemoryBroker(), Metrics, Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
+        InMemoryEngine = new InMemoryMessageEngine(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
+        Engine = new MessageHub(InMemoryEngine, Metrics, Microsoft.Extensions.Options.Options.Create(options));
         Registry = new SessionRegistry(
             Microsoft.Extensions.Options.Options.Create(options), Engine, Metrics, TimeProvider.System, NullLogger<SessionRegistry>.Instance);
     }
 
     public HalleyOptions Options { get; }
     public HalleyMetrics Metrics { get; }
-    public MessageEngine Engine { get; }
+    public MessageHub Engine { get; }
+    public InMemoryMessageEngine InMemoryEngine { get; }
     public SessionRegistry Registry { get; }
 
     /// <summary>Creates a session through the registry and subscribes it the way the processor does: session first, then engine.</summary>
@@ -35,8 +37,18 @@ internal sealed class EngineFixture : IDisposable
     {
         session ??= Registry.Create(browserId: null, owner: null);
         session.AddSubscription(channelOrPattern, int.MaxValue, out _);
-        Engine.Subscribe(channelOrPattern, session);
+        Subscribe(channelOrPattern, (ISubscriber)session);
         return session;
+    }
+
+    /// <summary>Subscribes in the hub; the in-memory engine completes it before returning, which this checks.</summary>
+    public void Subscribe(string channelOrPattern, ISubscriber subscriber)
+    {
+        var subscribe = Engine.SubscribeAsync(channelOrPattern, subscriber);
+        if (!subscribe.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException("The in-memory engine completes a subscribe before it returns.");
+        }
     }
 
     public void Dispose()

@@ -14,7 +14,7 @@ namespace Halley.Api;
 /// Answers <c>{"messages":[{"channel","data","position"}…],"complete":…,"more":…,"next":…}</c>; page on with
 /// <c>since=next</c> while <c>more</c> is true.
 /// </summary>
-internal sealed class HistoryApi(MessageEngine engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
+internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
 {
     /// <summary>Messages per page when <c>limit</c> is not given.</summary>
     public const int DefaultLimit = 100;
@@ -37,7 +37,7 @@ internal sealed class HistoryApi(MessageEngine engine, ApiKeyAuthorization autho
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
         }
-        var page = engine.ReadHistory(channels, since, limit);
+        var page = await engine.ReadHistoryAsync(channels, since, limit, context.RequestAborted).ConfigureAwait(false);
         context.Response.ContentType = "application/json; charset=utf-8";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
         writer.WriteStartObject();

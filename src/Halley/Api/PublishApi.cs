@@ -13,7 +13,7 @@ namespace Halley.Api;
 /// <c>POST /api/publish</c> <c>{"channel":"/a/b","data":…}</c>: publishes from a backend, answers
 /// <c>{"channel":…,"position":…}</c> (the position is null when the channel keeps no history).
 /// </summary>
-internal sealed class PublishApi(MessageEngine engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
+internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
 {
     private readonly int _maxMessageSize = options.Value.MaxMessageSize;
 

@@ -7,12 +7,16 @@ namespace Halley.Engine;
 internal readonly record struct HistoryEntry(long Offset, long AddedAt, EncodedMessage Message);
 
 /// <summary>
-/// The retained messages of one channel, oldest first, bounded by its rule's size and age. Not thread-safe: the
-/// engine guards every history with its sequencer lock.
+/// The retained messages of one channel, oldest first, bounded by its rule's size and age. Not thread-safe by
+/// itself: every member is called holding <see cref="Gate"/>, the channel's own lock, so publishes to different
+/// channels never wait for each other.
 /// </summary>
 internal sealed class ChannelHistory(string channel, ConfiguredRule rule, long ttlTicks)
 {
     private readonly Queue<HistoryEntry> _entries = new();
+
+    /// <summary>The channel's lock: taken for an append (with the sequence number), a read and an expiry.</summary>
+    public Lock Gate { get; } = new();
 
     public string Channel { get; } = channel;
 
@@ -25,6 +29,9 @@ internal sealed class ChannelHistory(string channel, ConfiguredRule rule, long t
 
     /// <summary>The offset of the newest message ever appended (0 if none), kept or let go of since.</summary>
     public long NewestOffset { get; private set; }
+
+    /// <summary>Set when the store let go of this history (empty and expired): an append must take a new one.</summary>
+    public bool IsRemoved { get; set; }
 
     public void Append(long offset, long now, EncodedMessage message)
     {
@@ -43,6 +50,25 @@ internal sealed class ChannelHistory(string channel, ConfiguredRule rule, long t
         {
             EvictedThrough = _entries.Dequeue().Offset;
         }
+    }
+
+    /// <summary>The offset of the newest message appended at or before <paramref name="throughOffset"/>, kept or let go of (0 if none).</summary>
+    public long NewestAtOrBefore(long throughOffset)
+    {
+        if (NewestOffset <= throughOffset)
+        {
+            return NewestOffset;
+        }
+        var newest = EvictedThrough <= throughOffset ? EvictedThrough : 0;
+        foreach (var entry in _entries)
+        {
+            if (entry.Offset > throughOffset)
+            {
+                break;
+            }
+            newest = entry.Offset;
+        }
+        return newest;
     }
 
     /// <summary>

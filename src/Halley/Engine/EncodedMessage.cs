@@ -27,8 +27,11 @@ public sealed class EncodedMessage
         Json = Frame[1..^1];
     }
 
-    /// <summary>Wraps <paramref name="frame"/>, a one-element Bayeux array <c>[{…}]</c>, without copying it.</summary>
-    internal static EncodedMessage FromFrame(string channel, byte[] frame) => new(channel, frame);
+    /// <summary>
+    /// Wraps <paramref name="frame"/>, a one-element Bayeux array <c>[{…}]</c> holding an event with no <c>ext</c>,
+    /// without copying it: how a publish, or an engine that carried the bytes from another node, makes a message.
+    /// </summary>
+    public static EncodedMessage FromFrame(string channel, byte[] frame) => new(channel, frame);
 
     /// <summary>The concrete channel it was published to.</summary>
     public string Channel { get; }
@@ -47,9 +50,10 @@ public sealed class EncodedMessage
 
     /// <summary>
     /// Gives the message its history position, adding <c>"ext":{"halley":{"position":"…"}}</c> to the encoded
-    /// event. Called once, by the engine, before any subscriber can see the message.
+    /// event. Called once, by the engine, before any subscriber can see the message (an engine that carried the
+    /// bytes from another node calls it with the position the publishing side assigned).
     /// </summary>
-    internal void AssignPosition(StreamPosition position)
+    public void AssignPosition(StreamPosition position)
     {
         // The event was encoded as {"channel","data"[,"id"]} with no ext: the field goes before the closing "}]".
         // One allocation, the new frame: the position is formatted on the stack, not through strings.

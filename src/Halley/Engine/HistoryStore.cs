@@ -14,11 +14,12 @@ internal readonly record struct HistoryRead(List<HistoryEntry> Entries, bool Com
 
 /// <summary>
 /// The in-memory engine's histories, one <see cref="ChannelHistory"/> per channel that has a rule and has had a
-/// message. Not thread-safe: <see cref="MessageEngine"/> calls it under its sequencer lock only.
+/// message. Thread-safe: each channel's history has its own lock (<see cref="ChannelHistory.Gate"/>), so channels
+/// never wait for each other; a read takes each channel's lock in turn.
 /// </summary>
 internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
 {
-    private readonly Dictionary<string, ChannelHistory> _byChannel = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ChannelHistory> _byChannel = new(StringComparer.Ordinal);
 
     // Per rule (by ConfiguredRule.Index): the highest offset let go of by a history of that rule that expired
     // entirely and was removed. Per rule rather than per channel, so the memory is bounded by the configuration,
@@ -32,20 +33,25 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
     public int ChannelCount => _byChannel.Count;
 
     /// <summary>Number of retained messages over every channel.</summary>
-    public long MessageCount => _byChannel.Values.Sum(h => (long)h.Count);
+    public long MessageCount => _byChannel.Values.Sum(h => { lock (h.Gate) { return (long)h.Count; } });
 
     /// <summary>The channel's rule, from the configuration alone: safe to call outside the engine's lock.</summary>
     public ConfiguredRule? RuleFor(string channel) => rules.For(channel);
 
-    public void Append(string channel, ConfiguredRule rule, long offset, EncodedMessage message)
-    {
-        if (!_byChannel.TryGetValue(channel, out var history))
-        {
-            history = new ChannelHistory(channel, rule, ToTicks(rule.Rule.Ttl));
-            _byChannel.Add(channel, history);
-        }
-        history.Append(offset, time.GetTimestamp(), message);
-    }
+    /// <summary>
+    /// The history of <paramref name="channel"/>, created on its first message. The caller appends holding its
+    /// <see cref="ChannelHistory.Gate"/>, and takes another one if it finds it <see cref="ChannelHistory.IsRemoved"/>.
+    /// </summary>
+    public ChannelHistory For(string channel, ConfiguredRule rule) =>
+        _byChannel.TryGetValue(channel, out var history)
+            ? history
+            : _byChannel.GetOrAdd(channel, static (name, state) => new ChannelHistory(name, state.rule, state.ttl), (rule, ttl: ToTicks(rule.Rule.Ttl)));
+
+    /// <summary>Lets go of a history marked <see cref="ChannelHistory.IsRemoved"/> (only that one: a newer history of the channel stays).</summary>
+    public void Forget(ChannelHistory history) => _byChannel.TryRemove(new KeyValuePair<string, ChannelHistory>(history.Channel, history));
+
+    /// <summary>Appends holding the channel's lock (<see cref="ChannelHistory.Gate"/>).</summary>
+    public void Append(ChannelHistory history, long offset, EncodedMessage message) => history.Append(offset, time.GetTimestamp(), message);
 
     /// <summary>
     /// The retained messages after <paramref name="sinceOffset"/> on every channel one of <paramref name="keys"/>
@@ -54,7 +60,7 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
     /// at most <paramref name="limit"/>. With <paramref name="allOrNothing"/> a read that is incomplete or truncated
     /// returns no entries, so a recovery never replays part of a gap.
     /// </summary>
-    public HistoryRead Read(IReadOnlyList<string> keys, IReadOnlyList<HeldSubscription> held, long sinceOffset, int limit, bool allOrNothing)
+    public HistoryRead Read(IReadOnlyList<string> keys, IReadOnlyList<HeldSubscription> held, long sinceOffset, long throughOffset, int limit, bool allOrNothing)
     {
         var complete = true;
         foreach (var key in keys)
@@ -62,7 +68,7 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
             complete &= rules.Covers(key);
             foreach (var rule in rules.Reaching(key))
             {
-                complete &= sinceOffset >= _removedThrough[rule.Index];
+                complete &= sinceOffset >= Volatile.Read(ref _removedThrough[rule.Index]);
             }
         }
         var entries = new List<HistoryEntry>();
@@ -74,21 +80,24 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
             // the held subscriptions that match it (received live, or replayed by the recovery that made one): it
             // needs those after the position up to there. A subscription made afresh after the position has only
             // what followed it, so the messages before are replayed even though the channel is held.
-            var needThrough = ReceivedAfter(held, history.Channel);
+            var needThrough = Math.Min(ReceivedAfter(held, history.Channel), throughOffset);
             if (needThrough <= sinceOffset)
             {
                 continue;
             }
-            history.Expire(now);
-            // Only the newest offset let go of is known: once it is past the position, a message the subscriber
-            // needs may be gone, even if all it let go of came after needThrough (conservative: false more often).
-            complete &= sinceOffset >= history.EvictedThrough;
-            var before = entries.Count;
-            history.CopyBetween(sinceOffset, needThrough, entries);
-            // A held channel that already delivered messages after needThrough cannot take older ones in order:
-            // they would arrive after newer ones (and a client that drops what is at or before its last position
-            // would drop them). Not complete, so nothing is replayed and the client reloads instead.
-            complete &= entries.Count == before || history.NewestOffset <= needThrough;
+            lock (history.Gate)
+            {
+                history.Expire(now);
+                // Only the newest offset let go of is known: once it is past the position, a message the subscriber
+                // needs may be gone, even if all it let go of came after needThrough (conservative: false more often).
+                complete &= sinceOffset >= history.EvictedThrough;
+                var before = entries.Count;
+                history.CopyBetween(sinceOffset, needThrough, entries);
+                // A held channel that already delivered messages after needThrough (up to the read's bound; later
+                // ones reach a recovering subscriber after the replay) cannot take older ones in order: they would
+                // arrive after newer ones. Not complete, so nothing is replayed and the client reloads instead.
+                complete &= entries.Count == before || history.NewestAtOrBefore(throughOffset) <= needThrough;
+            }
             sources++;
         }
         if (sources > 1)
@@ -112,23 +121,43 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
     public void Expire()
     {
         var now = time.GetTimestamp();
-        List<string>? empty = null;
-        foreach (var (channel, history) in _byChannel)
+        List<ChannelHistory>? empty = null;
+        foreach (var history in _byChannel.Values)
         {
-            history.Expire(now);
-            if (history.Count == 0)
+            lock (history.Gate)
             {
-                (empty ??= []).Add(channel);
-                ref var removed = ref _removedThrough[history.Rule.Index];
-                removed = Math.Max(removed, history.EvictedThrough);
+                history.Expire(now);
+                if (history.Count == 0)
+                {
+                    // Marked under the channel's lock: a publish that took this history before its removal appends to
+                    // a new one instead of to one nobody reads.
+                    history.IsRemoved = true;
+                    (empty ??= []).Add(history);
+                    RaiseRemovedThrough(history.Rule.Index, history.EvictedThrough);
+                }
             }
         }
         if (empty is not null)
         {
-            foreach (var channel in empty)
+            foreach (var history in empty)
             {
-                _byChannel.Remove(channel);
+                Forget(history);
             }
+        }
+    }
+
+    private void RaiseRemovedThrough(int rule, long offset)
+    {
+        ref var removed = ref _removedThrough[rule];
+        var current = Volatile.Read(ref removed);
+        while (offset > current)
+        {
+            var seen = Interlocked.CompareExchange(ref removed, offset, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
         }
     }
 

@@ -2,13 +2,13 @@ namespace Halley.Engine;
 
 /// <summary>
 /// A subscriber that adds subscriptions over time and queues what it receives in a bounded queue, such as a
-/// Bayeux session. A recovery asks it what it already receives, so it replays only messages the subscriber never
-/// got, and how much room its queue has left, so a replay never overflows it.
+/// Bayeux session or a stream. A recovery asks it what it already receives, so it replays only messages the
+/// subscriber never got, and how much room its queue has left, so a replay never overflows it; while the history is
+/// read, it holds live messages of the recovering keys aside, so they go out after the replay.
 /// </summary>
 /// <remarks>
-/// <see cref="MessageEngine.Subscribe(IReadOnlyList{string}, ISubscriber, StreamPosition?)"/> calls these members
-/// under the engine's sequencer lock, where no message of a channel with history is fanned out: what they say is
-/// exact relative to the engine's sequence. They must not call back into the engine.
+/// <see cref="MessageHub.SubscribeAsync(IReadOnlyList{string}, ISubscriber, StreamPosition?, CancellationToken)"/>
+/// calls these members outside every lock of the hub and the engine; they must not call back into either.
 /// </remarks>
 public interface IRecoveringSubscriber : ISubscriber
 {
@@ -16,14 +16,26 @@ public interface IRecoveringSubscriber : ISubscriber
     int QueueRoom { get; }
 
     /// <summary>
-    /// Adds to <paramref name="into"/> every subscription that is in effect (in the engine's index), with what it
-    /// has received. A subscription being added but not yet in effect is left out.
+    /// Adds to <paramref name="into"/> every subscription that is in effect, with what it has received. A
+    /// subscription being added but not yet in effect is left out.
     /// </summary>
     void CopyHeldSubscriptions(List<HeldSubscription> into);
 
     /// <summary>
-    /// Records that <paramref name="keys"/> are in effect from now on, and that the subscriber has received every
-    /// message of their channels with history after <paramref name="receivedAfter"/>.
+    /// From now until <see cref="EndRecovery"/>, holds aside every delivered message of a channel one of
+    /// <paramref name="keys"/> matches (they still count against the queue's bound).
+    /// </summary>
+    void BeginRecovery(IReadOnlyList<string> keys);
+
+    /// <summary>
+    /// Queues <paramref name="replay"/> (in order), then what was held aside for <paramref name="keys"/> since
+    /// <see cref="BeginRecovery"/> (what another recovery still in progress also holds stays held), and stops holding for them.
+    /// </summary>
+    void EndRecovery(IReadOnlyList<string> keys, IReadOnlyList<EncodedMessage> replay);
+
+    /// <summary>
+    /// Records that <paramref name="keys"/> are in effect, and that the subscriber has received every message of
+    /// their channels with history after <paramref name="receivedAfter"/>.
     /// </summary>
     void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter);
 }
@@ -32,6 +44,6 @@ public interface IRecoveringSubscriber : ISubscriber
 /// <param name="Key">The channel name or pattern.</param>
 /// <param name="ReceivedAfter">
 /// The offset after which the subscriber has received every message with history of the channels <paramref name="Key"/>
-/// matches: the engine's top when the subscription took effect, or the position it recovered from.
+/// matches: the position the subscription took effect at, or the position it recovered from.
 /// </param>
 public readonly record struct HeldSubscription(string Key, long ReceivedAfter);

@@ -19,7 +19,7 @@ internal sealed partial class BayeuxProcessor
     private static readonly byte[] JsonNull = "null"u8.ToArray();
 
     private readonly SessionRegistry _sessions;
-    private readonly MessageEngine _engine;
+    private readonly MessageHub _engine;
     private readonly HalleyOptions _options;
     private readonly ServiceChannelOptions _services;
     private readonly TimeProvider _time;
@@ -31,7 +31,7 @@ internal sealed partial class BayeuxProcessor
     private readonly long _eventSourceGrace;
     private readonly long _handshakeClaimTicks;
 
-    public BayeuxProcessor(SessionRegistry sessions, MessageEngine engine, IOptions<HalleyOptions> options, IOptions<ServiceChannelOptions> services, TimeProvider time, ILogger<BayeuxProcessor> logger)
+    public BayeuxProcessor(SessionRegistry sessions, MessageHub engine, IOptions<HalleyOptions> options, IOptions<ServiceChannelOptions> services, TimeProvider time, ILogger<BayeuxProcessor> logger)
     {
         _sessions = sessions;
         _engine = engine;
@@ -116,7 +116,7 @@ internal sealed partial class BayeuxProcessor
                     connect = (message, session, receivedAt);
                     break;
                 case MetaChannels.Subscribe:
-                    replies.Add(Subscribe(message, session));
+                    replies.Add(await SubscribeAsync(message, session, cancellationToken).ConfigureAwait(false));
                     break;
                 case MetaChannels.Unsubscribe:
                     replies.Add(Unsubscribe(message, session));
@@ -222,7 +222,7 @@ internal sealed partial class BayeuxProcessor
         return new PendingConnect(message, session, held, receivedAt);
     }
 
-    private BayeuxReply Subscribe(BayeuxMessage message, BayeuxSession session)
+    private async ValueTask<BayeuxReply> SubscribeAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
     {
         if (!TryValidateSubscriptions(message, out var error) || !TryReadPosition(message, out var since, out error))
         {
@@ -246,10 +246,10 @@ internal sealed partial class BayeuxProcessor
             }
             added.Add(channel);
         }
-        // One engine call for the whole request: a recovery replays each missed message once, in order, before
+        // One hub call for the whole request: a recovery replays each missed message once, in order, before
         // the live ones, skipping what the session already received through an earlier subscription, and only
-        // if it fits in the room left in the session's queue (the session tells the engine both, under its lock).
-        var recovery = _engine.Subscribe(added, session, since);
+        // if it fits in the room left in the session's queue (the session tells the hub both).
+        var recovery = await _engine.SubscribeAsync(added, session, since, cancellationToken).ConfigureAwait(false);
         // A session that ended meanwhile already released its subscriptions; do not leave these behind.
         if (session.IsTerminated)
         {

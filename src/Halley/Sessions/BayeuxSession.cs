@@ -11,6 +11,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     private readonly Lock _gate = new();
     private readonly SessionRegistry _registry;
     private readonly Queue<EncodedMessage> _queue = new();
+    private readonly RecoveryHold _recoveryHold = new();
     // Each subscription, with the offset after which the session has received its channels' messages (see
     // HeldSubscription); null while it is being added and not yet in the engine's index.
     private readonly Dictionary<string, long?> _subscriptions = new(StringComparer.Ordinal);
@@ -122,7 +123,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     /// <inheritdoc />
     public void Deliver(EncodedMessage message)
     {
-        var overflow = false;
+        bool overflow;
         HeldConnect? wakeHeld = null;
         IPushTarget? wakePush = null;
         lock (_gate)
@@ -131,40 +132,10 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             {
                 return;
             }
-            if (_queue.Count + (_ack?.Count ?? 0) >= _registry.Options.MaxQueue)
+            overflow = !EnqueueLocked(message, holdAside: true, out var wake);
+            if (wake)
             {
-                if (_registry.Options.QueueFullPolicy == QueueFullPolicy.DropOldest && _ack?.Count > 0)
-                {
-                    // The oldest message is a sent-but-unacknowledged one: it goes first.
-                    _ack.DropOldest();
-                }
-                else if (_registry.Options.QueueFullPolicy == QueueFullPolicy.DropOldest && _queue.Count > 0)
-                {
-                    if (!_queue.Dequeue().IsLazy)
-                    {
-                        _nonLazyQueued--;
-                    }
-                }
-                else
-                {
-                    overflow = true;
-                }
-            }
-            if (!overflow)
-            {
-                _queue.Enqueue(message);
-                if (message.IsLazy)
-                {
-                    if (_lazyDeadline == 0)
-                    {
-                        _lazyDeadline = _registry.Now + _registry.MaxLazyTicks;
-                    }
-                }
-                else
-                {
-                    _nonLazyQueued++;
-                    (wakeHeld, wakePush) = WakeTargets();
-                }
+                (wakeHeld, wakePush) = WakeTargets();
             }
         }
         if (overflow)
@@ -173,6 +144,103 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             return;
         }
         Wake(wakeHeld, wakePush);
+    }
+
+    /// <inheritdoc />
+    public void BeginRecovery(IReadOnlyList<string> keys)
+    {
+        lock (_gate)
+        {
+            _recoveryHold.Begin(keys);
+        }
+    }
+
+    /// <inheritdoc />
+    public void EndRecovery(IReadOnlyList<string> keys, IReadOnlyList<EncodedMessage> replay)
+    {
+        var overflow = false;
+        var wake = false;
+        HeldConnect? wakeHeld = null;
+        IPushTarget? wakePush = null;
+        lock (_gate)
+        {
+            List<EncodedMessage> released = [];
+            _recoveryHold.End(keys, released);
+            if (IsTerminated)
+            {
+                return;
+            }
+            foreach (var message in replay.Concat(released))
+            {
+                if (!EnqueueLocked(message, holdAside: false, out var wakeForThis))
+                {
+                    overflow = true;
+                    break;
+                }
+                wake |= wakeForThis;
+            }
+            if (wake)
+            {
+                (wakeHeld, wakePush) = WakeTargets();
+            }
+        }
+        if (overflow)
+        {
+            _registry.Terminate(this, TerminationReason.QueueFull);
+            return;
+        }
+        Wake(wakeHeld, wakePush);
+    }
+
+    /// <summary>
+    /// Queues <paramref name="message"/> under the queue-full policy, or holds it aside for a recovery in progress;
+    /// false when the queue is full under <see cref="QueueFullPolicy.Disconnect"/>. <paramref name="wake"/> says
+    /// whether a held connect or push connection should be woken (a non-lazy message was queued).
+    /// </summary>
+    private bool EnqueueLocked(EncodedMessage message, bool holdAside, out bool wake)
+    {
+        wake = false;
+        if (_queue.Count + _recoveryHold.Count + (_ack?.Count ?? 0) >= _registry.Options.MaxQueue)
+        {
+            if (_registry.Options.QueueFullPolicy != QueueFullPolicy.DropOldest)
+            {
+                return false;
+            }
+            if (_ack?.Count > 0)
+            {
+                // The oldest message is a sent-but-unacknowledged one: it goes first.
+                _ack.DropOldest();
+            }
+            else if (_queue.Count > 0)
+            {
+                if (!_queue.Dequeue().IsLazy)
+                {
+                    _nonLazyQueued--;
+                }
+            }
+            else if (!_recoveryHold.DropOldest())
+            {
+                return false;
+            }
+        }
+        if (holdAside && _recoveryHold.TryHold(message))
+        {
+            return true;
+        }
+        _queue.Enqueue(message);
+        if (message.IsLazy)
+        {
+            if (_lazyDeadline == 0)
+            {
+                _lazyDeadline = _registry.Now + _registry.MaxLazyTicks;
+            }
+        }
+        else
+        {
+            _nonLazyQueued++;
+            wake = true;
+        }
+        return true;
     }
 
     /// <summary>
@@ -266,7 +334,8 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     /// Attaches <paramref name="target"/> like <see cref="AttachPushTarget(IPushTarget)"/>, first putting back at the
     /// head of the queue the messages of <paramref name="history"/> (in offset order) that come after
     /// <paramref name="resumeAfter"/>, the client's last event id, and were already drained to a connection: they
-    /// were lost with it. Call it under the engine's sequencer lock, so no message is fanned out meanwhile.
+    /// were lost with it. <paramref name="history"/> is read up to <see cref="LastDrained"/>: every message in it is
+    /// in the past, so nothing fanned out meanwhile can fall between the read and the requeue.
     /// </summary>
     public bool AttachPushTarget(IPushTarget target, IReadOnlyList<EncodedMessage> history, long resumeAfter)
     {
@@ -289,6 +358,12 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             target.MessagesAvailable();
         }
         return true;
+    }
+
+    /// <summary>The position of the newest message drained to a connection (offset 0 before any).</summary>
+    public long LastDrained
+    {
+        get { lock (_gate) { return _lastDrainedOffset; } }
     }
 
     public void DetachPushTarget(IPushTarget target)
@@ -370,7 +445,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     public int QueueRoom
     {
         // Sent but unacknowledged messages count against the limit, as in Deliver.
-        get { lock (_gate) { return _registry.Options.MaxQueue - _queue.Count - (_ack?.Count ?? 0); } }
+        get { lock (_gate) { return _registry.Options.MaxQueue - _queue.Count - _recoveryHold.Count - (_ack?.Count ?? 0); } }
     }
 
     /// <inheritdoc />
@@ -427,6 +502,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             pushTarget = _pushTarget;
             _pushTarget = null;
             _queue.Clear();
+            _recoveryHold.Clear();
             ResetQueueCounters();
             subscriptions = [.. _subscriptions.Keys];
             _subscriptions.Clear();

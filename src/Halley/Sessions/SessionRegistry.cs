@@ -11,12 +11,12 @@ namespace Halley.Sessions;
 internal sealed partial class SessionRegistry
 {
     private readonly ConcurrentDictionary<string, BayeuxSession> _sessions = new(StringComparer.Ordinal);
-    private readonly MessageEngine _engine;
+    private readonly MessageHub _engine;
     private readonly HalleyMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionRegistry> _logger;
 
-    public SessionRegistry(IOptions<HalleyOptions> options, MessageEngine engine, HalleyMetrics metrics, TimeProvider time, ILogger<SessionRegistry> logger)
+    public SessionRegistry(IOptions<HalleyOptions> options, MessageHub engine, HalleyMetrics metrics, TimeProvider time, ILogger<SessionRegistry> logger)
     {
         Options = options.Value;
         _engine = engine;

@@ -7,7 +7,7 @@ namespace Halley.Sessions;
 /// The single timer behind every held-connect timeout, lazy flush, session expiry, heartbeat and connection
 /// lifetime, and history expiry on this node: one pass every <see cref="HalleyOptions.SweepPeriod"/> instead of a timer per connection.
 /// </summary>
-internal sealed class SessionSweeper(SessionRegistry registry, LiveConnections connections, Engine.MessageEngine engine, IOptions<HalleyOptions> options, TimeProvider time) : BackgroundService
+internal sealed class SessionSweeper(SessionRegistry registry, LiveConnections connections, Engine.MessageHub engine, IOptions<HalleyOptions> options, TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -18,7 +18,7 @@ internal sealed class SessionSweeper(SessionRegistry registry, LiveConnections c
             {
                 registry.Sweep();
                 connections.Sweep();
-                engine.ExpireHistory();
+                engine.Sweep();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

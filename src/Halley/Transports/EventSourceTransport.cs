@@ -22,7 +22,7 @@ namespace Halley.Transports;
 /// <see cref="ServerSentEventsTransport.SseFormat"/>. When a stream ends, whatever it had not taken stays queued in
 /// the session for the next stream or connect.
 /// </remarks>
-internal sealed partial class EventSourceTransport(BayeuxProcessor processor, MessageEngine engine, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
+internal sealed partial class EventSourceTransport(BayeuxProcessor processor, MessageHub engine, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
 {
     private readonly BatchFormat _format = new(options.Value.Streaming.RetryDelay);
     // An EventSource URL is chosen by the client library, so there is no ?pad=: only the configured default applies.
@@ -78,7 +78,7 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
         }
         // Attaching fails when the session ended since it was looked up.
         var connection = binding == StreamBinding.Bound ? new EventSourceConnection(session, connections.StartClock()) : null;
-        if (connection is null || !Attach(session, connection, since))
+        if (connection is null || !await AttachAsync(session, connection, since, context.RequestAborted).ConfigureAwait(false))
         {
             await PollingExchange.WriteStatusAsync(context, StatusCodes.Status404NotFound,
                 "Unknown client id: no such session, or it has ended. Handshake again.").ConfigureAwait(false);
@@ -92,10 +92,17 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
     /// got (<c>Last-Event-ID</c>, or <c>?lastEventId=</c>): messages after it that went into the dead stream are sent
     /// again from history, ahead of what is still queued.
     /// </summary>
-    private bool Attach(BayeuxSession session, EventSourceConnection connection, StreamPosition? since) =>
-        since is { } position
-            ? engine.WithHistoryAfter(session.Subscriptions(), position, history => session.AttachPushTarget(connection, history, position.Offset))
-            : session.AttachPushTarget(connection);
+    private async ValueTask<bool> AttachAsync(BayeuxSession session, EventSourceConnection connection, StreamPosition? since, CancellationToken cancellationToken)
+    {
+        if (since is not { } position)
+        {
+            return session.AttachPushTarget(connection);
+        }
+        // Only what was drained, so already fanned out, can have been lost with the dead stream: the read ends there,
+        // and messages fanned out meanwhile are after it, in the queue.
+        var history = await engine.ReadBetweenAsync(session.Subscriptions(), position, position with { Offset = session.LastDrained }, cancellationToken).ConfigureAwait(false);
+        return session.AttachPushTarget(connection, history, position.Offset);
+    }
 
     private async Task RunAsync(HttpContext context, EventSourceConnection connection)
     {

@@ -17,7 +17,7 @@ namespace Halley.Transports;
 /// <see cref="StreamStart.ToJson"/>); <c>?lastEventId=</c> resumes from a position. With <c>?format=html&amp;callback=name</c> it is the
 /// classic forever-frame: an HTML page of <c>&lt;script&gt;name({…});&lt;/script&gt;</c> chunks.
 /// </summary>
-internal sealed class HttpStreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
+internal sealed class HttpStreamingTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
     : StreamingTransport(engine, connections, metrics, cors, authorization, options.Value, logger)
 {
     private static readonly NdjsonFormat Ndjson = new();

@@ -12,16 +12,17 @@ namespace Halley.Transports;
 /// <remarks>
 /// It is deliberately not a <see cref="BayeuxSession"/>: a subscribe-only stream has no client id, no meta
 /// channels and no held connect (it resumes from a position, not a session), so a session's expiry, binding and ack machinery would only
-/// be dead weight. It is an <see cref="ISubscriber"/> with the same queue rules as a session
+/// be dead weight. It is an <see cref="IRecoveringSubscriber"/> with the same queue rules as a session
 /// (<see cref="HalleyOptions.MaxQueue"/>, <see cref="HalleyOptions.QueueFullPolicy"/>) and an
 /// <see cref="ILiveConnection"/> for heartbeats and lifetime. When the queue is full under the
 /// <see cref="QueueFullPolicy.Disconnect"/> policy the client is not reading: no clean close could reach it, so the
 /// connection is aborted (and the stream's client reconnects, SSE by itself).
 /// </remarks>
-internal sealed class StreamingConnection : ISubscriber, ILiveConnection, IStreamSource
+internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnection, IStreamSource
 {
     private readonly Lock _gate = new();
     private readonly Queue<EncodedMessage> _queue = new();
+    private readonly RecoveryHold _recoveryHold = new();
     private readonly int _maxQueue;
     private readonly QueueFullPolicy _policy;
     private readonly Action _abort;
@@ -42,32 +43,80 @@ internal sealed class StreamingConnection : ISubscriber, ILiveConnection, IStrea
     public bool Overflowed { get; private set; }
 
     /// <inheritdoc />
-    public void Deliver(EncodedMessage message)
+    public void Deliver(EncodedMessage message) => Enqueue([message], holdAside: true);
+
+    /// <inheritdoc />
+    public int QueueRoom
     {
+        get { lock (_gate) { return _maxQueue - _queue.Count - _recoveryHold.Count; } }
+    }
+
+    /// <inheritdoc />
+    public void CopyHeldSubscriptions(List<HeldSubscription> into)
+    {
+        // A stream subscribes once, at its start: it holds nothing before.
+    }
+
+    /// <inheritdoc />
+    public void BeginRecovery(IReadOnlyList<string> keys)
+    {
+        lock (_gate)
+        {
+            _recoveryHold.Begin(keys);
+        }
+    }
+
+    /// <inheritdoc />
+    public void EndRecovery(IReadOnlyList<string> keys, IReadOnlyList<EncodedMessage> replay)
+    {
+        List<EncodedMessage> released = [];
+        lock (_gate)
+        {
+            _recoveryHold.End(keys, released);
+        }
+        Enqueue([.. replay, .. released], holdAside: false);
+    }
+
+    /// <inheritdoc />
+    public void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter)
+    {
+        // Nothing to record: a stream never adds subscriptions later, so no later recovery asks what it holds.
+    }
+
+    private void Enqueue(IReadOnlyList<EncodedMessage> messages, bool holdAside)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
         var overflow = false;
+        var queued = false;
         lock (_gate)
         {
             if (_ended)
             {
                 return;
             }
-            if (_queue.Count >= _maxQueue)
+            foreach (var message in messages)
             {
-                if (_policy == QueueFullPolicy.DropOldest)
+                if (_queue.Count + _recoveryHold.Count >= _maxQueue)
                 {
-                    _queue.Dequeue();
+                    // DropOldest makes room by letting go of the oldest, queued or held aside.
+                    if (_policy != QueueFullPolicy.DropOldest || !(_queue.TryDequeue(out _) || _recoveryHold.DropOldest()))
+                    {
+                        overflow = true;
+                        _ended = true;
+                        Overflowed = true;
+                        _queue.Clear();
+                        _recoveryHold.Clear();
+                        break;
+                    }
                 }
-                else
+                if (!(holdAside && _recoveryHold.TryHold(message)))
                 {
-                    overflow = true;
-                    _ended = true;
-                    Overflowed = true;
-                    _queue.Clear();
+                    _queue.Enqueue(message);
+                    queued = true;
                 }
-            }
-            if (!overflow)
-            {
-                _queue.Enqueue(message);
             }
         }
         if (overflow)
@@ -77,7 +126,10 @@ internal sealed class StreamingConnection : ISubscriber, ILiveConnection, IStrea
             _signal.End();
             return;
         }
-        _signal.Wake();
+        if (queued)
+        {
+            _signal.Wake();
+        }
     }
 
     /// <inheritdoc />

@@ -107,7 +107,7 @@ internal readonly record struct StreamStart(StreamPosition Position, bool Resume
 /// client leaves, the connection's lifetime ends, or it stops reading. The request's handler is the connection's
 /// one writer and the one owner of its cancellation.
 /// </summary>
-internal abstract partial class StreamingTransport(MessageEngine engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, HalleyOptions options, ILogger logger)
+internal abstract partial class StreamingTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, HalleyOptions options, ILogger logger)
 {
     /// <summary>The name used in metrics and logs.</summary>
     protected abstract string Name { get; }
@@ -203,7 +203,7 @@ internal abstract partial class StreamingTransport(MessageEngine engine, LiveCon
         var aborted = context.RequestAborted;
         var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(), context.Abort);
         // Missed messages, if any, are queued before the live ones: the writer sends them right after the start.
-        var recovery = engine.Subscribe(channels, connection, since);
+        var recovery = await engine.SubscribeAsync(channels, connection, since, aborted).ConfigureAwait(false);
         var start = new StreamStart(recovery.Position, since is not null, recovery.Recovered, engine.HasHistory);
         connections.Add(connection);
         metrics.ConnectionOpened(Name);

@@ -37,7 +37,7 @@ public sealed class ProxyTests(ITestOutputHelper output)
     };
 
     private static Task WaitSubscribedAsync(TestServer server, int keys) =>
-        Timeouts.Until(() => server.Get<MessageEngine>().SubscribedKeyCount >= keys, "the subscribers are in place");
+        Timeouts.Until(() => server.Get<MessageHub>().SubscribedKeyCount >= keys, "the subscribers are in place");
 
     // The connect sent through nginx must be held by the server before the publish, or its reply would say nothing
     // about how a held long-poll passes the proxy.

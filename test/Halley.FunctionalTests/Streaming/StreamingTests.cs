@@ -12,7 +12,7 @@ public sealed class StreamingTests
     private static Uri Url(TestServer server, string pathAndQuery) => new(server.BaseAddress, pathAndQuery);
 
     private static Task WaitSubscribedAsync(TestServer server, int keys = 1) =>
-        Timeouts.Until(() => server.Get<MessageEngine>().SubscribedKeyCount >= keys, "the stream subscribed");
+        Timeouts.Until(() => server.Get<MessageHub>().SubscribedKeyCount >= keys, "the stream subscribed");
 
     [Fact]
     public async Task Sse_DeliversMatchingEvents_WithAntiBufferingHeaders()
@@ -93,7 +93,7 @@ public sealed class StreamingTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
         Assert.False(string.IsNullOrWhiteSpace(await response.Content.ReadAsStringAsync()));
-        Assert.Equal(0, server.Get<MessageEngine>().SubscribedKeyCount);
+        Assert.Equal(0, server.Get<MessageHub>().SubscribedKeyCount);
     }
 
     [Theory]
@@ -128,7 +128,7 @@ public sealed class StreamingTests
         Assert.True(response.Headers.CacheControl is { NoCache: true, NoTransform: true });
         Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
         Assert.Empty(await response.Content.ReadAsByteArrayAsync().Within());
-        Assert.Equal(0, server.Get<MessageEngine>().SubscribedKeyCount);
+        Assert.Equal(0, server.Get<MessageHub>().SubscribedKeyCount);
     }
 
     [Theory]
@@ -141,7 +141,7 @@ public sealed class StreamingTests
         using var request = new HttpRequestMessage(HttpMethod.Head, pathAndQuery);
         using var response = await http.SendAsync(request).Within();
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(0, server.Get<MessageEngine>().SubscribedKeyCount);
+        Assert.Equal(0, server.Get<MessageHub>().SubscribedKeyCount);
     }
 
     [Theory]
@@ -193,7 +193,7 @@ public sealed class StreamingTests
         Assert.Equal("retry: 2000", retry!.Value.Line);
         Assert.InRange(retry.Value.At, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
         Assert.Null(await sse.NextAsync(_ => false)); // then the response ends
-        await Timeouts.Until(() => server.Get<MessageEngine>().SubscribedKeyCount == 0, "the stream unsubscribed");
+        await Timeouts.Until(() => server.Get<MessageHub>().SubscribedKeyCount == 0, "the stream unsubscribed");
     }
 
     [Fact]
@@ -212,7 +212,7 @@ public sealed class StreamingTests
         var sse = await LineStream.OpenAsync(Url(server, "/sse?channel=/a&channel=/b/**"));
         await WaitSubscribedAsync(server, 2);
         await sse.DisposeAsync();
-        await Timeouts.Until(() => server.Get<MessageEngine>().SubscribedKeyCount == 0, "the stream unsubscribed");
+        await Timeouts.Until(() => server.Get<MessageHub>().SubscribedKeyCount == 0, "the stream unsubscribed");
     }
 
     [Fact]
@@ -225,10 +225,10 @@ public sealed class StreamingTests
         await WaitSubscribedAsync(server);
 
         // Never read: the socket buffers, then Kestrel's, then the connection's queue fill up.
-        for (var i = 0; i < 2000 && server.Get<MessageEngine>().SubscribedKeyCount > 0; i++)
+        for (var i = 0; i < 2000 && server.Get<MessageHub>().SubscribedKeyCount > 0; i++)
         {
             await server.PublishAsync("/flood", new JsonObject { ["blob"] = new string('x', 16 * 1024) });
         }
-        await Timeouts.Until(() => server.Get<MessageEngine>().SubscribedKeyCount == 0, "the slow consumer was cut off");
+        await Timeouts.Until(() => server.Get<MessageHub>().SubscribedKeyCount == 0, "the slow consumer was cut off");
     }
 }

@@ -358,6 +358,13 @@ public class HistoryTests
 
         public void CopyHeldSubscriptions(List<HeldSubscription> into) => into.AddRange(held);
 
+        // Single-threaded: nothing is delivered while a recovery reads, so there is nothing to hold aside.
+        public void BeginRecovery(IReadOnlyList<string> keys)
+        {
+        }
+
+        public void EndRecovery(IReadOnlyList<string> keys, IReadOnlyList<EncodedMessage> replay) => Received.AddRange(replay);
+
         public void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter) => TookEffect.Add((string.Join(' ', keys), receivedAfter));
     }
 }

@@ -10,6 +10,13 @@ public class MessageEngineTests
         public List<EncodedMessage> Received { get; } = [];
 
         public void Deliver(EncodedMessage message) => Received.Add(message);
+
+        public sealed class Listener : IEngineListener
+        {
+            public void OnMessage(EncodedMessage message)
+            {
+            }
+        }
     }
 
     [Fact]
@@ -124,11 +131,10 @@ public class MessageEngineTests
     }
 
     [Fact]
-    public void InMemoryBroker_SecondHandler_Throws()
+    public void InMemoryEngine_SecondListener_Throws()
     {
-        var broker = new InMemoryBroker();
-        broker.SetHandler(_ => { });
+        using var h = new Harness(); // its hub is the engine's listener
 
-        Assert.Throws<InvalidOperationException>(() => broker.SetHandler(_ => { }));
+        Assert.Throws<InvalidOperationException>(() => h.InMemoryEngine.Start(new Recorder.Listener()));
     }
 }

@@ -3,23 +3,60 @@ using Halley.Tests.Infrastructure;
 
 namespace Halley.Tests.Engine;
 
-/// <summary>A subscriber that keeps everything delivered to it, in order; safe to deliver to from several threads.</summary>
-internal class RecordingSubscriber : ISubscriber
+/// <summary>
+/// A subscriber that keeps everything delivered to it, in order; safe to deliver to from several threads. While a
+/// recovery reads history it holds live messages aside, as a session does, so a replay is recorded before them.
+/// </summary>
+internal class RecordingSubscriber : IRecoveringSubscriber
 {
     private readonly Lock _gate = new();
     private readonly List<EncodedMessage> _received = [];
+    private readonly Halley.Sessions.RecoveryHold _hold = new();
 
     public void Deliver(EncodedMessage message)
     {
         lock (_gate)
         {
-            _received.Add(message);
+            if (!_hold.TryHold(message))
+            {
+                _received.Add(message);
+            }
+        }
+    }
+
+    /// <summary>Holds live messages of <paramref name="keys"/> aside, as a session does while a recovery reads history.</summary>
+    public void BeginRecovery(IReadOnlyList<string> keys)
+    {
+        lock (_gate)
+        {
+            _hold.Begin(keys);
+        }
+    }
+
+    /// <summary>Records the replay, then what was held aside.</summary>
+    public void EndRecovery(IReadOnlyList<string> keys, IReadOnlyList<EncodedMessage> replay)
+    {
+        lock (_gate)
+        {
+            _received.AddRange(replay);
+            _hold.End(keys, _received);
         }
     }
 
     public int Count
     {
         get { lock (_gate) { return _received.Count; } }
+    }
+
+    public virtual int QueueRoom => int.MaxValue;
+
+    /// <summary>Holds nothing by default: every recovery replays all it asks for.</summary>
+    public virtual void CopyHeldSubscriptions(List<HeldSubscription> into)
+    {
+    }
+
+    public virtual void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter)
+    {
     }
 
     /// <summary>What was delivered from the <paramref name="start"/>-th message on.</summary>
@@ -36,13 +73,11 @@ internal class RecordingSubscriber : ISubscriber
 /// A <see cref="RecordingSubscriber"/> that keeps its subscriptions as a Bayeux session does: the engine tells it
 /// from where each new key has its channels' messages, and asks it back at the next recovery. Single-threaded.
 /// </summary>
-internal sealed class HoldingSubscriber : RecordingSubscriber, IRecoveringSubscriber
+internal sealed class HoldingSubscriber : RecordingSubscriber
 {
     private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
 
-    public int QueueRoom => int.MaxValue;
-
-    public void CopyHeldSubscriptions(List<HeldSubscription> into)
+    public override void CopyHeldSubscriptions(List<HeldSubscription> into)
     {
         foreach (var (key, receivedAfter) in _held)
         {
@@ -50,7 +85,7 @@ internal sealed class HoldingSubscriber : RecordingSubscriber, IRecoveringSubscr
         }
     }
 
-    public void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter)
+    public override void SubscriptionsTookEffect(IReadOnlyList<string> keys, long receivedAfter)
     {
         foreach (var key in keys)
         {
@@ -74,7 +109,7 @@ internal sealed record SubscribeCall(string[] Keys, IReadOnlyDictionary<string, 
 }
 
 /// <summary>
-/// Plays a <see cref="Scenario"/> against the real <see cref="MessageEngine"/> (in-memory broker, manual clock):
+/// Plays a <see cref="Scenario"/> against the real <see cref="MessageHub"/> (in-memory engine, manual clock):
 /// one client subscribed to the scenario's keys comes and goes, a publisher publishes, and every publish and
 /// every subscribe call is recorded, along with what <see cref="RetentionModel"/> says each call should do.
 /// </summary>
@@ -107,7 +142,7 @@ internal sealed class ReconnectingSubscriber : IDisposable
         _model = new RetentionModel(c => RecoveryWorld.SizeOf(c, retention.PatternSize, retention.NameSize), retention.TtlSeconds);
     }
 
-    public MessageEngine Engine => _harness.Engine;
+    public MessageHub Engine => _harness.Engine;
 
     public HoldingSubscriber Client { get; } = new();
 

@@ -289,7 +289,7 @@ internal sealed class RacingReconnect : IDisposable
     /// <summary>How many messages the racing publishers sent in all.</summary>
     public int Raced { get; private set; }
 
-    private MessageEngine Engine => _harness.Engine;
+    private MessageHub Engine => _harness.Engine;
 
     public List<EncodedMessage> Run()
     {

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Halley.Tests.Infrastructure;
 
-/// <summary>The real engine, registry and processor over an in-memory broker and a manual clock.</summary>
+/// <summary>The real hub, registry and processor over the in-memory engine and a manual clock.</summary>
 internal sealed class Harness : IDisposable
 {
     private readonly ServiceProvider _provider;
@@ -20,7 +20,8 @@ internal sealed class Harness : IDisposable
         Options = options ?? new HalleyOptions();
         _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Metrics = new HalleyMetrics(_provider.GetRequiredService<IMeterFactory>());
-        Engine = new MessageEngine(new InMemoryBroker(), Metrics, Microsoft.Extensions.Options.Options.Create(Options), Time);
+        InMemoryEngine = new InMemoryMessageEngine(Microsoft.Extensions.Options.Options.Create(Options), Time);
+        Engine = new MessageHub(InMemoryEngine, Metrics, Microsoft.Extensions.Options.Options.Create(Options));
         Registry = new SessionRegistry(Microsoft.Extensions.Options.Options.Create(Options), Engine, Metrics, Time, NullLogger<SessionRegistry>.Instance);
         Processor = new BayeuxProcessor(
             Registry,
@@ -34,7 +35,8 @@ internal sealed class Harness : IDisposable
     public HalleyOptions Options { get; }
     public ManualTimeProvider Time { get; } = new();
     public HalleyMetrics Metrics { get; }
-    public MessageEngine Engine { get; }
+    public MessageHub Engine { get; }
+    public InMemoryMessageEngine InMemoryEngine { get; }
     public SessionRegistry Registry { get; }
     public BayeuxProcessor Processor { get; }
 

@@ -1,0 +1,274 @@
+using Halley.Channels;
+
+namespace Halley.Engine;
+
+/// <summary>
+/// The engine of a single node, and the default: positions from one sequence, histories in memory, messages handed
+/// straight to this node's listener. It keeps the <see cref="IMessageEngine"/> contract without a lock across
+/// channels: a publish to a channel with history takes that channel's lock for its sequence number and history append
+/// only, then the message waits in an ordered ring until every lower number has been handed on, so the node receives
+/// positioned messages in position order whichever thread published them.
+/// </summary>
+public sealed class InMemoryMessageEngine : IMessageEngine
+{
+    // Enough for every publish in flight on a busy node; a publisher that finds the ring full hands messages on
+    // itself until its number fits (the lowest number outstanding always fits, so this never deadlocks).
+    private const int RingSize = 1 << 14;
+
+    private readonly HistoryStore _history;
+    private readonly TimeProvider _time;
+    private readonly InterestSet _interest = new();
+    private readonly EncodedMessage?[] _ring = new EncodedMessage?[RingSize];
+    // Taken only to decide, for one message, that nobody here wants it and to move the cursor past it: a declaration
+    // of interest waits for a decision in progress, so no message it covers is passed over after it completes.
+    private readonly Lock _interestGate = new();
+    private IEngineListener? _listener;
+    private long _sequence;
+    private long _handedThrough;
+    // The highest number taken out of the ring, handed on or passed over (ahead of _handedThrough while the listener
+    // handles it): every message at or before it is in its history.
+    private long _takenThrough;
+    private int _handing;
+
+    /// <summary>Creates the engine with the history rules of <paramref name="options"/>.</summary>
+    public InMemoryMessageEngine(Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time)
+    {
+        _time = time;
+        _history = new HistoryStore(new HistoryRules(options.Value.History.Channels), time);
+        Epoch = NewEpoch();
+    }
+
+    /// <inheritdoc />
+    public string Epoch { get; }
+
+    /// <inheritdoc />
+    public bool HasHistory => _history.IsEnabled;
+
+    /// <inheritdoc />
+    public StreamPosition Cursor => new(Epoch, Volatile.Read(ref _handedThrough));
+
+    /// <summary>Channels with retained messages, and the number of those messages.</summary>
+    public (int Channels, long Messages) HistorySize => (_history.ChannelCount, _history.MessageCount);
+
+    /// <inheritdoc />
+    public void Start(IEngineListener listener)
+    {
+        if (Interlocked.CompareExchange(ref _listener, listener, null) is not null)
+        {
+            throw new InvalidOperationException("The engine is already started.");
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<StreamPosition?> PublishAsync(EncodedMessage message, CancellationToken cancellationToken)
+    {
+        var listener = _listener ?? throw new InvalidOperationException("The engine is not started.");
+        if (_history.RuleFor(message.Channel) is not { } rule)
+        {
+            if (_interest.Matches(message.Channel))
+            {
+                listener.OnMessage(message);
+            }
+            return ValueTask.FromResult<StreamPosition?>(null);
+        }
+        while (true)
+        {
+            var history = _history.For(message.Channel, rule);
+            lock (history.Gate)
+            {
+                if (history.IsRemoved)
+                {
+                    _history.Forget(history);
+                    continue;
+                }
+                // Number, position, append and entry into the ring under the channel's lock: a channel's messages
+                // enter the ring in the order of their numbers, and no message is handed on before its history has it.
+                var offset = Interlocked.Increment(ref _sequence);
+                message.AssignPosition(new StreamPosition(Epoch, offset));
+                _history.Append(history, offset, message);
+                Enter(offset, message);
+            }
+            break;
+        }
+        HandOn();
+        return ValueTask.FromResult(message.Position);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DeclareInterestAsync(string channelOrPattern, CancellationToken cancellationToken)
+    {
+        lock (_interestGate)
+        {
+            _interest.Add(channelOrPattern);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask WithdrawInterestAsync(string channelOrPattern, CancellationToken cancellationToken)
+    {
+        lock (_interestGate)
+        {
+            _interest.Remove(channelOrPattern);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<HistoryResult> ReadHistoryAsync(HistoryQuery query, CancellationToken cancellationToken)
+    {
+        if (query.Limit < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "A history page holds at least one message: the limit must be 1 or more.");
+        }
+        // Every message taken out of the ring is in its history (appended before it entered): reading no further makes
+        // the read a consistent prefix although later numbers may be appended out of order. Taken, not handed: the
+        // node may ask for a message its fan-out has finished while the cursor has yet to move past it.
+        var through = Volatile.Read(ref _takenThrough);
+        if (query.Through is { } bound && bound.Epoch == Epoch)
+        {
+            through = Math.Min(through, bound.Offset);
+        }
+        var since = query.Since;
+        if (since is { } position && (position.Epoch != Epoch || position.Offset > through))
+        {
+            return ValueTask.FromResult(new HistoryResult([], false, false, new StreamPosition(Epoch, through)));
+        }
+        var read = _history.Read(query.Keys, query.Held, since?.Offset ?? 0, through, query.Limit, query.AllOrNothing);
+        var last = read.Truncated && read.Entries.Count > 0 ? read.Entries[^1].Offset : through;
+        return ValueTask.FromResult(new HistoryResult(read.Entries.ConvertAll(e => e.Message), read.Complete, read.Truncated, new StreamPosition(Epoch, last)));
+    }
+
+    /// <inheritdoc />
+    public void Sweep()
+    {
+        if (_history.IsEnabled)
+        {
+            _history.Expire();
+        }
+    }
+
+    private void Enter(long offset, EncodedMessage message)
+    {
+        var spin = new SpinWait();
+        while (offset - Volatile.Read(ref _handedThrough) > RingSize)
+        {
+            // The ring is full: help hand on what is ready (a lower number may still be on its way in).
+            HandOn();
+            spin.SpinOnce();
+        }
+        Volatile.Write(ref _ring[offset & (RingSize - 1)], message);
+    }
+
+    /// <summary>
+    /// Hands on the messages that are next in order, one at a time, on whichever publishing thread finds them ready
+    /// (one at a time across threads: a flag, not a lock, so a thread that finds another handing on returns at once).
+    /// </summary>
+    private void HandOn()
+    {
+        var listener = _listener!;
+        while (Interlocked.CompareExchange(ref _handing, 1, 0) == 0)
+        {
+            try
+            {
+                while (TakeNext() is { } message)
+                {
+                    listener.OnMessage(message);
+                    Volatile.Write(ref _handedThrough, message.Position!.Value.Offset);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _handing, 0);
+            }
+            // A message may have entered after the last look and before the flag was released: look once more.
+            if (Peek() is null)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The next message in order if it has entered the ring and is wanted here; messages nobody wants are passed over.</summary>
+    private EncodedMessage? TakeNext()
+    {
+        while (Peek() is { } message)
+        {
+            var offset = message.Position!.Value.Offset;
+            Volatile.Write(ref _ring[offset & (RingSize - 1)], null);
+            Volatile.Write(ref _takenThrough, offset);
+            lock (_interestGate)
+            {
+                if (!_interest.Matches(message.Channel))
+                {
+                    Volatile.Write(ref _handedThrough, offset);
+                    continue;
+                }
+            }
+            return message;
+        }
+        return null;
+    }
+
+    private EncodedMessage? Peek()
+    {
+        var next = Volatile.Read(ref _handedThrough) + 1;
+        var message = Volatile.Read(ref _ring[next & (RingSize - 1)]);
+        return message?.Position?.Offset == next ? message : null;
+    }
+
+    private static string NewEpoch() =>
+        new(System.Security.Cryptography.RandomNumberGenerator.GetItems<char>("abcdefghijklmnopqrstuvwxyz234567", 8));
+
+    /// <summary>The channel names and patterns declared, matched against a channel without allocating.</summary>
+    private sealed class InterestSet
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _keys = new(StringComparer.Ordinal);
+
+        public void Add(string key) => _keys.AddOrUpdate(key, 1, static (_, count) => count + 1);
+
+        public void Remove(string key)
+        {
+            while (_keys.TryGetValue(key, out var count))
+            {
+                if (count <= 1 ? _keys.TryRemove(new KeyValuePair<string, int>(key, count)) : _keys.TryUpdate(key, count - 1, count))
+                {
+                    return;
+                }
+            }
+        }
+
+        public bool Matches(string channel)
+        {
+            if (_keys.IsEmpty)
+            {
+                return false;
+            }
+            var lookup = _keys.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.ContainsKey(channel))
+            {
+                return true;
+            }
+            // The patterns that can match: /a/b/* for /a/b/c, then /a/b/**, /a/** and /** (ChannelName.MatchingKeys),
+            // written into one stack buffer in turn.
+            Span<char> key = stackalloc char[channel.Length + 2];
+            var lastSlash = channel.LastIndexOf('/');
+            channel.AsSpan(0, lastSlash).CopyTo(key);
+            "/*".CopyTo(key[lastSlash..]);
+            if (lookup.ContainsKey(key[..(lastSlash + 2)]))
+            {
+                return true;
+            }
+            for (var slash = lastSlash; slash >= 0; slash = slash == 0 ? -1 : channel.LastIndexOf('/', slash - 1))
+            {
+                channel.AsSpan(0, slash).CopyTo(key);
+                "/**".CopyTo(key[slash..]);
+                if (lookup.ContainsKey(key[..(slash + 3)]))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+}
