@@ -2,13 +2,58 @@
 // and Faye 1.4.3), with a wire log kept by a client extension: every message the client sends
 // (after all other extensions) and every message it receives (before any other extension).
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { adapt } from 'cometd-nodejs-client';
-import { CometD } from 'cometd';
+import { CometD, WebSocketTransport as CometDWebSocketTransport } from 'cometd';
 import faye from 'faye';
 import { asJson, waitFor } from './harness.mjs';
 import { NodeCallbackPollingTransport } from './callback-polling.mjs';
 
 adapt();
+
+// ---------------------------------------------------------------------------------------------
+// Socket log: which WebSockets each peer's client opened and when they closed, seen from the client's side
+// (the events of the socket object the client itself uses). Each client makes its sockets in one place; the
+// hooks below note the socket there and hand it to the peer that owns the client (a WeakMap, keyed by the
+// CometD instance or the Faye dispatcher).
+
+const socketOwners = new WeakMap();
+
+// CometD's WebSocketTransport creates its socket with `new window.WebSocket(url)`, synchronously inside its
+// send(): a socket made while a peer's transport is sending is that peer's.
+let sendingFor = null;
+const NodeWebSocket = window.WebSocket;
+window.WebSocket = class extends NodeWebSocket {
+  constructor(...args) {
+    super(...args);
+    sendingFor?.trackSocket(this);
+  }
+};
+const cometdSend = CometDWebSocketTransport.prototype.send;
+CometDWebSocketTransport.prototype.send = function send(...args) {
+  const owner = socketOwners.get(this.cometd) ?? null;
+  const go = () => {
+    const outer = sendingFor;
+    sendingFor = owner;
+    try {
+      return cometdSend.apply(this, args);
+    } finally {
+      sendingFor = outer;
+    }
+  };
+  // While the peer holds its sends (holdSends()), what CometD sends waits here, before any socket is made for it.
+  if (owner?.held) owner.held.push(go);
+  else go();
+};
+
+// Faye's websocket transport (one per dispatcher) creates each socket in _createSocket().
+const FayeWebSocketTransport = createRequire(import.meta.url)('faye/src/transport/web_socket');
+const fayeCreateSocket = FayeWebSocketTransport.prototype._createSocket;
+FayeWebSocketTransport.prototype._createSocket = function _createSocket(...args) {
+  const socket = fayeCreateSocket.apply(this, args);
+  if (socket) socketOwners.get(this._dispatcher)?.trackSocket(socket);
+  return socket;
+};
 
 const ACK_MS = 10_000;
 
@@ -24,6 +69,38 @@ class Peer {
   }
 
   get label() { return `${this.name} (${this.kind} over ${this.transport})`; }
+
+  /** @type {{n: number, createdAt: number, openedAt?: number, closedAt?: number, code?: number}[]} every WebSocket the client made, in order */
+  sockets = [];
+
+  trackSocket(socket) {
+    const entry = { n: this.sockets.length + 1, createdAt: Date.now() };
+    this.sockets.push(entry);
+    socket.addEventListener('open', () => { entry.openedAt = Date.now(); });
+    socket.addEventListener('close', (event) => { entry.closedAt = Date.now(); entry.code = event?.code; });
+  }
+
+  /** The client's sockets that opened and have not closed: those that can carry its session. */
+  openSockets() {
+    return this.sockets.filter((s) => s.openedAt !== undefined && s.closedAt === undefined);
+  }
+
+  /** @type {(() => void)[] | null} sends held back by holdSends(), in order */
+  held = null;
+
+  /**
+   * Holds back what the client sends (it sends nothing, so opens no new socket, as over a network slow to come
+   * back) until the returned function is called, which sends it all in order.
+   */
+  holdSends() {
+    assert.equal(this.held, null, `${this.label}: already holding its sends`);
+    this.held = [];
+    return () => {
+      const held = this.held;
+      this.held = null;
+      for (const send of held) send();
+    };
+  }
 
   // via: the client's current transport when the message passed its extension (for Faye, a reply
   // to a request made over HTTP can still arrive just after it switched to websocket).
@@ -49,7 +126,9 @@ class Peer {
   wireDump(max = 60) {
     const lines = this.wire.slice(-max).map((w) => `  ${new Date(w.at).toISOString().slice(11, 23)} ${w.dir === 'out' ? '->' : '<-'} [${w.via}] ${JSON.stringify(w.msg)}`);
     const skipped = this.wire.length > max ? `  (${this.wire.length - max} earlier entries not shown)\n` : '';
-    return `wire of ${this.label}:\n${skipped}${lines.join('\n')}`;
+    const time = (at) => (at === undefined ? '-' : new Date(at).toISOString().slice(11, 23));
+    const sockets = this.sockets.map((s) => `\n  socket ${s.n}: created ${time(s.createdAt)}, opened ${time(s.openedAt)}, closed ${time(s.closedAt)}${s.code === undefined ? '' : ` (${s.code})`}`).join('');
+    return `wire of ${this.label}:\n${skipped}${lines.join('\n')}${sockets}`;
   }
 
   /** Asserts that the handshake advertised the transport under test and every /meta/connect used it. */
@@ -72,6 +151,7 @@ export class CometDPeer extends Peer {
   constructor(url, transport, name, { extensions = {} } = {}) {
     super('cometd', transport, name);
     const cometd = this.cometd = new CometD(name);
+    socketOwners.set(cometd, this);
     // Registered first: its outgoing hook runs last (CometD applies outgoing extensions in
     // reverse order) and its incoming hook runs first, so it sees exactly what is on the wire.
     cometd.registerExtension('wire', {
@@ -94,6 +174,11 @@ export class CometDPeer extends Peer {
   }
 
   currentTransport() { return this.cometd?.getTransport()?.type ?? 'none'; }
+
+  holdSends() {
+    assert.equal(this.transport, 'websocket', `${this.label}: holdSends() holds CometD's websocket transport only`);
+    return super.holdSends();
+  }
 
   async handshake() {
     const reply = await waitFor(new Promise((resolve) => this.cometd.handshake((r) => resolve(r))), ACK_MS, `${this.label}: /meta/handshake reply`);
@@ -166,6 +251,7 @@ export class FayePeer extends Peer {
   constructor(url, transport, name) {
     super('faye', transport, name);
     const client = this.client = new faye.Client(url, { timeout: 60, retry: 2 });
+    socketOwners.set(client._dispatcher, this);
     // Faye has no switch that forces websocket: after a handshake over HTTP it moves to
     // websocket by itself when the server offers it and the socket opens. disable('websocket')
     // keeps it on long-polling.
@@ -180,6 +266,13 @@ export class FayePeer extends Peer {
         const position = m.channel === '/meta/subscribe' && this.resumeFrom.get(m.subscription);
         if (position) m.ext = { ...m.ext, halley: { position } };
         cb(m);
+      },
+    });
+    // Faye makes a socket only to send: holding messages here (holdSends()) keeps it from opening one.
+    client.addExtension({
+      outgoing: (m, cb) => {
+        if (this.held) this.held.push(() => cb(m));
+        else cb(m);
       },
     });
     client.addExtension({

@@ -15,6 +15,9 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     // itself until its number fits (the lowest number outstanding always fits, so this never deadlocks).
     private const int RingSize = 1 << 14;
 
+    // Most messages one thread hands on in a row before it leaves the rest to the thread pool.
+    private const int HandOnBudget = 256;
+
     private readonly HistoryStore _history;
     private readonly TimeProvider _time;
     private readonly InterestSet _interest = new();
@@ -163,18 +166,22 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     /// <summary>
     /// Hands on the messages that are next in order, one at a time, on whichever publishing thread finds them ready
     /// (one at a time across threads: a flag, not a lock, so a thread that finds another handing on returns at once).
+    /// A thread hands on at most <see cref="HandOnBudget"/> messages: under a steady stream from other publishers it
+    /// would otherwise never return to its own caller. What is left goes on on the thread pool.
     /// </summary>
     private void HandOn()
     {
         var listener = _listener!;
         while (Interlocked.CompareExchange(ref _handing, 1, 0) == 0)
         {
+            var budget = HandOnBudget;
             try
             {
-                while (TakeNext() is { } message)
+                while (budget > 0 && TakeNext() is { } message)
                 {
                     listener.OnMessage(message);
                     Volatile.Write(ref _handedThrough, message.Position!.Value.Offset);
+                    budget--;
                 }
             }
             finally
@@ -184,6 +191,11 @@ public sealed class InMemoryMessageEngine : IMessageEngine
             // A message may have entered after the last look and before the flag was released: look once more.
             if (Peek() is null)
             {
+                return;
+            }
+            if (budget == 0)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static engine => engine.HandOn(), this, preferLocal: false);
                 return;
             }
         }
