@@ -89,20 +89,23 @@ internal static class BudgetCheck
             var verification = Verification.Find(name);
             var hasLimit = budget.TryGetValue(name, out var limit);
             string verdict;
-            if (measured is null)
+            // A failed verification comes first: it throws, and BenchmarkDotNet then reports no measurement when it
+            // was thrown in an iteration cleanup, but reports the measurement as if nothing happened when it was
+            // thrown in a global cleanup (it only prints the error).
+            if (verification is { Passed: false })
+            {
+                verdict = $"FAILED: did not do its work: {verification.Detail}";
+                failures.Add($"{name}: verification failed: {verification.Detail}");
+            }
+            else if (measured is null)
             {
                 verdict = "FAILED: no allocation measurement (did the benchmark run?)";
-                failures.Add($"{name}: no allocation measurement" + (verification is { Passed: false } ? $" (verification failed: {verification.Detail})" : ""));
+                failures.Add($"{name}: no allocation measurement");
             }
             else if (verification is null)
             {
                 verdict = "FAILED: not verified (the benchmark recorded no check that it did its work)";
                 failures.Add($"{name}: the benchmark did not verify its work (see Verification.cs)");
-            }
-            else if (!verification.Passed)
-            {
-                verdict = $"FAILED: did not do its work: {verification.Detail}";
-                failures.Add($"{name}: verification failed: {verification.Detail}");
             }
             else if (!hasLimit)
             {
