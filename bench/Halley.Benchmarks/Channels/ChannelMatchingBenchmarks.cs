@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Halley.Benchmarks.Infrastructure;
 using Halley.Channels;
 
 namespace Halley.Benchmarks.Channels;
@@ -15,10 +16,17 @@ public class ChannelMatchingBenchmarks
     // Matches six keys, all present: itself, /tenant3/room4/topic5/*, and /**-patterns at every depth.
     private const string Hit = "/tenant3/room4/topic5/item6";
 
-    // Same depth, nothing subscribed under /other: six lookups, all misses.
+    // Same depth, nothing subscribed under /other: six lookups, five misses and the root pattern /** (which every
+    // channel matches: one subscriber found).
     private const string Miss = "/other/room4/topic5/item6";
 
     private readonly SubscriptionIndex<object> _index = new();
+
+    // What the last invocation of each method found, and how many ran since the setup: one store per operation
+    // (no allocation), read in the global cleanup, outside the measurement.
+    private Outcome _matchingKeys;
+    private Outcome _matchAndLookup;
+    private Outcome _matchAndLookupMiss;
 
     [GlobalSetup]
     public void Setup()
@@ -57,27 +65,71 @@ public class ChannelMatchingBenchmarks
         {
             throw new InvalidOperationException("The index is not the one this benchmark describes.");
         }
+        _matchAndLookup = default;
+    }
+
+    /// <summary>
+    /// Checks, outside the measurement, that the method that ran did its work: six keys for the 4-segment channel,
+    /// and six subscribers found under them for <see cref="Hit"/>, one (under /**) for <see cref="Miss"/>.
+    /// </summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        Check(nameof(MatchingKeys), _matchingKeys, found: 0);
+        Check(nameof(MatchAndLookup), _matchAndLookup, found: 6);
+        Check(nameof(MatchAndLookupMiss), _matchAndLookupMiss, found: 1);
     }
 
     /// <summary>The keys a publish to a 4-segment channel looks up (allocates the list and the pattern strings).</summary>
     [Benchmark]
-    public int MatchingKeys() => ChannelName.MatchingKeys(Hit).Count;
-
-    /// <summary>MatchingKeys plus one lookup per key, as MessageEngine does before fan-out; six keys hit.</summary>
-    [Benchmark]
-    public int MatchAndLookup() => Lookup(Hit);
-
-    /// <summary>The same for a channel nobody subscribes to: what a publish into the void costs.</summary>
-    [Benchmark]
-    public int MatchAndLookupMiss() => Lookup(Miss);
-
-    private int Lookup(string channel)
+    public int MatchingKeys()
     {
+        var keys = ChannelName.MatchingKeys(Hit).Count;
+        _matchingKeys = new Outcome(keys, 0, _matchingKeys.Invocations + 1);
+        return keys;
+    }
+
+    /// <summary>MatchingKeys plus one lookup per key, as MessageHub does before fan-out; six keys hit.</summary>
+    [Benchmark]
+    public int MatchAndLookup()
+    {
+        var (keys, found) = Lookup(Hit);
+        _matchAndLookup = new Outcome(keys, found, _matchAndLookup.Invocations + 1);
+        return found;
+    }
+
+    /// <summary>The same for a channel nobody subscribes to but /**: what a publish into the void costs.</summary>
+    [Benchmark]
+    public int MatchAndLookupMiss()
+    {
+        var (keys, found) = Lookup(Miss);
+        _matchAndLookupMiss = new Outcome(keys, found, _matchAndLookupMiss.Invocations + 1);
+        return found;
+    }
+
+    private static void Check(string method, Outcome outcome, int found)
+    {
+        if (outcome.Invocations == 0)
+        {
+            return; // not this case's method: each case runs on its own instance
+        }
+        var key = Verification.Key(nameof(ChannelMatchingBenchmarks), method);
+        Verification.Require(key, outcome.Keys == 6 && outcome.Found == found,
+            $"{outcome.Keys} keys and {outcome.Found} subscribers found, not 6 keys and {found}");
+        Verification.Passed(key, $"{outcome.Invocations} matches of 6 keys, {found} subscribers found");
+    }
+
+    private (int Keys, int Found) Lookup(string channel)
+    {
+        var keys = 0;
         var found = 0;
         foreach (var key in ChannelName.MatchingKeys(channel))
         {
+            keys++;
             found += _index.Get(key).Length;
         }
-        return found;
+        return (keys, found);
     }
+
+    private readonly record struct Outcome(int Keys, int Found, long Invocations);
 }

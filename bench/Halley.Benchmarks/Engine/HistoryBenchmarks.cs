@@ -25,6 +25,8 @@ namespace Halley.Benchmarks.Engine;
 /// of milliseconds, a cost of this harness (a server's transports drain queues as they fill) that otherwise lands
 /// in some iterations and not others and swamps a difference of a fraction of a microsecond. What history leaves
 /// to the collector is in the Allocated column and, for what it keeps alive, in <c>--history-memory</c>.
+/// The drain also verifies the work (see <see cref="DrainAll"/> and <see cref="Verification"/>): every session
+/// received every publish, and the history engine gave each publish a position and kept its size.
 /// </remarks>
 [MemoryDiagnoser]
 [InvocationCount(PublishesPerIteration)]
@@ -39,6 +41,14 @@ public class HistoryBenchmarks
     private EngineFixture _withHistory = null!;
     private EngineFixture _withoutHistory = null!;
     private List<BayeuxSession> _sessions = null!;
+
+    // Publishes since the last drain (one increment per operation: no allocation), the history engine's last
+    // position at the last drain, and publishes whose delivery was verified since the global setup.
+    private int _offPublished;
+    private int _onPublished;
+    private long _historyTop;
+    private long _offVerified;
+    private long _onVerified;
 
     [Params(0, 1_000)]
     public int N { get; set; }
@@ -63,6 +73,7 @@ public class HistoryBenchmarks
             }
             _sessions.Add(session);
         }
+        _historyTop = _withHistory.Engine.Top.Offset;
         // Grow every queue past what one iteration enqueues, then empty it; fill the history to its size.
         for (var i = 0; i < Math.Max(2 * PublishesPerIteration, HistorySize); i++)
         {
@@ -70,24 +81,55 @@ public class HistoryBenchmarks
             HistoryOn();
         }
         DrainAll();
+        _offVerified = 0;
+        _onVerified = 0;
         if (_withHistory.InMemoryEngine.HistorySize.Messages != HistorySize || _withoutHistory.Engine.HasHistory)
         {
             throw new InvalidOperationException("The engines are not set up as described.");
         }
     }
 
+    /// <summary>
+    /// Empties every queue, outside the measurement, and checks the work: each session received exactly the
+    /// publishes of both engines since the last drain, all on the channel; the history engine's position moved by
+    /// exactly its publishes and it still holds <see cref="HistorySize"/> messages; the other engine keeps none.
+    /// </summary>
     [IterationCleanup]
     public void DrainAll()
     {
+        var off = _offPublished;
+        var on = _onPublished;
+        // Which benchmark a failure is reported under: the one that published (both do in the global setup).
+        var key = Key(on > 0 ? nameof(HistoryOn) : nameof(HistoryOff));
         foreach (var session in _sessions)
         {
             session.Drain(NullPushTarget.Instance, _drained);
+            var received = _drained.Count;
+            var onChannel = 0;
+            foreach (var message in _drained)
+            {
+                onChannel += message.Channel == Channel ? 1 : 0;
+            }
             _drained.Clear();
+            if (received != off + on || onChannel != received)
+            {
+                throw Verification.Failed(key, $"a session received {received} messages ({onChannel} on {Channel}) of {off + on} published");
+            }
         }
         if (_withoutHistory.Registry.Count != _sessions.Count)
         {
-            throw new InvalidOperationException("A session was dropped: the queues are not being kept from filling.");
+            throw Verification.Failed(key, "A session was dropped: the queues are not being kept from filling.");
         }
+        var top = _withHistory.Engine.Top.Offset;
+        Verification.Require(key, top - _historyTop == on, $"the history engine gave {top - _historyTop} positions to {on} publishes");
+        Verification.Require(key, on == 0 || _withHistory.InMemoryEngine.HistorySize.Messages == Math.Min(HistorySize, top),
+            $"the history holds {_withHistory.InMemoryEngine.HistorySize.Messages} messages, not {Math.Min(HistorySize, top)}");
+        Verification.Require(key, !_withoutHistory.Engine.HasHistory, "the engine without a rule keeps a history");
+        _historyTop = top;
+        _offPublished = 0;
+        _onPublished = 0;
+        _offVerified += off;
+        _onVerified += on;
         // Start every iteration with an empty young generation: see the remarks.
         GC.Collect();
     }
@@ -95,17 +137,44 @@ public class HistoryBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _withHistory.Dispose();
-        _withoutHistory.Dispose();
+        try
+        {
+            DrainAll();
+            // Each case runs on its own instance: record a pass for the method that ran (and published).
+            if (_offVerified > 0)
+            {
+                Verification.Passed(Key(nameof(HistoryOff)), $"{_offVerified} publishes, each received once by each of {N} sessions");
+            }
+            if (_onVerified > 0)
+            {
+                Verification.Passed(Key(nameof(HistoryOn)),
+                    $"{_onVerified} publishes, each given a position and received once by each of {N} sessions, history kept at {HistorySize}");
+            }
+        }
+        finally
+        {
+            _withHistory.Dispose();
+            _withoutHistory.Dispose();
+        }
     }
 
     /// <summary>No rule names the channel: no lock, no position.</summary>
     [Benchmark(Baseline = true)]
-    public EncodedMessage HistoryOff() => Publish(_withoutHistory);
+    public EncodedMessage HistoryOff()
+    {
+        _offPublished++;
+        return Publish(_withoutHistory);
+    }
 
     /// <summary>The channel keeps its last 1,000 messages.</summary>
     [Benchmark]
-    public EncodedMessage HistoryOn() => Publish(_withHistory);
+    public EncodedMessage HistoryOn()
+    {
+        _onPublished++;
+        return Publish(_withHistory);
+    }
+
+    private string Key(string method) => Verification.Key(nameof(HistoryBenchmarks), method, N);
 
     private EncodedMessage Publish(EngineFixture fixture)
     {

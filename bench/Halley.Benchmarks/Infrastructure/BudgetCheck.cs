@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
@@ -14,6 +15,12 @@ namespace Halley.Benchmarks.Infrastructure;
 /// diagnoser reports per operation, and compares each with budget.json. Time is not checked: on a shared
 /// machine it is noise, while allocated bytes per operation are deterministic.
 /// </summary>
+/// <remarks>
+/// It checks both ways: every benchmark that ran needs an entry, and every entry a result (a renamed or lost
+/// benchmark is a failed row, not a row fewer). Every result also needs a passed <see cref="Verification"/>: a
+/// benchmark that skipped its work (a publish that reached nobody, a parse that failed early) allocates less,
+/// and must not read as within budget.
+/// </remarks>
 internal static class BudgetCheck
 {
     public const string Option = "--check-budget";
@@ -36,7 +43,8 @@ internal static class BudgetCheck
             }
             forwarded.Add(args[i]);
         }
-        if (!forwarded.Contains("--filter", StringComparer.Ordinal))
+        var userFilter = forwarded.Contains("--filter", StringComparer.Ordinal);
+        if (!userFilter)
         {
             forwarded.AddRange(["--filter", "*"]);
         }
@@ -66,28 +74,43 @@ internal static class BudgetCheck
 
         var summaries = switcher.Run([.. forwarded], config).ToList();
         var reports = summaries.SelectMany(s => s.Reports).ToList();
-        if (reports.Count == 0)
+        var results = new Dictionary<string, BenchmarkReport>(StringComparer.Ordinal);
+        foreach (var report in reports)
         {
-            Console.Error.WriteLine("budget: no benchmark ran (check --filter).");
-            return 2;
+            results[Key(report.BenchmarkCase)] = report;
         }
 
         var failures = new List<string>();
         var rows = new List<(string Name, string Measured, string Limit, string Verdict)>();
-        foreach (var report in reports.OrderBy(r => Key(r.BenchmarkCase), StringComparer.Ordinal))
+        // Every result needs a budget entry, a measurement within it, and a passed verification.
+        foreach (var (name, report) in results)
         {
-            var name = Key(report.BenchmarkCase);
             var measured = report.Success ? report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) : null;
+            var verification = Verification.Find(name);
+            var hasLimit = budget.TryGetValue(name, out var limit);
             string verdict;
-            if (measured is null)
+            // A failed verification comes first: it throws, and BenchmarkDotNet then reports no measurement when it
+            // was thrown in an iteration cleanup, but reports the measurement as if nothing happened when it was
+            // thrown in a global cleanup (it only prints the error).
+            if (verification is { Passed: false })
+            {
+                verdict = $"FAILED: did not do its work: {verification.Detail}";
+                failures.Add($"{name}: verification failed: {verification.Detail}");
+            }
+            else if (measured is null)
             {
                 verdict = "FAILED: no allocation measurement (did the benchmark run?)";
                 failures.Add($"{name}: no allocation measurement");
             }
-            else if (!budget.TryGetValue(name, out var limit))
+            else if (verification is null)
             {
-                verdict = "FAILED: not in budget.json";
-                failures.Add($"{name}: no budget entry (measured {measured} B/op)");
+                verdict = "FAILED: not verified (the benchmark recorded no check that it did its work)";
+                failures.Add($"{name}: the benchmark did not verify its work (see Verification.cs)");
+            }
+            else if (!hasLimit)
+            {
+                verdict = "FAILED: no budget";
+                failures.Add($"{name}: no entry in budget.json (measured {measured} B/op)");
             }
             else if (measured > limit)
             {
@@ -98,15 +121,40 @@ internal static class BudgetCheck
             {
                 verdict = "ok";
             }
-            rows.Add((name, measured?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
-                budget.TryGetValue(name, out var l) ? l.ToString("N0", CultureInfo.InvariantCulture) : "-", verdict));
+            rows.Add((name, measured?.ToString("N0", CultureInfo.InvariantCulture) ?? "—",
+                hasLimit ? limit.ToString("N0", CultureInfo.InvariantCulture) : "—", verdict));
         }
+        // Every budget entry needs a result: one whose benchmark was renamed or lost is a failure, not a row fewer.
+        // With a --filter of its own, an entry naming an existing benchmark the filter left out is not expected.
+        var existing = userFilter ? AllKeys() : [];
+        var notSelected = 0;
+        foreach (var (name, limit) in budget)
+        {
+            if (results.ContainsKey(name))
+            {
+                continue;
+            }
+            if (existing.Contains(name))
+            {
+                notSelected++;
+                continue;
+            }
+            rows.Add((name, "—", limit.ToString("N0", CultureInfo.InvariantCulture), "FAILED: no result (benchmark renamed or lost?)"));
+            failures.Add($"{name}: in budget.json but no benchmark of that name ran (renamed or lost?)");
+        }
+        if (rows.Count == 0)
+        {
+            Console.Error.WriteLine("budget: no benchmark ran (check --filter).");
+            return 2;
+        }
+        rows.Sort((a, b) => StringComparer.Ordinal.Compare(a.Name, b.Name));
 
         PrintTable(rows);
+        var skipped = notSelected > 0 ? $" ({notSelected} budget entries not selected by --filter)" : "";
         if (failures.Count > 0)
         {
             Console.Error.WriteLine();
-            Console.Error.WriteLine($"budget: {failures.Count} benchmark(s) over the allocation budget ({budgetPath}):");
+            Console.Error.WriteLine($"budget: {failures.Count} of {rows.Count} checks failed against {budgetPath}{skipped}:");
             foreach (var failure in failures)
             {
                 Console.Error.WriteLine($"  {failure}");
@@ -114,9 +162,17 @@ internal static class BudgetCheck
             return 1;
         }
         Console.WriteLine();
-        Console.WriteLine($"budget: all {rows.Count} benchmarks within {budgetPath}");
+        Console.WriteLine($"budget: all {rows.Count} benchmarks did their work within {budgetPath}{skipped}");
         return 0;
     }
+
+    /// <summary>The key of every benchmark case in this assembly, selected or not.</summary>
+    private static HashSet<string> AllKeys() =>
+        typeof(BudgetCheck).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true } && t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkAttribute), false)))
+            .SelectMany(t => BenchmarkConverter.TypeToBenchmarks(t).BenchmarksCases)
+            .Select(Key)
+            .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>How budget.json names a benchmark: <c>Class.Method</c>, then <c>(Param=value, …)</c> when it has parameters.</summary>
     public static string Key(BenchmarkCase benchmark)
