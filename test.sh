@@ -41,7 +41,7 @@ done
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 
 # ---------------------------------------------------------------------------------------------------------
-# Running: each suite writes its own log in $out (NAME.log, or NAME.tap and NAME.files for Node) and its exit
+# Running: each suite writes its own log in $out (NAME.log, or NAME/FILE.tap per Node test file) and its exit
 # status in NAME.status, so that its counts are read from what it printed itself and nothing else.
 
 # install_missing PACKAGE WHAT PROGRAM...: installs the Debian package (as root) when none of the programs is there.
@@ -72,18 +72,36 @@ run_budget_suite() {
   sed -n '/^Allocation budget/,$p' "$out/budget.log"
 }
 
-# run_node_suite NAME: npm ci when needed, then node --test in the suite's folder; spec output to the console,
-# TAP (for the counts) to NAME.tap, and the tests of each file (test/test-files-reporter.mjs) to NAME.files.
+# node_test_files NAME: the suite's *.test.mjs files (absolute paths), the ones it runs and accounts for.
+node_test_files() {
+  find "$root/${node_folder[$1]}" -name node_modules -prune -o -name '*.test.mjs' -print | sort
+}
+
+# node_tap NAME FILE: where the TAP output of one test file of the suite goes.
+node_tap() {
+  local relative=${2#$root/${node_folder[$1]}/}
+  echo "$out/$1/${relative//\//_}.tap"
+}
+
+# run_node_suite NAME: npm ci when needed, then one node --test per *.test.mjs of the suite's folder; spec
+# output to the console, TAP (for the counts) to NAME/FILE.tap. One run per file because node's summary of a
+# whole folder cannot say which file a test came from (a test's "file" is where test() was called: in the
+# interop suite, scenarios.mjs for most of them); node runs each file in its own process either way.
 run_node_suite() {
+  local status=0 file files=()
+  mkdir -p "$out/$1"
+  mapfile -t files < <(node_test_files "$1")
   (
     cd "${node_folder[$1]}" || exit 1
     # npm ci is skipped when node_modules already matches the committed lock file.
     if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
       npm ci --no-audit --no-fund --loglevel=error || exit 1
     fi
-    node --test --test-reporter=spec --test-reporter-destination=stdout \
-      --test-reporter=tap --test-reporter-destination="$out/$1.tap" \
-      --test-reporter="$root/test/test-files-reporter.mjs" --test-reporter-destination="$out/$1.files"
+    for file in "${files[@]}"; do
+      node --test --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$(node_tap "$1" "$file")" "$file" || status=$?
+    done
+    exit "$status"
   )
   echo $? > "$out/$1.status"
 }
@@ -196,40 +214,48 @@ count_budget() {
   done
 }
 
-# count_node NAME: the counts of node's TAP summary ("# pass N", "# fail N", "# cancelled N", "# skipped N",
-# "# todo N"; cancelled counts as failed, todo as skipped), then every *.test.mjs of the folder must have
-# registered at least one test, by NAME.files (test/test-files-reporter.mjs).
-count_node() {
-  local name=$1 folder=${node_folder[$1]} tap="$out/$1.tap" files="$out/$1.files"
-  local summary tests pass fail cancelled skipped todo file n stand_ins test_files=()
-  # The last value of each wins: the summary closes the output.
-  summary=$(awk '/^# (tests|pass|fail|cancelled|skipped|todo) [0-9]+$/ {v[$2] = $3}
-    END {if ("tests" in v) print v["tests"], v["pass"] + 0, v["fail"] + 0, v["cancelled"] + 0, v["skipped"] + 0, v["todo"] + 0}' \
-    "$tap" 2>/dev/null)
-  if [ -z "$summary" ]; then
-    problem "$name" "printed no TAP summary (no \"# tests\" line in ${tap#$root/})"
-  else
-    read -r tests pass fail cancelled skipped todo <<<"$summary"
-    p=$pass f=$((fail + cancelled)) s=$((skipped + todo))
-    counted=1
-    [ "$tests" -eq $((p + f + s)) ] \
-      || problem "$name" "reported $tests tests of which only $((p + f + s)) passed, failed, were cancelled, skipped or todo"
-  fi
+# tap_summary TAP FILE: "tests pass fail cancelled skipped todo stand-ins stand-ins-passed" from node's TAP
+# summary ("# tests N", "# pass N", …; the last value of each wins: the summary closes the output); nothing
+# when there is no "# tests" line. A stand-in is how node reports a file that registered no test: a top-level
+# test named by the file's path, passed if the file loaded, failed if it did not. It is no test.
+tap_summary() {
+  awk -v file="$2" '
+    /^# (tests|pass|fail|cancelled|skipped|todo) [0-9]+$/ {v[$2] = $3}
+    /^(not )?ok [0-9]+ - / {
+      name = $0
+      sub(/^(not )?ok [0-9]+ - /, "", name)
+      if (name == file) {stand_ins++; if ($1 == "ok") stand_ins_passed++}
+    }
+    END {
+      if ("tests" in v)
+        print v["tests"], v["pass"] + 0, v["fail"] + 0, v["cancelled"] + 0, v["skipped"] + 0, v["todo"] + 0,
+          stand_ins + 0, stand_ins_passed + 0
+    }' "$1" 2>/dev/null
+}
 
-  mapfile -t test_files < <(find "$root/$folder" -name node_modules -prune -o -name '*.test.mjs' -print | sort)
-  if [ ${#test_files[@]} -eq 0 ]; then
-    problem "$name" "has no *.test.mjs file in $folder"
-  elif [ ! -s "$files" ]; then
-    problem "$name" "wrote no per-file count (${files#$root/})"
-  else
-    for file in "${test_files[@]}"; do
-      n=$(awk -F'\t' -v file="$file" '$3 == file {print $1}' "$files")
-      [ "${n:-0}" -gt 0 ] || problem "$name" "has a test file that registered no test: ${file#$root/}"
-    done
-    # node counts a file that registered no test as a passed test named by the file: it is none.
-    stand_ins=$(awk -F'\t' '{n += $2} END {print n + 0}' "$files")
-    [ "$counted" -eq 0 ] || p=$((p - stand_ins))
+# count_node NAME: sums the TAP summaries of the suite's test files (cancelled counts as failed, todo as
+# skipped); every *.test.mjs must have printed one and have registered at least one test.
+count_node() {
+  local name=$1 file tap summary tests pass fail cancelled skipped todo stand_ins stand_ins_passed files=()
+  mapfile -t files < <(node_test_files "$name")
+  if [ ${#files[@]} -eq 0 ]; then
+    problem "$name" "has no *.test.mjs file in ${node_folder[$name]}"
+    return
   fi
+  counted=1
+  for file in "${files[@]}"; do
+    tap=$(node_tap "$name" "$file")
+    summary=$(tap_summary "$tap" "$file")
+    if [ -z "$summary" ]; then
+      problem "$name" "printed no TAP summary for ${file#$root/} (no \"# tests\" line in ${tap#$root/})"
+      continue
+    fi
+    read -r tests pass fail cancelled skipped todo stand_ins stand_ins_passed <<<"$summary"
+    p=$((p + pass - stand_ins_passed)) f=$((f + fail + cancelled)) s=$((s + skipped + todo))
+    [ "$tests" -gt "$stand_ins" ] || problem "$name" "has a test file that registered no test: ${file#$root/}"
+    [ "$tests" -eq $((pass + fail + cancelled + skipped + todo)) ] \
+      || problem "$name" "reported $tests tests in ${file#$root/} of which only $((pass + fail + cancelled + skipped + todo)) passed, failed, were cancelled, skipped or todo"
+  done
 }
 
 # account NAME: counts one suite, checks it against its floor and its exit status, adds its row to the table.
