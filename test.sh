@@ -281,7 +281,7 @@ account() {
       if [ "$name" = budget ]; then
         problem "$name" "reported $ran benchmarks, fewer than the $floor keys of ${budget_json#$root/}"
       else
-        problem "$name" "reported $ran tests$([ "$s" -gt 0 ] && echo " and $s skipped"), fewer than its floor of $floor"
+        problem "$name" "reported $ran test$([ "$ran" -eq 1 ] || echo s)$([ "$s" -gt 0 ] && echo " and $s skipped"), fewer than its floor of $floor"
       fi
     fi
   fi
