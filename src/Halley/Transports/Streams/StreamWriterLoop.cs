@@ -2,7 +2,7 @@ using System.IO.Pipelines;
 using Halley.Engine;
 using Halley.Sessions;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>A long-lived stream as its writer sees it: where its messages wait, and what else is due.</summary>
 internal interface IStreamSource

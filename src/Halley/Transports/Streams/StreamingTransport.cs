@@ -5,11 +5,12 @@ using Halley.Diagnostics;
 using Halley.Engine;
 using Halley.Security;
 using Halley.Sessions;
+using Halley.Transports.Polling;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>How one kind of streaming response frames its bytes.</summary>
 internal abstract class StreamFormat

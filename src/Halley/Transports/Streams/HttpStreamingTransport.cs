@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>
 /// <c>GET /stream?channel=…</c>: the same events as <c>/sse</c>, as newline-delimited JSON over a chunked response

@@ -4,11 +4,12 @@ using Halley.Engine;
 using Halley.Protocol;
 using Halley.Security;
 using Halley.Sessions;
+using Halley.Transports.Polling;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>
 /// Faye's <c>eventsource</c> connection type: <c>GET /cometd/{clientId}</c> with <c>Accept: text/event-stream</c>

@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Text;
 using Halley.Engine;
 using Halley.Sessions;
-using Halley.Transports;
+using Halley.Transports.Streams;
 using Microsoft.Extensions.Primitives;
 
-namespace Halley.Tests.Transports;
+namespace Halley.Tests.Transports.Streams;
 
 public sealed class StreamingTransportTests
 {

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.WebSockets;
 
 /// <summary>
 /// <c>websocket</c>: each text frame is a Bayeux array; replies and events go back as arrays, several events
