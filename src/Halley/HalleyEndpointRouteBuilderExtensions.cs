@@ -1,5 +1,6 @@
 using Halley.Api;
 using Halley.Transports;
+using Halley.Transports.Streams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,4 +1,4 @@
-using Halley.Transports;
+using Halley.Transports.WebSockets;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -24,12 +24,12 @@ internal sealed class DisconnectApi(SessionRegistry sessions, ApiKeyAuthorizatio
         var (status, body) = await HttpBatchReader.ReadAsync(context.Request, MaxBody, context.RequestAborted).ConfigureAwait(false);
         if (status == HttpBatchReader.Status.TooLarge || !TryReadClientId(body, out var clientId))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Expected a JSON object with a string 'clientId'.").ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Expected a JSON object with a string 'clientId'.").ConfigureAwait(false);
             return;
         }
         if (!sessions.TryGet(clientId, out var session))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status404NotFound, "No session with that clientId on this node.").ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status404NotFound, "No session with that clientId on this node.").ConfigureAwait(false);
             return;
         }
         sessions.Terminate(session, TerminationReason.Kicked);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Halley.Engine;
 using Halley.Security;
 using Halley.Transports;
+using Halley.Transports.Streams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -34,7 +35,7 @@ internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authoriz
                 "Invalid 'since': a position, 'epoch:offset', as /api/publish, /api/history or a delivered message gave it.")
             || !TryReadLimit(query["limit"], out var limit, out error))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
         }
         var page = await engine.ReadHistoryAsync(channels, since, limit, context.RequestAborted).ConfigureAwait(false);

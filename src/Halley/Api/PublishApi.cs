@@ -26,12 +26,12 @@ internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authoriz
         var (status, body) = await HttpBatchReader.ReadAsync(context.Request, _maxMessageSize, context.RequestAborted).ConfigureAwait(false);
         if (status == HttpBatchReader.Status.TooLarge)
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
             return;
         }
         if (!TryRead(body, out var channel, out var data, out var error))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
             return;
         }
         var published = await engine.PublishAsync(channel, data, default, context.RequestAborted).ConfigureAwait(false);

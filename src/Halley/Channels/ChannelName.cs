@@ -1,18 +1,5 @@
 namespace Halley.Channels;
 
-/// <summary>What a valid channel name is used for.</summary>
-public enum ChannelKind
-{
-    /// <summary>An ordinary broadcast channel such as <c>/chat/room1</c>.</summary>
-    Broadcast,
-
-    /// <summary>A <c>/meta/**</c> channel: protocol only, never broadcast.</summary>
-    Meta,
-
-    /// <summary>A <c>/service/**</c> channel: request/response with the server, never broadcast.</summary>
-    Service,
-}
-
 /// <summary>
 /// Channel name rules. A name is <c>/</c>-separated segments of letters, digits and
 /// <c>- _ ! ~ ( ) $ @ .</c> (Bayeux 1.0's grammar plus <c>.</c>); a pattern ends in <c>/*</c> (exactly one

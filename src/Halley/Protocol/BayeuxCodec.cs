@@ -3,14 +3,6 @@ using System.Text.Json;
 
 namespace Halley.Protocol;
 
-/// <summary>Why a request body could not be read as Bayeux at all (as opposed to one bad message in it).</summary>
-internal enum BatchParseError
-{
-    None,
-    MalformedJson,
-    NotAMessageOrArray,
-}
-
 /// <summary>
 /// Reads Bayeux batches with <see cref="Utf8JsonReader"/> and writes replies and events with
 /// <see cref="Utf8JsonWriter"/>. <c>data</c> is never materialized: it is sliced out of the request as raw

@@ -1,5 +1,8 @@
 using Halley.Protocol;
 using Halley.Security;
+using Halley.Transports.Polling;
+using Halley.Transports.Streams;
+using Halley.Transports.WebSockets;
 using Microsoft.AspNetCore.Http;
 
 namespace Halley.Transports;
@@ -23,7 +26,7 @@ internal sealed class BayeuxEndpoint(WebSocketTransport webSocket, LongPollingTr
         if (connectionType is null)
         {
             context.Response.Headers.Allow = "GET, POST, OPTIONS";
-            return PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use POST (long-polling), GET with message= and jsonp= (callback-polling), GET /cometd/{clientId} accepting text/event-stream (eventsource), or a WebSocket upgrade.");
+            return HttpResponses.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use POST (long-polling), GET with message= and jsonp= (callback-polling), GET /cometd/{clientId} accepting text/event-stream (eventsource), or a WebSocket upgrade.");
         }
         return authorization.IsEnabled ? AuthorizeThenRouteAsync(context, connectionType) : Route(context, connectionType);
     }

@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Text;
 using Halley.Engine;
 using Halley.Sessions;
-using Halley.Transports;
+using Halley.Transports.Streams;
 using Microsoft.Extensions.Primitives;
 
-namespace Halley.Tests.Transports;
+namespace Halley.Tests.Transports.Streams;
 
 public sealed class StreamingTransportTests
 {
@@ -24,7 +24,7 @@ public sealed class StreamingTransportTests
     public void Html_EscapesWhatCouldEndTheScript()
     {
         var output = new ArrayBufferWriter<byte>();
-        HttpStreamingTransport.HtmlFormat.WriteEscaped(output, Encoding.UTF8.GetBytes("{\"d\":\"</script>&<!--\u2028\u2029é\"}"));
+        HtmlStreamFormat.WriteEscaped(output, Encoding.UTF8.GetBytes("{\"d\":\"</script>&<!--\u2028\u2029é\"}"));
         Assert.Equal("{\"d\":\"\\u003c/script\\u003e\\u0026\\u003c!--\\u2028\\u2029é\"}", Encoding.UTF8.GetString(output.WrittenSpan));
     }
 

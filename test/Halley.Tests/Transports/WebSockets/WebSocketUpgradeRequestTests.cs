@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Text;
-using Halley.Transports;
-using Verdict = Halley.Transports.WebSocketUpgradeRequest.Verdict;
+using Halley.Transports.WebSockets;
+using Verdict = Halley.Transports.WebSockets.WebSocketUpgradeRequest.Verdict;
 
-namespace Halley.Tests.Transports;
+namespace Halley.Tests.Transports.WebSockets;
 
 public sealed class WebSocketUpgradeRequestTests
 {

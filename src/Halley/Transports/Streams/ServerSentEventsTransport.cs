@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>
 /// <c>GET /sse?channel=…</c>: WHATWG Server-Sent Events for a bare <c>new EventSource(url)</c> or <c>curl -N</c>.

@@ -3,7 +3,7 @@ using Halley.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Polling;
 
 /// <summary>
 /// <c>long-polling</c> and <c>cross-origin-long-polling</c>: POST a JSON array (or a form field
@@ -20,10 +20,10 @@ internal sealed class LongPollingTransport(PollingExchange exchange, IOptions<Ha
         switch (status)
         {
             case HttpBatchReader.Status.TooLarge:
-                await PollingExchange.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Request body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
+                await HttpResponses.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Request body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
                 return;
             case HttpBatchReader.Status.MissingMessageField:
-                await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Form body has no 'message' field.").ConfigureAwait(false);
+                await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Form body has no 'message' field.").ConfigureAwait(false);
                 return;
         }
         await exchange.RunAsync(context, json, connectionType, WriteJsonAsync).ConfigureAwait(false);

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>How one kind of streaming response frames its bytes.</summary>
 internal abstract class StreamFormat
@@ -127,7 +127,7 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
         {
             context.Response.Headers.Allow = "GET, HEAD";
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use GET (or HEAD).").ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use GET (or HEAD).").ConfigureAwait(false);
             return;
         }
         if (!await authorization.TryAuthorizeAsync(context, Name).ConfigureAwait(false))
@@ -243,7 +243,7 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
     }
 
     private static Task BadRequestAsync(HttpContext context, string? error) =>
-        PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error ?? "Bad request.");
+        HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error ?? "Bad request.");
 
     /// <summary>
     /// The same rules as a Bayeux <c>/meta/subscribe</c>: valid names or patterns, no <c>/meta/**</c>, no

@@ -6,7 +6,7 @@ using Halley.Security;
 using Halley.Sessions;
 using Microsoft.AspNetCore.Http;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Polling;
 
 /// <summary>
 /// One request/response exchange shared by the HTTP polling transports: parse the batch, process it, hold its
@@ -25,7 +25,7 @@ internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie b
         var aborted = context.RequestAborted;
         if (BayeuxCodec.TryParseBatch(json, out var batch) != BatchParseError.None)
         {
-            await WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Malformed Bayeux request: expected a JSON array of message objects.").ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Malformed Bayeux request: expected a JSON array of message objects.").ConfigureAwait(false);
             return;
         }
         var hasHandshake = batch.Exists(static m => m.Channel == MetaChannels.Handshake);
@@ -58,13 +58,6 @@ internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie b
             replies.Add(processor.CompleteConnect(pending, outcome, events));
         }
         await write(context, writer => WriteBatch(writer, replies, events)).ConfigureAwait(false);
-    }
-
-    public static async Task WriteStatusAsync(HttpContext context, int status, string text)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static void WriteBatch(Utf8JsonWriter writer, List<BayeuxReply> replies, List<EncodedMessage> events)

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 
-namespace Halley.Transports;
+namespace Halley.Transports.WebSockets;
 
 /// <summary>
 /// A <see cref="Stream"/> over a connection's pipes, so the framework's WebSocket runs directly on Kestrel's

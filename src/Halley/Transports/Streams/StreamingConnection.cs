@@ -3,7 +3,7 @@ using System.Text.Json;
 using Halley.Engine;
 using Halley.Sessions;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>
 /// One open <c>/sse</c> or <c>/stream</c> response: a subscriber of the engine with its own bounded queue, and

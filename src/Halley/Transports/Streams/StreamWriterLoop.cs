@@ -2,33 +2,7 @@ using System.IO.Pipelines;
 using Halley.Engine;
 using Halley.Sessions;
 
-namespace Halley.Transports;
-
-/// <summary>A long-lived stream as its writer sees it: where its messages wait, and what else is due.</summary>
-internal interface IStreamSource
-{
-    /// <summary>When the stream last sent, for its heartbeat and lifetime.</summary>
-    LiveClock Clock { get; }
-
-    /// <summary>Completes when there is something to do.</summary>
-    Task WaitAsync();
-
-    /// <summary>Moves the waiting messages into <paramref name="events"/> and says what else is due.</summary>
-    StreamWork Take(List<EncodedMessage> events);
-}
-
-/// <summary>Why a stream's writer stopped.</summary>
-internal enum StreamEnd
-{
-    /// <summary>The source ended it: the client left, another stream took over, or the source gave up on a slow client.</summary>
-    Ended,
-
-    /// <summary>Its lifetime ended: the closing bytes (<see cref="StreamFormat.WriteEnd"/>) went out.</summary>
-    LifetimeEnded,
-
-    /// <summary>The response could not be written to any more.</summary>
-    ClientGone,
-}
+namespace Halley.Transports.Streams;
 
 /// <summary>
 /// The one writer loop of every HTTP stream (<c>/sse</c>, <c>/stream</c>, Faye's <c>eventsource</c>): flush what the

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Halley.Transports;
+namespace Halley.Transports.WebSockets;
 
 /// <summary>
 /// Reads an HTTP/1.1 request head far enough to tell whether it is a plain WebSocket upgrade of the Bayeux

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.WebSockets;
 
 /// <summary>
 /// Accepts WebSocket upgrades of the Bayeux endpoint at Kestrel's connection level, before the HTTP layer.

@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Text;
 using Halley.Engine;
-using Halley.Transports;
+using Halley.Transports.Streams;
 using Microsoft.AspNetCore.Http;
 
-namespace Halley.Tests.Transports;
+namespace Halley.Tests.Transports.Streams;
 
 public sealed class EventSourceTransportTests
 {

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Streams;
 
 /// <summary>
 /// Faye's <c>eventsource</c> connection type: <c>GET /cometd/{clientId}</c> with <c>Accept: text/event-stream</c>
@@ -48,31 +48,31 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
         if (!HttpMethods.IsGet(request.Method))
         {
             context.Response.Headers.Allow = "GET";
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed,
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed,
                 "An eventsource stream is opened with GET /cometd/{clientId} and Accept: text/event-stream.").ConfigureAwait(false);
             return;
         }
         if (!StreamingTransport.TryReadResumePosition(request, out var since, out var positionError))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, positionError!).ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, positionError!).ConfigureAwait(false);
             return;
         }
         if (string.IsNullOrEmpty(clientId))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest,
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest,
                 "Missing client id: an eventsource stream is GET /cometd/{clientId}, with the clientId of the /meta/handshake reply.").ConfigureAwait(false);
             return;
         }
         var binding = processor.BindStream(clientId, browserCookie.Read(request), out var session);
         if (binding == StreamBinding.NotBound)
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status403Forbidden,
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status403Forbidden,
                 $"This request may not open a stream for that session: it lacks the browser cookie ({browserCookie.Name}) set by the session's handshake.").ConfigureAwait(false);
             return;
         }
         if (binding == StreamBinding.Bound && session.AckEnabled)
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status409Conflict,
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status409Conflict,
                 "The session uses the ack extension: its messages travel only in /meta/connect replies, never on a stream.").ConfigureAwait(false);
             return;
         }
@@ -80,7 +80,7 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
         var connection = binding == StreamBinding.Bound ? new EventSourceConnection(session, connections.StartClock()) : null;
         if (connection is null || !await AttachAsync(session, connection, since, context.RequestAborted).ConfigureAwait(false))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status404NotFound,
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status404NotFound,
                 "Unknown client id: no such session, or it has ended. Handshake again.").ConfigureAwait(false);
             return;
         }

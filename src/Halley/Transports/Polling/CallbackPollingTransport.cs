@@ -6,7 +6,7 @@ using Halley.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
-namespace Halley.Transports;
+namespace Halley.Transports.Polling;
 
 /// <summary>
 /// <c>callback-polling</c> (JSONP): <c>GET ?message=[…]&amp;jsonp=name</c>, answered with
@@ -22,19 +22,19 @@ internal sealed class CallbackPollingTransport(PollingExchange exchange, IOption
         var callback = query["jsonp"].ToString();
         if (!ChannelPolicy.IsValidCallbackName(callback))
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Missing or invalid 'jsonp' callback name: " + ChannelPolicy.CallbackNameRule).ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Missing or invalid 'jsonp' callback name: " + ChannelPolicy.CallbackNameRule).ConfigureAwait(false);
             return;
         }
         var message = query["message"].ToString();
         if (message.Length == 0)
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Missing 'message' query parameter.").ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Missing 'message' query parameter.").ConfigureAwait(false);
             return;
         }
         var json = Encoding.UTF8.GetBytes(message);
         if (json.Length > _maxMessageSize)
         {
-            await PollingExchange.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Message exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Message exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
             return;
         }
         await exchange.RunAsync(context, json, ConnectionTypes.CallbackPolling, (ctx, writeBatch) => WriteScriptAsync(ctx, callback, writeBatch)).ConfigureAwait(false);

@@ -1,0 +1,9 @@
+namespace Halley.Protocol;
+
+/// <summary>Why a request body could not be read as Bayeux at all (as opposed to one bad message in it).</summary>
+internal enum BatchParseError
+{
+    None,
+    MalformedJson,
+    NotAMessageOrArray,
+}

@@ -1,0 +1,15 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Halley.Transports;
+
+/// <summary>Plain HTTP answers shared by every endpoint that refuses a request before any Bayeux is exchanged.</summary>
+internal static class HttpResponses
+{
+    /// <summary>Answers with <paramref name="status"/> and <paramref name="text"/> as a UTF-8 plain-text body.</summary>
+    public static async Task WriteStatusAsync(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net.WebSockets;
+using Halley.Diagnostics;
+using Halley.Engine;
+using Halley.Protocol;
+using Halley.Security;
+using Halley.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Halley.Transports.WebSockets;
+
+/// <summary>
+/// <c>websocket</c>: each text frame is a Bayeux array; replies and events go back as arrays, several events
+/// per frame when they were queued together. Without the ack extension, events are pushed as they arrive,
+/// independently of the held <c>/meta/connect</c>. At the end of its lifetime
+/// (<see cref="HalleyOptions.MaxConnectionLifetime"/>) a socket answers its held connects with advice to reconnect
+/// at once, sends what it has, and closes normally; its sessions live on for the client's next connection.
+/// </summary>
+internal sealed class WebSocketTransport(BayeuxProcessor processor, BrowserCookie browserCookie, HalleyMetrics metrics, LiveConnections liveConnections, IOptions<HalleyOptions> options, ILogger<WebSocketTransport> logger)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        var browserId = browserCookie.Read(context.Request);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        await RunAsync(socket, browserId, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serves Bayeux on an accepted <paramref name="socket"/> until it closes; used by both ways of accepting.
+    /// The shared sweep ends it at the end of its lifetime, and with <paramref name="sendPing"/> also pings it after
+    /// each heartbeat interval without a send (the framework's WebSocket has no ping API, so only the
+    /// connection-level path can).
+    /// </summary>
+    public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted, Func<CancellationToken, Task>? sendPing = null)
+    {
+        metrics.ConnectionOpened(ConnectionTypes.WebSocket);
+        try
+        {
+            var live = new WebSocketLiveness(liveConnections, sendPing);
+            var connection = new WebSocketConnection(socket, browserId, processor, options.Value, logger, live);
+            await connection.RunAsync(aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            metrics.ConnectionClosed(ConnectionTypes.WebSocket);
+        }
+    }
+}
