@@ -32,6 +32,12 @@ internal sealed class FakeBayeuxServer
     /// <summary>When set, a publish to a channel for which it returns an error string fails with it.</summary>
     public Func<string, string?>? PublishError { get; set; }
 
+    /// <summary>
+    /// When set, a message for which it returns true is logged (and raised) but never answered, as if the server had
+    /// not read it before closing the socket: the request stays in flight on the client.
+    /// </summary>
+    public Func<JsonElement, bool>? LeaveUnanswered { get; set; }
+
     public List<FakeTransport> Transports { get; } = [];
 
     public IClientTransport CreateTransport(BayeuxClientOptions options, ITransportSink sink)
@@ -139,6 +145,11 @@ internal sealed class FakeBayeuxServer
     {
         Received.Enqueue(message);
         MessageReceived?.Invoke(message);
+        if (LeaveUnanswered?.Invoke(message) == true)
+        {
+            return;
+        }
+
         var channel = message.GetProperty("channel").GetString()!;
         var id = message.TryGetProperty("id", out var i) ? i.GetString() : null;
         var clientId = message.TryGetProperty("clientId", out var c) ? c.GetString() : null;
