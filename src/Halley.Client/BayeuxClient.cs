@@ -53,6 +53,9 @@ public sealed class BayeuxClient : IAsyncDisposable
     private readonly Queue<BayeuxClientStateChangedEventArgs> _stateChanges = new();
     private bool _raisingStateChanges;
     private TaskCompletionSource _connected = NewSignal();
+    // Completed when the state leaves Connected, replaced when it is Connected again: a request that failed with its
+    // connection waits on it, so it is not sent again on that connection before the client noticed it is gone.
+    private TaskCompletionSource _leftConnected = NewSignal();
     private IClientTransport? _transport;
     private string? _clientId;
     private string? _token;
@@ -279,6 +282,7 @@ public sealed class BayeuxClient : IAsyncDisposable
             var reply = await SendInSessionAsync(
                 clientId => SubscribeMessage(clientId, pattern.Pattern, start),
                 retryIfSessionLost: false,
+                resendIfClosedNormally: true,
                 cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(reply, "/meta/subscribe", $"Subscribing to {channel} failed");
             subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: start is not null, reply.HalleyRecovered, resubscribe: false);
@@ -327,7 +331,7 @@ public sealed class BayeuxClient : IAsyncDisposable
     public async Task PublishAsync(string channel, object? data, CancellationToken cancellationToken = default)
     {
         ValidatePublishChannel(channel);
-        var reply = await PublishCoreAsync(channel, data, cancellationToken).ConfigureAwait(false);
+        var reply = await PublishCoreAsync(channel, data, resendIfClosedNormally: false, cancellationToken).ConfigureAwait(false);
         ThrowIfFailed(reply, channel, $"Publishing to {channel} failed");
     }
 
@@ -353,7 +357,7 @@ public sealed class BayeuxClient : IAsyncDisposable
             throw new ArgumentException("A service call goes to a /service/ channel.", nameof(serviceChannel));
         }
 
-        var reply = await PublishCoreAsync(serviceChannel, data, cancellationToken).ConfigureAwait(false);
+        var reply = await PublishCoreAsync(serviceChannel, data, resendIfClosedNormally: true, cancellationToken).ConfigureAwait(false);
         ThrowIfFailed(reply, serviceChannel, $"Calling {serviceChannel} failed");
         return reply.Data ?? MessageCodec.NullElement;
     }
@@ -474,6 +478,7 @@ public sealed class BayeuxClient : IAsyncDisposable
         var reply = await SendInSessionAsync(
             clientId => new OutboundMessage { Channel = "/meta/unsubscribe", ClientId = clientId, Subscription = subscription.Channel, Id = _pending.NextId() },
             retryIfSessionLost: false,
+            resendIfClosedNormally: true,
             cancellationToken).ConfigureAwait(false);
         ThrowIfFailed(reply, "/meta/unsubscribe", $"Unsubscribing from {subscription.Channel} failed");
     }
@@ -507,12 +512,13 @@ public sealed class BayeuxClient : IAsyncDisposable
         throw new BayeuxException(error is null ? $"{what}." : $"{what}: {error}", error, channel);
     }
 
-    private Task<InboundMessage> PublishCoreAsync(string channel, object? data, CancellationToken cancellationToken)
+    private Task<InboundMessage> PublishCoreAsync(string channel, object? data, bool resendIfClosedNormally, CancellationToken cancellationToken)
     {
         var json = MessageCodec.ToJson(data);
         return SendInSessionAsync(
             clientId => new OutboundMessage { Channel = channel, ClientId = clientId, Data = json, Id = _pending.NextId() },
             retryIfSessionLost: true,
+            resendIfClosedNormally,
             cancellationToken);
     }
 
@@ -522,11 +528,37 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// goes out in the new session rather than failing with 402. With <paramref name="retryIfSessionLost"/>, a request
     /// the server refused with a lost session (the server forgot it before the client knew) is sent once more in the
     /// new session: refused for want of a session, it was never acted on, so sending it again cannot duplicate it.
+    /// With <paramref name="resendIfClosedNormally"/>, a request still unanswered when the server closed the connection
+    /// normally (a WebSocket at the end of its lifetime) is sent once more on the next connection, when the session
+    /// resumed there: the server may or may not have acted on it, so only requests that can be repeated (subscribe,
+    /// unsubscribe, service calls) ask for this; a publish would risk a duplicate (the server keeps no per-session
+    /// dedup of publishes) and fails as before. A request the connection could not even send (it had closed, however)
+    /// is sent on the next connection whatever it is, as one made during recovery would be.
     /// </summary>
-    private async Task<InboundMessage> SendInSessionAsync(Func<string, OutboundMessage> create, bool retryIfSessionLost, CancellationToken cancellationToken)
+    private async Task<InboundMessage> SendInSessionAsync(Func<string, OutboundMessage> create, bool retryIfSessionLost, bool resendIfClosedNormally, CancellationToken cancellationToken)
     {
-        var (transport, clientId) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await SendRequestAsync(transport, create(clientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        var (transport, clientId, leftConnected) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
+        InboundMessage reply;
+        try
+        {
+            reply = await SendRequestAsync(transport, create(clientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransportException ex) when (ex.NotSent || (resendIfClosedNormally && ex.ClosedNormally))
+        {
+            // Its connection is gone: once the client noticed (it may not have yet, when the send found the socket
+            // closed), wait for the next one. Nothing the server acted on is repeated for a request never sent.
+            await leftConnected.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            var (nextTransport, nextClientId, _) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
+            if (nextClientId != clientId)
+            {
+                // A new session: a subscription was re-subscribed in it already, an unsubscribe has nothing left to
+                // remove; the caller learns the request's own fate.
+                throw;
+            }
+
+            reply = await SendRequestAsync(nextTransport, create(clientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!reply.MeansSessionLost)
         {
             return reply;
@@ -538,7 +570,7 @@ public sealed class BayeuxClient : IAsyncDisposable
             return reply;
         }
 
-        var (newTransport, newClientId) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
+        var (newTransport, newClientId, _) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
         if (newClientId == clientId)
         {
             return reply; // no new session came (the old one is reported alive): the caller gets the refusal
@@ -549,9 +581,10 @@ public sealed class BayeuxClient : IAsyncDisposable
 
     /// <summary>
     /// Waits until the client is <see cref="BayeuxClientState.Connected"/>, at most <see cref="BayeuxClientOptions.RequestTimeout"/>,
-    /// and returns the connection and session to send in.
+    /// and returns the connection and session to send in, and a task that completes once the client is no longer
+    /// Connected on that connection.
     /// </summary>
-    private async Task<(IClientTransport Transport, string ClientId)> WaitForSessionAsync(CancellationToken cancellationToken)
+    private async Task<(IClientTransport Transport, string ClientId, Task LeftConnected)> WaitForSessionAsync(CancellationToken cancellationToken)
     {
         Task connected;
         lock (_gate)
@@ -581,7 +614,7 @@ public sealed class BayeuxClient : IAsyncDisposable
                 throw new InvalidOperationException("The client disconnected.");
             }
 
-            return (_transport, _clientId);
+            return (_transport, _clientId, _state == BayeuxClientState.Connected ? _leftConnected.Task : Task.CompletedTask);
         }
     }
 
@@ -1009,9 +1042,18 @@ public sealed class BayeuxClient : IAsyncDisposable
             }
 
             _state = state;
+            if (previous == BayeuxClientState.Connected)
+            {
+                _leftConnected.TrySetResult();
+            }
+
             if (state == BayeuxClientState.Connected)
             {
                 _connected.TrySetResult();
+                if (_leftConnected.Task.IsCompleted)
+                {
+                    _leftConnected = NewSignal();
+                }
             }
             else if (state == BayeuxClientState.Disconnected)
             {

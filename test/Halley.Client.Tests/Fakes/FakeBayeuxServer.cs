@@ -381,7 +381,7 @@ internal sealed class FakeTransport(FakeBayeuxServer server, ITransportSink sink
         {
             if (_frames is null)
             {
-                throw new TransportException("The fake socket is not open.");
+                throw new TransportException("The fake socket is not open.", notSent: true);
             }
 
             generation = Generation;
