@@ -73,6 +73,7 @@ public sealed class BayeuxClient : IAsyncDisposable
     // the last connect reply whose messages were received, sent back with the next connect.
     private bool _ackEnabled;
     private long _lastAck = -1;
+    private long _arrivals; // numbers every message read from the server, in order (InboundMessage.Arrival)
     private CancellationTokenSource? _connectLoopStopping;
     private CancellationTokenSource? _heldConnect;
     private Task _connectLoop = Task.CompletedTask;
@@ -236,15 +237,18 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// <param name="handler">Called for each replayed, then each live, matching event; see the other overload.</param>
     /// <param name="since">
     /// A position the application kept (a message's <see cref="BayeuxMessage.Position"/> or a subscription's
-    /// <see cref="BayeuxSubscription.Position"/>); null subscribes from now on.
+    /// <see cref="BayeuxSubscription.Position"/>), sent to the server exactly as given; null subscribes from now on.
     /// </param>
     /// <param name="cancellationToken">Cancels waiting for the server's reply.</param>
     /// <returns>
     /// The subscription; with <paramref name="since"/>, its <see cref="BayeuxSubscription.Recovered"/> says whether
     /// every missed message is being replayed.
     /// </returns>
-    /// <exception cref="ArgumentException">The channel is malformed or a <c>/meta/</c> channel, or <paramref name="since"/> is not a position.</exception>
-    /// <exception cref="BayeuxException">The server refused (e.g. <c>403::…</c>) or the connection failed.</exception>
+    /// <exception cref="ArgumentException">The channel is malformed or a <c>/meta/</c> channel.</exception>
+    /// <exception cref="BayeuxException">
+    /// The server refused (e.g. <c>403::…</c>, or <c>400::invalid_position</c> for a <paramref name="since"/> it cannot
+    /// read: the client sends the position as it is, never checking its form) or the connection failed.
+    /// </exception>
     /// <exception cref="InvalidOperationException">The client is not connected.</exception>
     public async Task<BayeuxSubscription> SubscribeAsync(string channel, Action<BayeuxMessage> handler, string? since, CancellationToken cancellationToken = default)
     {
@@ -255,18 +259,11 @@ public sealed class BayeuxClient : IAsyncDisposable
             throw new ArgumentException("Meta channels cannot be subscribed to.", nameof(channel));
         }
 
-        ClientPosition? start = null;
-        if (since is not null)
-        {
-            start = ClientPosition.TryParse(since, out var parsed)
-                ? parsed
-                : throw new ArgumentException("Not a position: expected 'epoch:offset' as the server gave it.", nameof(since));
-        }
-
+        var start = since; // opaque: sent back exactly as the server gave it
         var subscription = new BayeuxSubscription(this, pattern, handler);
-        if (start is { } from)
+        if (start is not null)
         {
-            subscription.StartFrom(from);
+            subscription.StartFrom(start);
         }
 
         // Listed before the request, so an event that arrives ahead of the reply is not lost, and so a
@@ -285,7 +282,7 @@ public sealed class BayeuxClient : IAsyncDisposable
                 resendIfClosedNormally: true,
                 cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(reply, "/meta/subscribe", $"Subscribing to {channel} failed");
-            subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: start is not null, reply.HalleyRecovered, resubscribe: false);
+            subscription.OnSubscribed(reply, askedRecovery: start is not null, resubscribe: false);
             return subscription;
         }
         catch
@@ -902,8 +899,7 @@ public sealed class BayeuxClient : IAsyncDisposable
 
         foreach (var subscriptions in channels)
         {
-            // One server subscription serves every local one on the channel: resume from the one furthest behind,
-            // and each drops what it already had (see BayeuxSubscription.Deliver).
+            // One server subscription serves every local one on the channel: resume from the one furthest behind.
             var since = EarliestPosition(subscriptions);
             var reply = await SendRequestAsync(
                 transport,
@@ -922,38 +918,45 @@ public sealed class BayeuxClient : IAsyncDisposable
             {
                 foreach (var subscription in subscriptions)
                 {
-                    subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: since is not null, reply.HalleyRecovered, resubscribe: true);
+                    subscription.OnSubscribed(reply, askedRecovery: since is not null, resubscribe: true);
                 }
             }
         }
     }
 
-    private static ClientPosition? EarliestPosition(IEnumerable<BayeuxSubscription> subscriptions)
+    /// <summary>
+    /// The position to resume a channel from, for the local subscriptions on it: the one received first, in the
+    /// client's arrival order (positions themselves are opaque and never compared). Every event of the channel
+    /// reaches each of them, so they differ only where one started later (its subscribe reply came after the other's
+    /// last event): the earlier one is where the channel's server subscription really is.
+    /// </summary>
+    private static string? EarliestPosition(IEnumerable<BayeuxSubscription> subscriptions)
     {
-        ClientPosition? earliest = null;
+        (string? Position, long Arrival)? earliest = null;
         foreach (var subscription in subscriptions)
         {
-            if (subscription.CurrentPosition is not { } position)
+            var current = subscription.CurrentPosition;
+            if (current.Position is null)
             {
                 return null; // one of them has nothing to resume from: it starts fresh, and so must the channel
             }
 
-            if (earliest is not { } e || (e.Epoch == position.Epoch && position.Offset < e.Offset))
+            if (earliest is not { } e || current.Arrival < e.Arrival)
             {
-                earliest = position;
+                earliest = current;
             }
         }
 
-        return earliest;
+        return earliest?.Position;
     }
 
-    private OutboundMessage SubscribeMessage(string clientId, string channel, ClientPosition? since) => new()
+    private OutboundMessage SubscribeMessage(string clientId, string channel, string? since) => new()
     {
         Channel = "/meta/subscribe",
         ClientId = clientId,
         Subscription = channel,
         Id = _pending.NextId(),
-        Ext = since is { } position ? JsonSerializer.SerializeToElement(new { halley = new { position = position.ToString() } }) : null,
+        Ext = since is not null ? JsonSerializer.SerializeToElement(new { halley = new { position = since } }) : null,
     };
 
     /// <summary>
@@ -1165,8 +1168,9 @@ public sealed class BayeuxClient : IAsyncDisposable
 
     private async ValueTask OnMessagesAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
     {
-        foreach (var message in messages)
+        foreach (var received in messages)
         {
+            var message = received with { Arrival = Interlocked.Increment(ref _arrivals) };
             if (message.IsReply)
             {
                 if (message.Channel is { } replyChannel && IsMeta(replyChannel))
@@ -1185,6 +1189,19 @@ public sealed class BayeuxClient : IAsyncDisposable
             if (channel is null || IsMeta(channel))
             {
                 continue; // not an event; meta messages without "successful" carry nothing for handlers
+            }
+
+            // The position moves here, in arrival order and before the event waits for its handler, so a re-subscribe
+            // resumes after every event already read (those still queued are handed on as they are).
+            if (message.HalleyPosition is { } position)
+            {
+                foreach (var subscription in Volatile.Read(ref _subscriptions))
+                {
+                    if (subscription.IsActive && subscription.Pattern.Matches(channel))
+                    {
+                        subscription.Received(position, message.Arrival);
+                    }
+                }
             }
 
             var ext = message.Ext;

@@ -38,6 +38,12 @@ internal sealed class FakeBayeuxServer
     /// </summary>
     public Func<JsonElement, bool>? LeaveUnanswered { get; set; }
 
+    /// <summary>When set, successful subscribe replies carry it as <c>ext.halley.position</c>, with <see cref="SubscribeRecovered"/>.</summary>
+    public JsonNode? SubscribePosition { get; set; }
+
+    /// <summary>The <c>ext.halley.recovered</c> of subscribe replies that carry a <see cref="SubscribePosition"/>.</summary>
+    public bool SubscribeRecovered { get; set; }
+
     public List<FakeTransport> Transports { get; } = [];
 
     public IClientTransport CreateTransport(BayeuxClientOptions options, ITransportSink sink)
@@ -125,10 +131,18 @@ internal sealed class FakeBayeuxServer
         }
     }
 
-    /// <summary>Publishes from "the backend": fans the event out to every matching subscriber.</summary>
-    public void Publish(string channel, JsonNode? data, string? id = null)
+    /// <summary>
+    /// Publishes from "the backend": fans the event out to every matching subscriber, with <paramref name="position"/>
+    /// (of any JSON kind, for tests of what the client makes of it) as <c>ext.halley.position</c> when given.
+    /// </summary>
+    public void Publish(string channel, JsonNode? data, string? id = null, JsonNode? position = null)
     {
         var @event = new JsonObject { ["channel"] = channel, ["data"] = data?.DeepClone(), ["id"] = id ?? Guid.NewGuid().ToString("N") };
+        if (position is not null)
+        {
+            @event["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = position.DeepClone() } };
+        }
+
         List<Session> targets;
         lock (_gate)
         {
@@ -177,7 +191,7 @@ internal sealed class FakeBayeuxServer
         }
 
         // A new socket serves a session only once the connect carries that session's token.
-        var token = message.TryGetProperty("ext", out var ext) && ext.TryGetProperty("halley", out var h) ? h.GetProperty("token").GetString() : null;
+        var token = message.TryGetProperty("ext", out var ext) && ext.TryGetProperty("halley", out var h) && h.TryGetProperty("token", out var t) ? t.GetString() : null;
         if (current is not null && channel == "/meta/connect" && token == current.Token)
         {
             current.Transport = transport;
@@ -196,7 +210,7 @@ internal sealed class FakeBayeuxServer
         switch (channel)
         {
             case "/meta/connect":
-                var immediate = !HoldEveryConnect && message.TryGetProperty("advice", out var advice) && advice.TryGetProperty("timeout", out var t) && t.GetInt32() == 0;
+                var immediate = !HoldEveryConnect && message.TryGetProperty("advice", out var advice) && advice.TryGetProperty("timeout", out var timeout) && timeout.GetInt32() == 0;
                 if (immediate)
                 {
                     reply["successful"] = true;
@@ -226,6 +240,11 @@ internal sealed class FakeBayeuxServer
 
                 reply["successful"] = true;
                 reply["subscription"] = subscription;
+                if (channel == "/meta/subscribe" && SubscribePosition is { } position)
+                {
+                    reply["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = position.DeepClone(), ["recovered"] = SubscribeRecovered } };
+                }
+
                 transport.Push(new JsonArray(reply));
                 return;
             case "/meta/disconnect":
