@@ -23,17 +23,13 @@ namespace Halley.Client;
 /// </para>
 /// <para>All members are safe to call from several threads at once.</para>
 /// </remarks>
-public sealed class BayeuxClient : IAsyncDisposable
+public sealed partial class BayeuxClient : IAsyncDisposable
 {
     // Events waiting for handlers. Bounded so a slow handler cannot grow memory without limit: past this,
     // reading from the server pauses (back-pressure reaches the server through TCP) until handlers catch up.
     private const int EventQueueCapacity = 10_000;
 
     private const string BayeuxVersion = "1.0";
-
-    // How many unsuccessful connect replies advising "retry" we accept before handshaking anyway, so a
-    // server that keeps refusing without saying why cannot hold the client in a retry loop forever.
-    private const int RefusalsBeforeHandshake = 3;
 
     private readonly BayeuxClientOptions _options;
     private readonly PendingRequests _pending = new();
@@ -49,10 +45,10 @@ public sealed class BayeuxClient : IAsyncDisposable
     private BayeuxSubscription[] _subscriptions = [];
 
     private BayeuxClientState _state = BayeuxClientState.Disconnected;
-    // State changes waiting to be raised, in the order they were made; see RaiseStateChanged.
-    private readonly Queue<BayeuxClientStateChangedEventArgs> _stateChanges = new();
-    private bool _raisingStateChanges;
     private TaskCompletionSource _connected = NewSignal();
+    // Completed when the state leaves Connected, replaced when it is Connected again: a request that failed with its
+    // connection waits on it, so it is not sent again on that connection before the client noticed it is gone.
+    private TaskCompletionSource _leftConnected = NewSignal();
     private IClientTransport? _transport;
     private string? _clientId;
     private string? _token;
@@ -70,6 +66,7 @@ public sealed class BayeuxClient : IAsyncDisposable
     // the last connect reply whose messages were received, sent back with the next connect.
     private bool _ackEnabled;
     private long _lastAck = -1;
+    private long _arrivals; // numbers every message read from the server, in order (InboundMessage.Arrival)
     private CancellationTokenSource? _connectLoopStopping;
     private CancellationTokenSource? _heldConnect;
     private Task _connectLoop = Task.CompletedTask;
@@ -233,15 +230,18 @@ public sealed class BayeuxClient : IAsyncDisposable
     /// <param name="handler">Called for each replayed, then each live, matching event; see the other overload.</param>
     /// <param name="since">
     /// A position the application kept (a message's <see cref="BayeuxMessage.Position"/> or a subscription's
-    /// <see cref="BayeuxSubscription.Position"/>); null subscribes from now on.
+    /// <see cref="BayeuxSubscription.Position"/>), sent to the server exactly as given; null subscribes from now on.
     /// </param>
     /// <param name="cancellationToken">Cancels waiting for the server's reply.</param>
     /// <returns>
     /// The subscription; with <paramref name="since"/>, its <see cref="BayeuxSubscription.Recovered"/> says whether
     /// every missed message is being replayed.
     /// </returns>
-    /// <exception cref="ArgumentException">The channel is malformed or a <c>/meta/</c> channel, or <paramref name="since"/> is not a position.</exception>
-    /// <exception cref="BayeuxException">The server refused (e.g. <c>403::…</c>) or the connection failed.</exception>
+    /// <exception cref="ArgumentException">The channel is malformed or a <c>/meta/</c> channel.</exception>
+    /// <exception cref="BayeuxException">
+    /// The server refused (e.g. <c>403::…</c>, or <c>400::invalid_position</c> for a <paramref name="since"/> it cannot
+    /// read: the client sends the position as it is, never checking its form) or the connection failed.
+    /// </exception>
     /// <exception cref="InvalidOperationException">The client is not connected.</exception>
     public async Task<BayeuxSubscription> SubscribeAsync(string channel, Action<BayeuxMessage> handler, string? since, CancellationToken cancellationToken = default)
     {
@@ -252,18 +252,11 @@ public sealed class BayeuxClient : IAsyncDisposable
             throw new ArgumentException("Meta channels cannot be subscribed to.", nameof(channel));
         }
 
-        ClientPosition? start = null;
-        if (since is not null)
-        {
-            start = ClientPosition.TryParse(since, out var parsed)
-                ? parsed
-                : throw new ArgumentException("Not a position: expected 'epoch:offset' as the server gave it.", nameof(since));
-        }
-
+        var start = since; // opaque: sent back exactly as the server gave it
         var subscription = new BayeuxSubscription(this, pattern, handler);
-        if (start is { } from)
+        if (start is not null)
         {
-            subscription.StartFrom(from);
+            subscription.StartFrom(start);
         }
 
         // Listed before the request, so an event that arrives ahead of the reply is not lost, and so a
@@ -279,9 +272,10 @@ public sealed class BayeuxClient : IAsyncDisposable
             var reply = await SendInSessionAsync(
                 clientId => SubscribeMessage(clientId, pattern.Pattern, start),
                 retryIfSessionLost: false,
+                resendIfClosedNormally: true,
                 cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(reply, "/meta/subscribe", $"Subscribing to {channel} failed");
-            subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: start is not null, reply.HalleyRecovered, resubscribe: false);
+            subscription.OnSubscribed(reply, askedRecovery: start is not null, resubscribe: false);
             return subscription;
         }
         catch
@@ -327,7 +321,7 @@ public sealed class BayeuxClient : IAsyncDisposable
     public async Task PublishAsync(string channel, object? data, CancellationToken cancellationToken = default)
     {
         ValidatePublishChannel(channel);
-        var reply = await PublishCoreAsync(channel, data, cancellationToken).ConfigureAwait(false);
+        var reply = await PublishCoreAsync(channel, data, resendIfClosedNormally: false, cancellationToken).ConfigureAwait(false);
         ThrowIfFailed(reply, channel, $"Publishing to {channel} failed");
     }
 
@@ -353,7 +347,7 @@ public sealed class BayeuxClient : IAsyncDisposable
             throw new ArgumentException("A service call goes to a /service/ channel.", nameof(serviceChannel));
         }
 
-        var reply = await PublishCoreAsync(serviceChannel, data, cancellationToken).ConfigureAwait(false);
+        var reply = await PublishCoreAsync(serviceChannel, data, resendIfClosedNormally: true, cancellationToken).ConfigureAwait(false);
         ThrowIfFailed(reply, serviceChannel, $"Calling {serviceChannel} failed");
         return reply.Data ?? MessageCodec.NullElement;
     }
@@ -474,6 +468,7 @@ public sealed class BayeuxClient : IAsyncDisposable
         var reply = await SendInSessionAsync(
             clientId => new OutboundMessage { Channel = "/meta/unsubscribe", ClientId = clientId, Subscription = subscription.Channel, Id = _pending.NextId() },
             retryIfSessionLost: false,
+            resendIfClosedNormally: true,
             cancellationToken).ConfigureAwait(false);
         ThrowIfFailed(reply, "/meta/unsubscribe", $"Unsubscribing from {subscription.Channel} failed");
     }
@@ -507,679 +502,13 @@ public sealed class BayeuxClient : IAsyncDisposable
         throw new BayeuxException(error is null ? $"{what}." : $"{what}: {error}", error, channel);
     }
 
-    private Task<InboundMessage> PublishCoreAsync(string channel, object? data, CancellationToken cancellationToken)
+    private Task<InboundMessage> PublishCoreAsync(string channel, object? data, bool resendIfClosedNormally, CancellationToken cancellationToken)
     {
         var json = MessageCodec.ToJson(data);
         return SendInSessionAsync(
             clientId => new OutboundMessage { Channel = channel, ClientId = clientId, Data = json, Id = _pending.NextId() },
             retryIfSessionLost: true,
+            resendIfClosedNormally,
             cancellationToken);
-    }
-
-    /// <summary>
-    /// Sends the message in a live session and awaits its reply. A request made while the client knows its session is
-    /// lost (or its connection is down) waits until the client is <see cref="BayeuxClientState.Connected"/> again, so it
-    /// goes out in the new session rather than failing with 402. With <paramref name="retryIfSessionLost"/>, a request
-    /// the server refused with a lost session (the server forgot it before the client knew) is sent once more in the
-    /// new session: refused for want of a session, it was never acted on, so sending it again cannot duplicate it.
-    /// </summary>
-    private async Task<InboundMessage> SendInSessionAsync(Func<string, OutboundMessage> create, bool retryIfSessionLost, CancellationToken cancellationToken)
-    {
-        var (transport, clientId) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await SendRequestAsync(transport, create(clientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
-        if (!reply.MeansSessionLost)
-        {
-            return reply;
-        }
-
-        RequestHandshake(clientId); // the session is gone; recover in the background
-        if (!retryIfSessionLost)
-        {
-            return reply;
-        }
-
-        var (newTransport, newClientId) = await WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
-        if (newClientId == clientId)
-        {
-            return reply; // no new session came (the old one is reported alive): the caller gets the refusal
-        }
-
-        return await SendRequestAsync(newTransport, create(newClientId), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Waits until the client is <see cref="BayeuxClientState.Connected"/>, at most <see cref="BayeuxClientOptions.RequestTimeout"/>,
-    /// and returns the connection and session to send in.
-    /// </summary>
-    private async Task<(IClientTransport Transport, string ClientId)> WaitForSessionAsync(CancellationToken cancellationToken)
-    {
-        Task connected;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_state == BayeuxClientState.Disconnected)
-            {
-                throw new InvalidOperationException("The client is not connected; call ConnectAsync first.");
-            }
-
-            connected = _connected.Task;
-        }
-
-        try
-        {
-            await connected.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"The client was recovering its session and did not get it back within {_options.RequestTimeout.TotalSeconds:0.###} s.", ex);
-        }
-
-        lock (_gate)
-        {
-            if (_transport is null || _clientId is null)
-            {
-                throw new InvalidOperationException("The client disconnected.");
-            }
-
-            return (_transport, _clientId);
-        }
-    }
-
-    /// <summary>Sends one request and waits for the reply with its id, at most <paramref name="timeout"/>.</summary>
-    private async Task<InboundMessage> SendRequestAsync(IClientTransport transport, OutboundMessage message, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var id = message.Id ?? throw new ArgumentException("A request needs an id.", nameof(message));
-        var reply = _pending.Register(id);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await transport.SendAsync([message], deadline.Token).ConfigureAwait(false);
-            if (transport.RepliesInResponse && !reply.IsCompleted)
-            {
-                throw new TransportException($"The server's response had no reply to {message.Channel} (id {id}).");
-            }
-
-            return await reply.WaitAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"No reply to {message.Channel} (id {id}) within {timeout.TotalSeconds:0.###} s.");
-        }
-        finally
-        {
-            _pending.Forget(id);
-        }
-    }
-
-    private async Task HandshakeAsync(IClientTransport transport, CancellationToken cancellationToken)
-    {
-        await transport.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-        // A handshake is always sent alone, never batched (the server requires it).
-        var reply = await SendRequestAsync(
-            transport,
-            new OutboundMessage
-            {
-                Channel = "/meta/handshake",
-                Version = BayeuxVersion,
-                SupportedConnectionTypes = MessageCodec.SupportedConnectionTypes,
-                Id = _pending.NextId(),
-                Ext = _options.AcknowledgeMessages ? JsonSerializer.SerializeToElement(new { ack = true }) : null,
-            },
-            _options.RequestTimeout,
-            cancellationToken).ConfigureAwait(false);
-
-        if (!reply.Successful || reply.ClientId is null)
-        {
-            var error = reply.Error;
-            throw new BayeuxException(error is null ? "The handshake failed." : $"The handshake failed: {error}", error, "/meta/handshake");
-        }
-
-        if (reply.Json.TryGetProperty("supportedConnectionTypes", out var types) && types.ValueKind == JsonValueKind.Array
-            && !types.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && t.GetString() == transport.ConnectionType))
-        {
-            throw new BayeuxException($"The server does not offer the {transport.ConnectionType} connection type.", "406::unsupported_connection_type", "/meta/handshake");
-        }
-
-        lock (_gate)
-        {
-            _clientId = reply.ClientId;
-            _token = reply.HalleyToken;
-            _advice = DefaultAdvice.Merge(reply.Advice);
-            _confirmOnNextConnect = true;
-            _resumeOnNextConnect = false;
-            _ackEnabled = _options.AcknowledgeMessages && reply.Ext is { } ext
-                && ext.TryGetProperty("ack", out var ack) && ack.ValueKind == JsonValueKind.True;
-            _lastAck = -1;
-        }
-    }
-
-    /// <summary>
-    /// Keeps the session alive: sends the next <c>/meta/connect</c> after each reply, and recovers from
-    /// lost connections and lost sessions until stopped or told <c>reconnect: none</c>.
-    /// </summary>
-    private async Task ConnectLoopAsync(IClientTransport transport, CancellationToken stopping)
-    {
-        var backoff = new Backoff(_options.MaxBackoff);
-        var failures = 0;
-        var handshake = false;
-        // Set by a successful connect reply: the connection works, so when the server then closes it normally (at
-        // the end of its lifetime, after advising an immediate reconnect) nothing failed and there is nothing to
-        // back off from. Used up by the next loss, so a server that closes every new connection at once still
-        // meets the backoff.
-        var closeIsNoFailure = false;
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                lock (_gate)
-                {
-                    handshake |= _handshakeRequestedFor is not null && _handshakeRequestedFor == _clientId;
-                    _handshakeRequestedFor = null;
-                }
-
-                if (handshake)
-                {
-                    SetState(BayeuxClientState.Reconnecting);
-                    await HandshakeAsync(transport, stopping).ConfigureAwait(false);
-                    await ResubscribeAsync(transport, stopping).ConfigureAwait(false);
-                    handshake = false;
-                    failures = 0;
-                    backoff.Reset();
-                    SetState(BayeuxClientState.Connected);
-                }
-
-                var reply = await ConnectOnceAsync(transport, stopping).ConfigureAwait(false);
-                Advice advice;
-                lock (_gate)
-                {
-                    advice = _advice = _advice.Merge(reply.Advice);
-                    // The reply's messages came in the same batch, so they are here: acknowledge them with the next connect.
-                    if (_ackEnabled && reply.Ext is { } ext && ext.TryGetProperty("ack", out var ack)
-                        && ack.ValueKind == JsonValueKind.Number && ack.TryGetInt64(out var batch))
-                    {
-                        _lastAck = batch;
-                    }
-                }
-
-                if (advice.SaysNone)
-                {
-                    break; // the server ended the session (e.g. after our /meta/disconnect) and wants no retry
-                }
-
-                if (reply.Successful)
-                {
-                    failures = 0;
-                    backoff.Reset();
-                    closeIsNoFailure = true;
-                    lock (_gate)
-                    {
-                        _confirmOnNextConnect = false;
-                        _resumeOnNextConnect = false;
-                    }
-
-                    SetState(BayeuxClientState.Connected);
-                    if (advice.Interval is > 0 and var interval)
-                    {
-                        await Task.Delay(TimeSpan.FromMilliseconds(interval), _time, stopping).ConfigureAwait(false);
-                    }
-
-                    continue;
-                }
-
-                if (reply.MeansSessionLost || !(reply.Advice?.SaysRetry ?? false) || ++failures >= RefusalsBeforeHandshake)
-                {
-                    handshake = true;
-                    continue;
-                }
-
-                closeIsNoFailure = false;
-                await Task.Delay(backoff.Next(), _time, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (OperationCanceledException)
-            {
-                // A held connect cut short by RequestHandshake; the loop handshakes next.
-            }
-            catch (Exception ex) when (ex is BayeuxException or TimeoutException)
-            {
-                // Superseded: the server ended a connect of ours that we had given up on; the session is fine.
-                if (ex is TransportException { Superseded: true })
-                {
-                    continue;
-                }
-
-                // The connection or the server is gone, or a handshake failed. Keep resuming the session on a
-                // new connection with backoff: while the session lives (the server keeps it for its
-                // maxInterval) that is all it takes, and once it is gone the server answers 402 and we
-                // handshake. Counting failures instead would drop sessions that a short outage left intact.
-                SetState(BayeuxClientState.Reconnecting);
-                TimeSpan pause;
-                lock (_gate)
-                {
-                    _confirmOnNextConnect = true;
-                    // A normal close of a working connection is the server's (Halley ends sockets at their lifetime):
-                    // come back when its advice says, at once for interval 0. Failures back off.
-                    pause = closeIsNoFailure && ex is TransportException { ClosedNormally: true } && _advice.SaysRetry
-                        ? TimeSpan.FromMilliseconds(Math.Max(0, _advice.Interval ?? 0))
-                        : backoff.Next();
-                }
-
-                closeIsNoFailure = false;
-                await transport.ResetAsync().ConfigureAwait(false);
-
-                try
-                {
-                    await Task.Delay(pause, _time, stopping).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-
-        if (!stopping.IsCancellationRequested)
-        {
-            // Told to stop by the server (advice none): the session is over.
-            await EndSessionAsync(transport).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<InboundMessage> ConnectOnceAsync(IClientTransport transport, CancellationToken stopping)
-    {
-        var reopened = await transport.OpenAsync(stopping).ConfigureAwait(false);
-        string clientId;
-        bool confirm;
-        JsonElement? ext = null;
-        TimeSpan timeout;
-        CancellationTokenSource held;
-        lock (_gate)
-        {
-            if (reopened)
-            {
-                _resumeOnNextConnect = true;
-            }
-
-            clientId = _clientId ?? throw new InvalidOperationException("No session.");
-            held = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            confirm = _confirmOnNextConnect;
-
-            // A new WebSocket serves only sessions it handshook; the token from the handshake binds it to ours.
-            var token = _resumeOnNextConnect ? _token : null;
-            if (token is not null || _ackEnabled)
-            {
-                ext = (token, _ackEnabled) switch
-                {
-                    (not null, true) => JsonSerializer.SerializeToElement(new { halley = new { token }, ack = _lastAck }),
-                    (not null, false) => JsonSerializer.SerializeToElement(new { halley = new { token } }),
-                    _ => JsonSerializer.SerializeToElement(new { ack = _lastAck }),
-                };
-            }
-
-            timeout = confirm
-                ? _options.RequestTimeout
-                : TimeSpan.FromMilliseconds(_advice.Timeout ?? 0) + _options.RequestTimeout;
-            _heldConnect = held;
-        }
-
-        try
-        {
-            return await SendRequestAsync(
-                transport,
-                new OutboundMessage
-                {
-                    Channel = "/meta/connect",
-                    ClientId = clientId,
-                    ConnectionType = transport.ConnectionType,
-                    AdviceTimeout = confirm ? 0 : null,
-                    Ext = ext,
-                    Id = _pending.NextId(),
-                },
-                timeout,
-                held.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                if (ReferenceEquals(_heldConnect, held))
-                {
-                    _heldConnect = null;
-                }
-            }
-
-            held.Dispose();
-        }
-    }
-
-    private async Task ResubscribeAsync(IClientTransport transport, CancellationToken cancellationToken)
-    {
-        IGrouping<string, BayeuxSubscription>[] channels;
-        string clientId;
-        lock (_gate)
-        {
-            channels = [.. _subscriptions.GroupBy(s => s.Channel, StringComparer.Ordinal)];
-            clientId = _clientId!;
-        }
-
-        foreach (var subscriptions in channels)
-        {
-            // One server subscription serves every local one on the channel: resume from the one furthest behind,
-            // and each drops what it already had (see BayeuxSubscription.Deliver).
-            var since = EarliestPosition(subscriptions);
-            var reply = await SendRequestAsync(
-                transport,
-                SubscribeMessage(clientId, subscriptions.Key, since),
-                _options.RequestTimeout,
-                cancellationToken).ConfigureAwait(false);
-
-            // A refusal now (say the channel became forbidden) has nobody to report to and must not stop the
-            // others; only a lost session aborts, to handshake again.
-            if (reply.MeansSessionLost)
-            {
-                throw new BayeuxException("The session was lost while re-subscribing.", reply.Error, "/meta/subscribe");
-            }
-
-            if (reply.Successful)
-            {
-                foreach (var subscription in subscriptions)
-                {
-                    subscription.OnSubscribed(reply.HalleyPosition, askedRecovery: since is not null, reply.HalleyRecovered, resubscribe: true);
-                }
-            }
-        }
-    }
-
-    private static ClientPosition? EarliestPosition(IEnumerable<BayeuxSubscription> subscriptions)
-    {
-        ClientPosition? earliest = null;
-        foreach (var subscription in subscriptions)
-        {
-            if (subscription.CurrentPosition is not { } position)
-            {
-                return null; // one of them has nothing to resume from: it starts fresh, and so must the channel
-            }
-
-            if (earliest is not { } e || (e.Epoch == position.Epoch && position.Offset < e.Offset))
-            {
-                earliest = position;
-            }
-        }
-
-        return earliest;
-    }
-
-    private OutboundMessage SubscribeMessage(string clientId, string channel, ClientPosition? since) => new()
-    {
-        Channel = "/meta/subscribe",
-        ClientId = clientId,
-        Subscription = channel,
-        Id = _pending.NextId(),
-        Ext = since is { } position ? JsonSerializer.SerializeToElement(new { halley = new { position = position.ToString() } }) : null,
-    };
-
-    /// <summary>
-    /// Called when a reply says session <paramref name="lostClientId"/> is gone: cut the held connect short
-    /// and handshake. Ignored when that session was already replaced, so concurrent 402s cause one handshake.
-    /// </summary>
-    private void RequestHandshake(string lostClientId)
-    {
-        CancellationTokenSource? held;
-        lock (_gate)
-        {
-            if (_state is BayeuxClientState.Disconnected or BayeuxClientState.Handshaking || _clientId != lostClientId)
-            {
-                return;
-            }
-
-            _handshakeRequestedFor = lostClientId;
-            held = _heldConnect;
-        }
-
-        SetState(BayeuxClientState.Reconnecting);
-        try
-        {
-            held?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // That connect already finished; the loop sees the flag before its next one.
-        }
-    }
-
-    private async Task EndSessionAsync(IClientTransport transport)
-    {
-        lock (_gate)
-        {
-            if (!ReferenceEquals(_transport, transport))
-            {
-                return; // already ended
-            }
-
-            _transport = null;
-            _clientId = null;
-            _token = null;
-            _connectLoopStopping = null;
-            foreach (var subscription in _subscriptions)
-            {
-                subscription.Deactivate();
-            }
-
-            _subscriptions = [];
-        }
-
-        await transport.DisposeAsync().ConfigureAwait(false);
-        _pending.FailAll(new BayeuxException("The client disconnected."));
-        SetState(BayeuxClientState.Disconnected);
-        lock (_gate)
-        {
-            _disconnecting = false;
-        }
-    }
-
-    private void RemoveSubscription(BayeuxSubscription subscription)
-    {
-        lock (_gate)
-        {
-            _subscriptions = [.. _subscriptions.Where(s => !ReferenceEquals(s, subscription))];
-        }
-    }
-
-    private void SetState(BayeuxClientState state)
-    {
-        BayeuxClientState previous;
-        lock (_gate)
-        {
-            previous = _state;
-            if (previous == state || (_disconnecting && state == BayeuxClientState.Reconnecting))
-            {
-                return;
-            }
-
-            // A connect reply that was on its way when a request learnt the session is gone must not report that
-            // session alive again: requests waiting for Connected would go out in it and meet another 402.
-            if (state == BayeuxClientState.Connected && _handshakeRequestedFor is not null && _handshakeRequestedFor == _clientId)
-            {
-                return;
-            }
-
-            _state = state;
-            if (state == BayeuxClientState.Connected)
-            {
-                _connected.TrySetResult();
-            }
-            else if (state == BayeuxClientState.Disconnected)
-            {
-                // Wake requests waiting for recovery, which is not coming; they find no session and throw.
-                _connected.TrySetResult();
-                _connected = NewSignal();
-            }
-            else if (_connected.Task.IsCompleted)
-            {
-                _connected = NewSignal();
-            }
-
-            // Queued in the same lock as the change itself, so the queue's order is the order of the changes.
-            _stateChanges.Enqueue(new BayeuxClientStateChangedEventArgs(previous, state));
-            if (_raisingStateChanges)
-            {
-                return;
-            }
-
-            _raisingStateChanges = true;
-        }
-
-        RaiseStateChanges();
-    }
-
-    /// <summary>
-    /// Raises <see cref="StateChanged"/> for the changes in the order they were made. Changes come from several
-    /// threads (the connect loop, the transport's receive loop, the application); raised straight from each, a
-    /// handler could see Connected before the Reconnecting that preceded it, and wait forever for a reconnect that
-    /// already happened. So each change is queued where it is made, under the lock, and one thread at a time raises
-    /// the queue in order (a handler that changes the state itself queues the change, raised after it returns).
-    /// Called by the thread that set <c>_raisingStateChanges</c>; it raises until the queue is empty.
-    /// </summary>
-    private void RaiseStateChanges()
-    {
-        while (true)
-        {
-            BayeuxClientStateChangedEventArgs next;
-            lock (_gate)
-            {
-                if (!_stateChanges.TryDequeue(out next!))
-                {
-                    _raisingStateChanges = false;
-                    return;
-                }
-            }
-
-            try
-            {
-                StateChanged?.Invoke(this, next);
-            }
-#pragma warning disable CA1031 // A subscriber's bug must not kill the connect loop that raised the event.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-            }
-        }
-    }
-
-    private void RaiseMetaReplyReceived(InboundMessage reply)
-    {
-        if (MetaReplyReceived is not { } handlers)
-        {
-            return;
-        }
-
-        try
-        {
-            handlers(this, new BayeuxMetaReplyEventArgs(reply.Json));
-        }
-#pragma warning disable CA1031 // Documented: a listener's bug must not stop the client reading from the server.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
-    }
-
-    private async Task DispatchLoopAsync()
-    {
-        try
-        {
-            await foreach (var message in _events.Reader.ReadAllAsync(_disposing.Token).ConfigureAwait(false))
-            {
-                // Read the array once: a subscription added or removed now applies from the next message.
-                foreach (var subscription in Volatile.Read(ref _subscriptions))
-                {
-                    if (!subscription.Pattern.Matches(message.Channel))
-                    {
-                        continue;
-                    }
-
-                    try
-                    {
-                        subscription.Deliver(message);
-                    }
-#pragma warning disable CA1031 // Documented: handler exceptions are ignored so delivery to others goes on.
-                    catch (Exception)
-#pragma warning restore CA1031
-                    {
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Disposed.
-        }
-    }
-
-    private async ValueTask OnMessagesAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken)
-    {
-        foreach (var message in messages)
-        {
-            if (message.IsReply)
-            {
-                if (message.Channel is { } replyChannel && IsMeta(replyChannel))
-                {
-                    RaiseMetaReplyReceived(message);
-                }
-
-                // A reply nobody waits for is late (its request timed out or was abandoned with an old
-                // session); even a 402 in it says nothing about the current session.
-                _pending.TryComplete(message);
-
-                continue;
-            }
-
-            var channel = message.Channel;
-            if (channel is null || IsMeta(channel))
-            {
-                continue; // not an event; meta messages without "successful" carry nothing for handlers
-            }
-
-            var ext = message.Ext;
-            var @event = new BayeuxMessage(channel, message.Data ?? default, message.Id, ext);
-            try
-            {
-                await _events.Writer.WriteAsync(@event, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException)
-            {
-                return; // disposed
-            }
-        }
-    }
-
-    private void OnConnectionLost(Exception error)
-    {
-        // Replies to requests sent over the lost connection will not come; fail them now rather than at
-        // their timeouts. The connect loop sees its own connect fail and recovers.
-        _pending.FailAll(error as BayeuxException ?? new TransportException("The connection was lost.", error));
-        lock (_gate)
-        {
-            if (_state != BayeuxClientState.Connected)
-            {
-                return;
-            }
-        }
-
-        SetState(BayeuxClientState.Reconnecting);
-    }
-
-    /// <summary>Routes transport callbacks to the client without making them part of its public surface.</summary>
-    private sealed class Sink(BayeuxClient client) : ITransportSink
-    {
-        public ValueTask OnMessagesAsync(IReadOnlyList<InboundMessage> messages, CancellationToken cancellationToken) =>
-            client.OnMessagesAsync(messages, cancellationToken);
-
-        public void OnConnectionLost(Exception error) => client.OnConnectionLost(error);
     }
 }

@@ -32,8 +32,10 @@ public sealed class BayeuxMessage
     public JsonElement? Ext { get; }
 
     /// <summary>
-    /// The message's position in the server's history (<c>ext.halley.position</c>, <c>epoch:offset</c>), when its
-    /// channel keeps one. Store it to resume later with <see cref="BayeuxClient.SubscribeAsync(string, Action{BayeuxMessage}, string?, CancellationToken)"/>.
+    /// The message's position in the server's history (<c>ext.halley.position</c>), when its channel keeps one. An
+    /// opaque string (today <c>epoch:offset</c>; the form may change): store it as it is to resume later with
+    /// <see cref="BayeuxClient.SubscribeAsync(string, Action{BayeuxMessage}, string?, CancellationToken)"/>; do not
+    /// parse or compare it. Null when the server sent none, or sent something other than a string.
     /// </summary>
     public string? Position =>
         Ext is { ValueKind: JsonValueKind.Object } ext

@@ -11,7 +11,9 @@ public sealed class BayeuxSubscription : IAsyncDisposable
     private readonly BayeuxClient _client;
     private readonly Action<BayeuxMessage> _handler;
     private readonly Lock _positionGate = new();
-    private ClientPosition? _position;
+    private string? _position;
+    // The client's arrival number (InboundMessage.Arrival) of what set _position; 0 for a position the application gave.
+    private long _positionArrival;
     private int _active = 1;
 
     internal BayeuxSubscription(BayeuxClient client, ChannelPattern pattern, Action<BayeuxMessage> handler)
@@ -30,13 +32,18 @@ public sealed class BayeuxSubscription : IAsyncDisposable
     internal ChannelPattern Pattern { get; }
 
     /// <summary>
-    /// How far this subscription is up to date in the server's history (<c>epoch:offset</c>): the position of the
-    /// last message it received, or where it started. After a re-handshake the client re-subscribes from here and
-    /// the server replays what was missed. Null when the server keeps no history for the channel.
+    /// How far this subscription is up to date in the server's history: the position of the last message for it the
+    /// client received (in arrival order; possibly not yet handed to the handler), or where it started. After a
+    /// re-handshake the client re-subscribes from here and the server replays what was missed. Null when the server
+    /// keeps no history for the channel.
     /// </summary>
+    /// <remarks>
+    /// An opaque string (today <c>epoch:offset</c>; its form may change): store it and pass it back as it is, to
+    /// <see cref="BayeuxClient.SubscribeAsync(string, Action{BayeuxMessage}, string?, CancellationToken)"/>. Do not parse or compare it.
+    /// </remarks>
     public string? Position
     {
-        get { lock (_positionGate) { return _position?.ToString(); } }
+        get { lock (_positionGate) { return _position; } }
     }
 
     /// <summary>
@@ -52,13 +59,14 @@ public sealed class BayeuxSubscription : IAsyncDisposable
     /// </summary>
     public event EventHandler<SubscriptionRecoveredEventArgs>? Resubscribed;
 
-    internal ClientPosition? CurrentPosition
+    /// <summary>The position and the arrival number of what set it (see <see cref="InboundMessage.Arrival"/>).</summary>
+    internal (string? Position, long Arrival) CurrentPosition
     {
-        get { lock (_positionGate) { return _position; } }
+        get { lock (_positionGate) { return (_position, _positionArrival); } }
     }
 
     /// <summary>Starts from <paramref name="since"/>, a position the application kept, before the subscribe is sent.</summary>
-    internal void StartFrom(ClientPosition since)
+    internal void StartFrom(string since)
     {
         lock (_positionGate)
         {
@@ -67,17 +75,22 @@ public sealed class BayeuxSubscription : IAsyncDisposable
     }
 
     /// <summary>
-    /// Takes in a successful subscribe reply. A fresh subscription starts at the reply's position; a recovery that
-    /// succeeded keeps its own, the replayed messages move it on; one that failed starts over at the reply's.
+    /// An event for this subscription with <paramref name="position"/> arrived (called in arrival order, by the reading
+    /// thread, before the event is queued for the handler): it is now the last position received.
     /// </summary>
-    internal void OnSubscribed(ClientPosition? start, bool askedRecovery, bool recovered, bool resubscribe)
+    internal void Received(string position, long arrival) => Take(position, arrival);
+
+    /// <summary>
+    /// Takes in a successful subscribe reply. A fresh subscription starts at the reply's position; a recovery that
+    /// succeeded keeps its own, the replayed messages move it on; one that failed starts over at the reply's. Either
+    /// way only if nothing arrived after the reply meanwhile: the last position received wins, in arrival order.
+    /// </summary>
+    internal void OnSubscribed(InboundMessage reply, bool askedRecovery, bool resubscribe)
     {
-        lock (_positionGate)
+        var recovered = reply.HalleyRecovered;
+        if (reply.HalleyPosition is { } position && (!askedRecovery || !recovered))
         {
-            if (start is { } position && (!askedRecovery || !recovered))
-            {
-                _position = !askedRecovery ? ClientPosition.Latest(_position, position) : position;
-            }
+            Take(position, reply.Arrival);
         }
 
         if (!askedRecovery)
@@ -124,36 +137,28 @@ public sealed class BayeuxSubscription : IAsyncDisposable
     /// <summary>Stops delivery without telling the server (the session is gone, or the subscribe failed).</summary>
     internal void Deactivate() => Volatile.Write(ref _active, 0);
 
+    /// <summary>
+    /// Hands <paramref name="message"/> to the handler. Nothing is dropped by position: the server replays exactly what
+    /// the session missed (docs/recovery.md), and positions are opaque to the client.
+    /// </summary>
     internal void Deliver(BayeuxMessage message)
     {
-        if (!IsActive)
+        if (IsActive)
         {
-            return;
+            _handler(message);
         }
+    }
 
-        if (ClientPosition.TryParse(message.Position, out var position))
+    private void Take(string position, long arrival)
+    {
+        lock (_positionGate)
         {
-            lock (_positionGate)
+            // Arrival numbers, not positions, say which is later: the reply's continuation and the reading thread race.
+            if (arrival > _positionArrival)
             {
-                // A message at or before where this subscription is was already handled (a replay that overlaps
-                // what arrived live, or a redelivery): exactly once means dropping it here.
-                if (_position is { } current && current.Epoch == position.Epoch && position.Offset <= current.Offset)
-                {
-                    return;
-                }
-
                 _position = position;
+                _positionArrival = arrival;
             }
         }
-
-        _handler(message);
     }
-}
-
-/// <summary>The outcome of re-subscribing a <see cref="BayeuxSubscription"/> in a new session.</summary>
-/// <param name="recovered">Whether every message missed meanwhile was replayed.</param>
-public sealed class SubscriptionRecoveredEventArgs(bool recovered) : EventArgs
-{
-    /// <summary>True when nothing was lost; false when messages were (reload the state this subscription feeds).</summary>
-    public bool Recovered { get; } = recovered;
 }

@@ -412,6 +412,65 @@ public sealed class BayeuxClientTests : IAsyncDisposable
         Assert.False(reconnected.IsCompleted, "The client reconnected without pausing.");
     }
 
+    [Fact]
+    public async Task ASubscribeInFlightWhenTheServerClosesTheSocketNormally_IsSentAgainOnTheNextSocket_InTheSameSession()
+    {
+        // The CI failure of WebSocketClient_ResumesAfterTheLifetimeClose…, made deterministic: the subscribe is on the
+        // socket, unanswered, when the server answers the held connect (retry, interval 0) and closes with 1000.
+        var clock = new ManualTimers();
+        await using var client = NewClient(clock);
+        var got = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(IsHeldConnect).WithTimeout();
+        var clientId = client.ClientId;
+        var subscribes = 0;
+        _server.LeaveUnanswered = m => IsSubscribe(m) && Interlocked.Increment(ref subscribes) == 1;
+        var inFlight = Next(IsSubscribe);
+        var subscribing = client.SubscribeAsync("/life", m => got.TrySetResult(m.Data.GetInt32()), TestTimeouts.Token());
+        await inFlight.WithTimeout();
+
+        var sentOnTheClosingSocket = Next(IsConnect);
+        _server.EndLifetime();
+        await sentOnTheClosingSocket.WithTimeout();
+        var resent = Next(IsSubscribe);
+        _server.Transports.Single().CloseNormally();
+
+        var subscription = await subscribing.WithTimeout();
+        var again = await resent.WithTimeout();
+        Assert.Equal("/life", again.GetProperty("subscription").GetString());
+        Assert.Equal(clientId, again.GetProperty("clientId").GetString());
+        Assert.True(subscription.IsActive);
+        _server.Publish("/life", 7); // reaches the handler only if the resent subscribe took effect in the session
+        Assert.Equal(7, await got.Task.WithTimeout());
+        Assert.Equal(clientId, client.ClientId);
+        Assert.Equal(1, _server.Handshakes);
+        Assert.Equal(2, _server.ReceivedOn("/meta/subscribe").Count());
+    }
+
+    [Fact]
+    public async Task APublishInFlightWhenTheServerClosesTheSocketNormally_FailsInsteadOfRiskingADuplicate()
+    {
+        // The server may have published it before closing, and it has no per-session dedup of publishes: the caller decides.
+        var clock = new ManualTimers();
+        await using var client = NewClient(clock);
+        await client.ConnectAsync(TestTimeouts.Token());
+        await WaitFor(IsHeldConnect).WithTimeout();
+        _server.LeaveUnanswered = m => m.GetProperty("channel").GetString() == "/pub";
+        var inFlight = Next(m => m.GetProperty("channel").GetString() == "/pub");
+        var publishing = client.PublishAsync("/pub", 1, TestTimeouts.Token());
+        await inFlight.WithTimeout();
+
+        var sentOnTheClosingSocket = Next(IsConnect);
+        _server.EndLifetime();
+        await sentOnTheClosingSocket.WithTimeout();
+        var resumed = Next(m => IsConnect(m) && m.TryGetProperty("ext", out _));
+        _server.Transports.Single().CloseNormally();
+
+        await Assert.ThrowsAnyAsync<BayeuxException>(() => publishing.WithTimeout());
+        await resumed.WithTimeout();
+        Assert.Single(_server.ReceivedOn("/pub"));
+    }
+
     // RequestTimeout is longer than any wait of these tests, so no pause they see can follow a timed-out request.
     private BayeuxClient NewClient(TimeProvider clock) => new(
         new BayeuxClientOptions { Endpoint = new Uri("http://fake/cometd"), MaxBackoff = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromMinutes(1) },
@@ -419,6 +478,8 @@ public sealed class BayeuxClientTests : IAsyncDisposable
         clock);
 
     private static bool IsConnect(JsonElement message) => message.GetProperty("channel").GetString() == "/meta/connect";
+
+    private static bool IsSubscribe(JsonElement message) => message.GetProperty("channel").GetString() == "/meta/subscribe";
 
     private static bool IsHeldConnect(JsonElement message) => IsConnect(message) && !message.TryGetProperty("advice", out _);
 

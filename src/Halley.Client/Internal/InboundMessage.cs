@@ -8,6 +8,12 @@ internal readonly struct InboundMessage(JsonElement json)
 {
     public JsonElement Json { get; } = json;
 
+    /// <summary>
+    /// Where the message came in the client's own arrival order (1, 2, …, across connections and sessions); 0 until the
+    /// client stamped it. Positions are opaque, so "the last position received" is decided by this, never by them.
+    /// </summary>
+    public long Arrival { get; init; }
+
     public string? Channel => GetString("channel");
 
     /// <summary>The id as a string; a numeric id (which some servers echo) is read as its text.</summary>
@@ -55,11 +61,11 @@ internal readonly struct InboundMessage(JsonElement json)
     /// <summary>The session token from <c>ext.halley.token</c>, which lets a new WebSocket resume this session.</summary>
     public string? HalleyToken => GetHalley("token") is { ValueKind: JsonValueKind.String } token ? token.GetString() : null;
 
-    /// <summary>The history position from <c>ext.halley.position</c>: an event's own, or a subscribe reply's starting point.</summary>
-    public ClientPosition? HalleyPosition =>
-        GetHalley("position") is { ValueKind: JsonValueKind.String } value && ClientPosition.TryParse(value.GetString(), out var position)
-            ? position
-            : null;
+    /// <summary>
+    /// The history position from <c>ext.halley.position</c>: an event's own, or a subscribe reply's starting point. An
+    /// opaque string, kept and sent back as it is; never parsed or compared (its form is the server's business).
+    /// </summary>
+    public string? HalleyPosition => GetHalley("position") is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
 
     /// <summary>A subscribe reply's <c>ext.halley.recovered</c>: whether every missed message is being replayed.</summary>
     public bool HalleyRecovered => GetHalley("recovered") is { ValueKind: JsonValueKind.True };

@@ -7,12 +7,19 @@ namespace Halley.Client.Internal;
 /// </summary>
 internal sealed class TransportException : BayeuxException
 {
-    public TransportException(string message, Exception? innerException = null, bool superseded = false, bool closedNormally = false)
+    public TransportException(string message, Exception? innerException = null, bool superseded = false, bool closedNormally = false, bool notSent = false)
         : base(message, innerException)
     {
         Superseded = superseded;
         ClosedNormally = closedNormally;
+        NotSent = notSent;
     }
+
+    /// <summary>
+    /// The request never left the client: the connection was already closed when it was to be sent. The server cannot
+    /// have acted on it, so sending it again on the next connection repeats nothing.
+    /// </summary>
+    public bool NotSent { get; }
 
     /// <summary>
     /// The server closed the connection on purpose, with a normal close (WebSocket status 1000), as Halley does at

@@ -107,7 +107,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
             // The server's close may have arrived between the client's check that the socket was open and this
             // send: that is the same normal close as when it arrives after the send.
             var closedNormally = connection is null ? lastClosedNormally : connection.Socket.CloseStatus == WebSocketCloseStatus.NormalClosure;
-            throw new TransportException("The WebSocket is not open.", closedNormally: closedNormally);
+            throw new TransportException("The WebSocket is not open.", closedNormally: closedNormally, notSent: true);
         }
 
         var payload = MessageCodec.Encode(messages);

@@ -32,6 +32,18 @@ internal sealed class FakeBayeuxServer
     /// <summary>When set, a publish to a channel for which it returns an error string fails with it.</summary>
     public Func<string, string?>? PublishError { get; set; }
 
+    /// <summary>
+    /// When set, a message for which it returns true is logged (and raised) but never answered, as if the server had
+    /// not read it before closing the socket: the request stays in flight on the client.
+    /// </summary>
+    public Func<JsonElement, bool>? LeaveUnanswered { get; set; }
+
+    /// <summary>When set, successful subscribe replies carry it as <c>ext.halley.position</c>, with <see cref="SubscribeRecovered"/>.</summary>
+    public JsonNode? SubscribePosition { get; set; }
+
+    /// <summary>The <c>ext.halley.recovered</c> of subscribe replies that carry a <see cref="SubscribePosition"/>.</summary>
+    public bool SubscribeRecovered { get; set; }
+
     public List<FakeTransport> Transports { get; } = [];
 
     public IClientTransport CreateTransport(BayeuxClientOptions options, ITransportSink sink)
@@ -119,10 +131,18 @@ internal sealed class FakeBayeuxServer
         }
     }
 
-    /// <summary>Publishes from "the backend": fans the event out to every matching subscriber.</summary>
-    public void Publish(string channel, JsonNode? data, string? id = null)
+    /// <summary>
+    /// Publishes from "the backend": fans the event out to every matching subscriber, with <paramref name="position"/>
+    /// (of any JSON kind, for tests of what the client makes of it) as <c>ext.halley.position</c> when given.
+    /// </summary>
+    public void Publish(string channel, JsonNode? data, string? id = null, JsonNode? position = null)
     {
         var @event = new JsonObject { ["channel"] = channel, ["data"] = data?.DeepClone(), ["id"] = id ?? Guid.NewGuid().ToString("N") };
+        if (position is not null)
+        {
+            @event["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = position.DeepClone() } };
+        }
+
         List<Session> targets;
         lock (_gate)
         {
@@ -139,6 +159,11 @@ internal sealed class FakeBayeuxServer
     {
         Received.Enqueue(message);
         MessageReceived?.Invoke(message);
+        if (LeaveUnanswered?.Invoke(message) == true)
+        {
+            return;
+        }
+
         var channel = message.GetProperty("channel").GetString()!;
         var id = message.TryGetProperty("id", out var i) ? i.GetString() : null;
         var clientId = message.TryGetProperty("clientId", out var c) ? c.GetString() : null;
@@ -166,7 +191,7 @@ internal sealed class FakeBayeuxServer
         }
 
         // A new socket serves a session only once the connect carries that session's token.
-        var token = message.TryGetProperty("ext", out var ext) && ext.TryGetProperty("halley", out var h) ? h.GetProperty("token").GetString() : null;
+        var token = message.TryGetProperty("ext", out var ext) && ext.TryGetProperty("halley", out var h) && h.TryGetProperty("token", out var t) ? t.GetString() : null;
         if (current is not null && channel == "/meta/connect" && token == current.Token)
         {
             current.Transport = transport;
@@ -185,7 +210,7 @@ internal sealed class FakeBayeuxServer
         switch (channel)
         {
             case "/meta/connect":
-                var immediate = !HoldEveryConnect && message.TryGetProperty("advice", out var advice) && advice.TryGetProperty("timeout", out var t) && t.GetInt32() == 0;
+                var immediate = !HoldEveryConnect && message.TryGetProperty("advice", out var advice) && advice.TryGetProperty("timeout", out var timeout) && timeout.GetInt32() == 0;
                 if (immediate)
                 {
                     reply["successful"] = true;
@@ -215,6 +240,11 @@ internal sealed class FakeBayeuxServer
 
                 reply["successful"] = true;
                 reply["subscription"] = subscription;
+                if (channel == "/meta/subscribe" && SubscribePosition is { } position)
+                {
+                    reply["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = position.DeepClone(), ["recovered"] = SubscribeRecovered } };
+                }
+
                 transport.Push(new JsonArray(reply));
                 return;
             case "/meta/disconnect":
@@ -370,7 +400,7 @@ internal sealed class FakeTransport(FakeBayeuxServer server, ITransportSink sink
         {
             if (_frames is null)
             {
-                throw new TransportException("The fake socket is not open.");
+                throw new TransportException("The fake socket is not open.", notSent: true);
             }
 
             generation = Generation;
