@@ -11,8 +11,8 @@ namespace Halley.Engine;
 /// </summary>
 public sealed class InMemoryMessageEngine : IMessageEngine
 {
-    // Enough for every publish in flight on a busy node; a publisher that finds the ring full hands messages on
-    // itself until its number fits (the lowest number outstanding always fits, so this never deadlocks).
+    // Enough for every publish in flight on a busy node; a publisher that finds the ring full waits until its number
+    // fits (the lowest number outstanding always fits, so this never deadlocks).
     private const int RingSize = 1 << 14;
 
     // Most messages one thread hands on in a row before it leaves the rest to the thread pool.
@@ -156,9 +156,10 @@ public sealed class InMemoryMessageEngine : IMessageEngine
         var spin = new SpinWait();
         while (offset - Volatile.Read(ref _handedThrough) > RingSize)
         {
-            // The ring is full: help hand on what is ready (a lower number may still be on its way in).
-            HandOn();
-            spin.SpinOnce();
+            // The ring is full. Wait without handing on: this thread holds its channel's lock, and the listener is
+            // never called under an engine lock. The thread with the lowest number outstanding always fits, enters
+            // and hands on after leaving its lock (or the thread pool goes on), so the ring drains.
+            spin.SpinOnce(sleep1Threshold: 20);
         }
         Volatile.Write(ref _ring[offset & (RingSize - 1)], message);
     }
@@ -179,8 +180,16 @@ public sealed class InMemoryMessageEngine : IMessageEngine
             {
                 while (budget > 0 && TakeNext() is { } message)
                 {
-                    listener.OnMessage(message);
-                    Volatile.Write(ref _handedThrough, message.Position!.Value.Offset);
+                    try
+                    {
+                        listener.OnMessage(message);
+                    }
+                    finally
+                    {
+                        // Moved on even if the listener broke its promise not to throw: the message is out of the
+                        // ring, and a cursor left behind it would stop every later message.
+                        Volatile.Write(ref _handedThrough, message.Position!.Value.Offset);
+                    }
                     budget--;
                 }
             }
