@@ -138,3 +138,44 @@ public class MessageEngineTests
         Assert.Throws<InvalidOperationException>(() => h.InMemoryEngine.Start(new Recorder.Listener()));
     }
 }
+
+/// <summary>The in-memory engine's own promises, beyond the contract's specification suite.</summary>
+public class InMemoryMessageEngineTests
+{
+    [Fact]
+    public async Task AListenerThatThrows_DoesNotStopLaterMessages()
+    {
+        var options = new HalleyOptions();
+        options.History.Channels["/h/**"] = new HistoryRule();
+        var engine = new InMemoryMessageEngine(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
+        var listener = new ThrowingOnce();
+        engine.Start(listener);
+        await engine.DeclareInterestAsync("/h/**", CancellationToken.None);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => PublishAsync(engine, "/h/a").AsTask());
+        var second = await PublishAsync(engine, "/h/a");
+
+        Assert.Equal(second, engine.Cursor);
+        Assert.Equal(["/h/a"], listener.Handed);
+    }
+
+    private static ValueTask<StreamPosition?> PublishAsync(InMemoryMessageEngine engine, string channel) =>
+        engine.PublishAsync(EncodedMessage.FromFrame(channel, Halley.Protocol.BayeuxCodec.EncodeEventFrame(channel, "1"u8, default)), CancellationToken.None);
+
+    private sealed class ThrowingOnce : IEngineListener
+    {
+        private bool _thrown;
+
+        public List<string> Handed { get; } = [];
+
+        public void OnMessage(EncodedMessage message)
+        {
+            if (!_thrown)
+            {
+                _thrown = true;
+                throw new InvalidOperationException("A listener that breaks its promise.");
+            }
+            Handed.Add(message.Channel);
+        }
+    }
+}
