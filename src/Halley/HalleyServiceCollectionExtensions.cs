@@ -1,6 +1,7 @@
 using Halley.Api;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Extensions;
 using Halley.Security;
 using Halley.Sessions;
 using Halley.Transports;
@@ -27,6 +28,13 @@ public interface IHalleyBuilder
     /// stream opens, on every transport and accept path (see <see cref="IConnectionAuthorizer"/>).
     /// </summary>
     IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer;
+
+    /// <summary>
+    /// Adds <typeparamref name="TExtension"/> (a singleton) to the Bayeux extensions, after those already added:
+    /// its incoming hooks run after theirs, its outgoing hooks before theirs. <c>AddHalley</c> adds the
+    /// <c>timesync</c> and <c>ack</c> extensions first. See <see cref="IBayeuxExtension"/> for the contract.
+    /// </summary>
+    IHalleyBuilder AddExtension<TExtension>() where TExtension : class, IBayeuxExtension;
 
     /// <summary>
     /// Runs this node on <typeparamref name="TEngine"/> (a singleton) instead of the in-memory engine: the extension
@@ -59,6 +67,16 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<IHalleyPublisher, HalleyPublisher>();
         services.TryAddSingleton<SessionRegistry>();
         services.TryAddSingleton<LiveConnections>();
+        services.TryAddSingleton<SessionBinding>();
+        // The built-in extensions, first and in this order (IEnumerable resolves in registration order): timesync is
+        // the outermost, so its processing time covers the others, and ack writes its ext.ack before timesync adds
+        // ext.timesync, the order of the reply's keys since Halley had extensions.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, TimesyncExtension>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, AckExtension>());
+        services.TryAddSingleton<ExtensionPipeline>();
+        services.TryAddSingleton<ServiceCalls>();
+        services.TryAddSingleton<SubscriptionRequests>();
+        services.TryAddSingleton<PublishRequests>();
         services.TryAddSingleton<BayeuxProcessor>();
         services.TryAddSingleton<BrowserCookie>();
         services.TryAddSingleton<BayeuxCors>();
@@ -97,6 +115,12 @@ public static class HalleyServiceCollectionExtensions
         public IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer
         {
             Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionAuthorizer, TAuthorizer>());
+            return this;
+        }
+
+        public IHalleyBuilder AddExtension<TExtension>() where TExtension : class, IBayeuxExtension
+        {
+            Services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, TExtension>());
             return this;
         }
 
