@@ -40,8 +40,8 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<LiveConnections>();
         services.TryAddSingleton<SessionBinding>();
         // The built-in extensions, first and in this order (IEnumerable resolves in registration order): timesync is
-        // the outermost, so its processing time covers the others, and ack writes its ext.ack before timesync adds
-        // ext.timesync, the order of the reply's keys since Halley had extensions.
+        // the outermost, so its processing time covers the others, and since outgoing hooks run in reverse, ack adds
+        // ext.ack before timesync adds ext.timesync: the order of keys replies had before extensions were pluggable.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, TimesyncExtension>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, AckExtension>());
         services.TryAddSingleton<ExtensionPipeline>();
