@@ -1,6 +1,7 @@
 using Halley.Api;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Extensions;
 using Halley.Security;
 using Halley.Sessions;
 using Halley.Transports;
@@ -12,28 +13,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Halley;
-
-/// <summary>Configures Halley after <see cref="HalleyServiceCollectionExtensions.AddHalley"/>.</summary>
-public interface IHalleyBuilder
-{
-    /// <summary>The host's services.</summary>
-    IServiceCollection Services { get; }
-
-    /// <summary>Answers requests on the service channel <paramref name="channel"/> (e.g. <c>/service/echo</c>).</summary>
-    IHalleyBuilder AddService(string channel, BayeuxServiceHandler handler);
-
-    /// <summary>
-    /// Adds <typeparamref name="TAuthorizer"/> (a singleton) to the authorizers asked before any Bayeux connection or
-    /// stream opens, on every transport and accept path (see <see cref="IConnectionAuthorizer"/>).
-    /// </summary>
-    IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer;
-
-    /// <summary>
-    /// Runs this node on <typeparamref name="TEngine"/> (a singleton) instead of the in-memory engine: the extension
-    /// point of engines such as Redis (<see cref="IMessageEngine"/> is the contract it keeps).
-    /// </summary>
-    IHalleyBuilder UseEngine<TEngine>() where TEngine : class, IMessageEngine;
-}
 
 /// <summary>Registers Halley's services.</summary>
 public static class HalleyServiceCollectionExtensions
@@ -59,6 +38,16 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<IHalleyPublisher, HalleyPublisher>();
         services.TryAddSingleton<SessionRegistry>();
         services.TryAddSingleton<LiveConnections>();
+        services.TryAddSingleton<SessionBinding>();
+        // The built-in extensions, first and in this order (IEnumerable resolves in registration order): timesync is
+        // the outermost, so its processing time covers the others, and since outgoing hooks run in reverse, ack adds
+        // ext.ack before timesync adds ext.timesync: the order of keys replies had before extensions were pluggable.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, TimesyncExtension>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, AckExtension>());
+        services.TryAddSingleton<ExtensionPipeline>();
+        services.TryAddSingleton<ServiceCalls>();
+        services.TryAddSingleton<SubscriptionRequests>();
+        services.TryAddSingleton<PublishRequests>();
         services.TryAddSingleton<BayeuxProcessor>();
         services.TryAddSingleton<BrowserCookie>();
         services.TryAddSingleton<BayeuxCors>();
@@ -97,6 +86,12 @@ public static class HalleyServiceCollectionExtensions
         public IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer
         {
             Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionAuthorizer, TAuthorizer>());
+            return this;
+        }
+
+        public IHalleyBuilder AddExtension<TExtension>() where TExtension : class, IBayeuxExtension
+        {
+            Services.TryAddEnumerable(ServiceDescriptor.Singleton<IBayeuxExtension, TExtension>());
             return this;
         }
 

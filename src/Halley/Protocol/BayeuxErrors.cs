@@ -28,6 +28,9 @@ internal static class BayeuxErrors
 
     public static string ServiceFailed(string channel) => Format(500, Sanitize(channel), "service_failed");
 
+    /// <summary>An <c>IBayeuxExtension</c>'s incoming hook refused the message (CometD says <c>404::message_deleted</c>).</summary>
+    public static string RefusedByExtension(string channel) => Format(403, Sanitize(channel), "refused_by_extension");
+
     // Error args are echoed from client input; keep them short and free of the separator.
     private static string Sanitize(string value)
     {

@@ -1,44 +1,43 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Halley.Channels;
 using Halley.Engine;
+using Halley.Extensions;
 using Halley.Protocol;
-using Microsoft.Extensions.Logging;
+using Halley.Security;
 using Microsoft.Extensions.Options;
 
 namespace Halley.Sessions;
 
 /// <summary>
 /// The Bayeux rules, independent of transport: handles each message of a batch in order and leaves the one
-/// <c>/meta/connect</c> of the batch, if any, for the transport to hold.
+/// <c>/meta/connect</c> of the batch, if any, for the transport to hold. It dispatches; the rooms around it do the
+/// rest: <see cref="SessionBinding"/> decides which session a message may act for, the <see cref="ExtensionPipeline"/>
+/// runs the extensions (ack and timesync among them) on every message and reply, <see cref="SubscriptionRequests"/>
+/// and <see cref="PublishRequests"/> (with <see cref="ServiceCalls"/>) answer what is not a session's life cycle.
 /// </summary>
-internal sealed partial class BayeuxProcessor
+internal sealed class BayeuxProcessor
 {
-    private static readonly byte[] JsonNull = "null"u8.ToArray();
-
     private readonly SessionRegistry _sessions;
-    private readonly MessageHub _engine;
+    private readonly SessionBinding _binding;
+    private readonly ExtensionPipeline _extensions;
+    private readonly SubscriptionRequests _subscriptions;
+    private readonly PublishRequests _publishing;
     private readonly HalleyOptions _options;
-    private readonly ServiceChannelOptions _services;
     private readonly TimeProvider _time;
-    private readonly ILogger<BayeuxProcessor> _logger;
     private readonly Advice _retryAdvice;
     private readonly Advice _handshakeAdvice;
     private readonly Advice _eventSourceAdvice;
     private readonly Advice _reconnectNowAdvice = new() { Reconnect = ReconnectAdvice.Retry, Interval = 0 };
     private readonly long _eventSourceGrace;
-    private readonly long _handshakeClaimTicks;
 
-    public BayeuxProcessor(SessionRegistry sessions, MessageHub engine, IOptions<HalleyOptions> options, IOptions<ServiceChannelOptions> services, TimeProvider time, ILogger<BayeuxProcessor> logger)
+    public BayeuxProcessor(SessionRegistry sessions, SessionBinding binding, ExtensionPipeline extensions, SubscriptionRequests subscriptions, PublishRequests publishing, IOptions<HalleyOptions> options, TimeProvider time)
     {
         _sessions = sessions;
-        _engine = engine;
+        _binding = binding;
+        _extensions = extensions;
+        _subscriptions = subscriptions;
+        _publishing = publishing;
         _options = options.Value;
-        _services = services.Value;
         _time = time;
-        _logger = logger;
         _retryAdvice = new Advice
         {
             Reconnect = ReconnectAdvice.Retry,
@@ -61,10 +60,6 @@ internal sealed partial class BayeuxProcessor
             Timeout = 0,
         };
         _eventSourceGrace = sessions.ToTicks(_options.Timeout);
-        // The socket Faye opens with its HTTP handshake first speaks, at the latest, with the connect that follows
-        // one held over long-polling: at most Timeout later, and within MaxInterval of that connect's reply, or the
-        // session has expired anyway. So the handshake's claim window lasts one connect cycle and no longer.
-        _handshakeClaimTicks = sessions.ToTicks(_options.Timeout + _options.MaxInterval);
     }
 
     /// <summary>
@@ -75,9 +70,10 @@ internal sealed partial class BayeuxProcessor
     {
         if (batch.Count > 1 && batch.Exists(static m => m.Channel == MetaChannels.Handshake))
         {
+            var now = _time.GetTimestamp();
             foreach (var message in batch)
             {
-                replies.Add(BayeuxReply.Failure(message, BayeuxErrors.HandshakeBatched));
+                Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.HandshakeBatched), message, null, now);
             }
             return null;
         }
@@ -88,22 +84,28 @@ internal sealed partial class BayeuxProcessor
             var receivedAt = _time.GetTimestamp();
             if (message.Invalid is not null)
             {
-                replies.Add(BayeuxReply.Failure(message, message.Invalid));
+                Reply(replies, BayeuxReply.Failure(message, message.Invalid), message, null, receivedAt);
                 continue;
             }
             if (message.Channel is null)
             {
-                replies.Add(BayeuxReply.Failure(message, BayeuxErrors.InvalidMessage("missing_channel")));
+                Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.InvalidMessage("missing_channel")), message, null, receivedAt);
                 continue;
             }
             if (message.Channel == MetaChannels.Handshake)
             {
-                replies.Add(Handshake(message, context, receivedAt));
+                Handshake(message, context, receivedAt, replies);
                 continue;
             }
-            if (!TryGetSession(message, context, out var session))
+            if (!_binding.TryBind(message, context, out var session))
             {
-                replies.Add(BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake));
+                Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake), message, null, receivedAt);
+                continue;
+            }
+            context.Carrier?.SessionUsed(session);
+            if (!_extensions.Receive(message, session, receivedAt))
+            {
+                Reply(replies, ExtensionPipeline.Refusal(message), message, session, receivedAt);
                 continue;
             }
             switch (message.Channel)
@@ -111,22 +113,22 @@ internal sealed partial class BayeuxProcessor
                 case MetaChannels.Connect:
                     if (connect is { } earlier)
                     {
-                        replies.Add(BayeuxReply.Failure(earlier.Message, BayeuxErrors.InvalidMessage("multiple_connects_in_batch")));
+                        Reply(replies, BayeuxReply.Failure(earlier.Message, BayeuxErrors.InvalidMessage("multiple_connects_in_batch")), earlier.Message, earlier.Session, earlier.ReceivedAt);
                     }
                     connect = (message, session, receivedAt);
                     break;
                 case MetaChannels.Subscribe:
-                    replies.Add(await SubscribeAsync(message, session, cancellationToken).ConfigureAwait(false));
+                    Reply(replies, await _subscriptions.SubscribeAsync(message, session, cancellationToken).ConfigureAwait(false), message, session, receivedAt);
                     break;
                 case MetaChannels.Unsubscribe:
-                    replies.Add(Unsubscribe(message, session));
+                    Reply(replies, _subscriptions.Unsubscribe(message, session), message, session, receivedAt);
                     break;
                 case MetaChannels.Disconnect:
                     _sessions.Terminate(session, TerminationReason.Disconnected);
-                    replies.Add(new BayeuxReply(message.Channel, message) { Successful = true, ClientId = session.Id });
+                    Reply(replies, new BayeuxReply(message.Channel, message) { Successful = true, ClientId = session.Id }, message, session, receivedAt);
                     break;
                 default:
-                    replies.Add(await PublishAsync(message, session, cancellationToken).ConfigureAwait(false));
+                    Reply(replies, await _publishing.PublishAsync(message, session, cancellationToken).ConfigureAwait(false), message, session, receivedAt);
                     break;
             }
         }
@@ -140,71 +142,72 @@ internal sealed partial class BayeuxProcessor
     {
         var session = pending.Session;
         var message = pending.Message;
+        BayeuxReply reply;
+        long? ackBatch = null;
         if (outcome == ConnectOutcome.Terminated)
         {
-            return session.TerminationReason == TerminationReason.Disconnected
+            reply = session.TerminationReason == TerminationReason.Disconnected
                 ? new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = Advice.Stop }
                 : BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake);
         }
-        var advice = outcome == ConnectOutcome.ConnectionClosing ? _reconnectNowAdvice
-            : message.ConnectionType == ConnectionTypes.EventSource ? _eventSourceAdvice
-            : _retryAdvice;
-        var reply = new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = advice };
-        if (outcome != ConnectOutcome.Replaced && session.CompleteConnect(pending.Held, events) is { } batch)
+        else
         {
-            reply.Ext = new JsonObject { ["ack"] = batch };
+            var advice = outcome == ConnectOutcome.ConnectionClosing ? _reconnectNowAdvice
+                : message.ConnectionType == ConnectionTypes.EventSource ? _eventSourceAdvice
+                : _retryAdvice;
+            reply = new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = advice };
+            if (outcome != ConnectOutcome.Replaced)
+            {
+                // The ack extension numbers the reply with this batch; the session kept its messages for a resend.
+                ackBatch = session.CompleteConnect(pending.Held, events);
+            }
         }
-        AddTimesync(reply, message, pending.ReceivedAt);
+        // The queue is drained by now: extensions must not throw past this point, and the pipeline sees to it.
+        _extensions.Send(reply, message, session, pending.ReceivedAt, ackBatch);
         return reply;
     }
 
-    private BayeuxReply Handshake(BayeuxMessage message, TransportContext context, long receivedAt)
+    private void Handshake(BayeuxMessage message, TransportContext context, long receivedAt, List<BayeuxReply> replies)
     {
+        if (!_extensions.Receive(message, null, receivedAt))
+        {
+            Reply(replies, ExtensionPipeline.Refusal(message), message, null, receivedAt);
+            return;
+        }
         if (message.Version is { } version && !version.StartsWith('1'))
         {
-            return BayeuxReply.Failure(message, BayeuxErrors.VersionMismatch, Advice.Stop);
+            Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.VersionMismatch, Advice.Stop), message, null, receivedAt);
+            return;
         }
         if (message.SupportedConnectionTypes is { } types && !types.Any(ConnectionTypes.IsSupported))
         {
             var failure = BayeuxReply.Failure(message, BayeuxErrors.ConnectionTypeMismatch(string.Join(',', types)), Advice.Stop);
             failure.IncludeHandshakeFields = true;
-            return failure;
+            Reply(replies, failure, message, null, receivedAt);
+            return;
         }
         var session = _sessions.Create(context.BrowserId, context.Carrier);
-        // A client that says it cannot use WebSocket never needs a cookie-less socket to take its session over.
-        if (context.Carrier is null && (message.SupportedConnectionTypes is not { } offered || offered.Contains(ConnectionTypes.WebSocket, StringComparer.Ordinal)))
-        {
-            session.OpenHandshakeClaimWindow(_sessions.Now + _handshakeClaimTicks);
-        }
-        var ext = new JsonObject { ["halley"] = new JsonObject { ["token"] = session.Token } };
-        if (message.TryGetExt("ack", out var ack) && ack.ValueKind == JsonValueKind.True)
-        {
-            session.EnableAck();
-            ext["ack"] = true;
-        }
-        context.Carrier?.SessionUsed(session);
+        _binding.Handshaken(session, message, context);
         var reply = new BayeuxReply(MetaChannels.Handshake, message)
         {
             Successful = true,
             ClientId = session.Id,
             IncludeHandshakeFields = true,
             Advice = _handshakeAdvice,
-            Ext = ext,
+            Ext = new JsonObject { ["halley"] = new JsonObject { ["token"] = session.Token } },
         };
-        AddTimesync(reply, message, receivedAt);
-        return reply;
+        // The extensions see the reply before a socket starts carrying the session: the ack extension turns itself
+        // on there, and a session using ack must never be pushed to.
+        Reply(replies, reply, message, session, receivedAt);
+        context.Carrier?.SessionUsed(session);
     }
 
     private PendingConnect? BeginConnect(BayeuxMessage message, BayeuxSession session, long receivedAt, List<BayeuxReply> replies)
     {
         if (message.ConnectionType is { } type && !ConnectionTypes.IsSupported(type))
         {
-            replies.Add(BayeuxReply.Failure(message, BayeuxErrors.ConnectionTypeMismatch(type)));
+            Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.ConnectionTypeMismatch(type)), message, session, receivedAt);
             return null;
-        }
-        if (session.AckEnabled && message.TryGetExt("ack", out var ack) && ack.ValueKind == JsonValueKind.Number && ack.TryGetInt64(out var batch))
-        {
-            session.Acknowledge(batch);
         }
         var serverTimeout = (long)_options.Timeout.TotalMilliseconds;
         // An eventsource connect is never held: its events go down the session's stream.
@@ -216,287 +219,16 @@ internal sealed partial class BayeuxProcessor
             expiryGrace: eventSource ? _eventSourceGrace : 0);
         if (held is null)
         {
-            replies.Add(BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake));
+            Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake), message, session, receivedAt);
             return null;
         }
         return new PendingConnect(message, session, held, receivedAt);
     }
 
-    private async ValueTask<BayeuxReply> SubscribeAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
+    /// <summary>Runs the outgoing extensions on <paramref name="reply"/> and adds it: every reply goes out this way.</summary>
+    private void Reply(List<BayeuxReply> replies, BayeuxReply reply, BayeuxMessage message, BayeuxSession? session, long receivedAt)
     {
-        if (!TryValidateSubscriptions(message, out var error) || !TryReadPosition(message, out var since, out error))
-        {
-            return BayeuxReply.Failure(message, error);
-        }
-        var added = new List<string>(message.Subscriptions!.Count);
-        foreach (var channel in message.Subscriptions!)
-        {
-            if (!session.AddSubscription(channel, _options.MaxSubscriptionsPerSession, out var limitReached))
-            {
-                if (limitReached)
-                {
-                    // All or nothing: a failed reply must not leave part of the request subscribed.
-                    foreach (var undo in added)
-                    {
-                        session.RemoveSubscription(undo);
-                    }
-                    return BayeuxReply.Failure(message, BayeuxErrors.TooManySubscriptions(_options.MaxSubscriptionsPerSession));
-                }
-                continue;
-            }
-            added.Add(channel);
-        }
-        // One hub call for the whole request: a recovery replays each missed message once, in order, before
-        // the live ones, skipping what the session already received through an earlier subscription, and only
-        // if it fits in the room left in the session's queue (the session tells the hub both).
-        var recovery = await _engine.SubscribeAsync(added, session, since, cancellationToken).ConfigureAwait(false);
-        // A session that ended meanwhile already released its subscriptions; do not leave these behind.
-        if (session.IsTerminated)
-        {
-            foreach (var channel in added)
-            {
-                _engine.Unsubscribe(channel, session);
-            }
-        }
-        var reply = SubscriptionReply(message, session);
-        if (since is not null || _engine.HasHistory)
-        {
-            var halley = new JsonObject { ["position"] = recovery.Position.ToString() };
-            if (since is not null)
-            {
-                halley["recovered"] = recovery.Recovered;
-            }
-            reply.Ext = new JsonObject { ["halley"] = halley };
-        }
-        return reply;
+        _extensions.Send(reply, message, session, receivedAt);
+        replies.Add(reply);
     }
-
-    /// <summary>Reads <c>ext.halley.position</c>, the last position a resubscribing client saw; absent is fine, malformed is not.</summary>
-    private static bool TryReadPosition(BayeuxMessage message, out StreamPosition? position, out string error)
-    {
-        position = null;
-        error = "";
-        if (!message.TryGetExt("halley", out var halley) || halley.ValueKind != JsonValueKind.Object
-            || !halley.TryGetProperty("position", out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-        if (value.ValueKind != JsonValueKind.String || !StreamPosition.TryParse(value.GetString(), out var parsed))
-        {
-            error = BayeuxErrors.InvalidMessage("invalid_position");
-            return false;
-        }
-        position = parsed;
-        return true;
-    }
-
-    private BayeuxReply Unsubscribe(BayeuxMessage message, BayeuxSession session)
-    {
-        if (!TryValidateSubscriptions(message, out var error))
-        {
-            return BayeuxReply.Failure(message, error);
-        }
-        foreach (var channel in message.Subscriptions!)
-        {
-            if (session.RemoveSubscription(channel))
-            {
-                _engine.Unsubscribe(channel, session);
-            }
-        }
-        return SubscriptionReply(message, session);
-    }
-
-    private static BayeuxReply SubscriptionReply(BayeuxMessage message, BayeuxSession session) =>
-        new(message.Channel!, message)
-        {
-            Successful = true,
-            ClientId = session.Id,
-            Subscriptions = message.Subscriptions,
-            SubscriptionIsArray = message.SubscriptionIsArray,
-        };
-
-    private static bool TryValidateSubscriptions(BayeuxMessage message, out string error)
-    {
-        if (message.Subscriptions is not { Count: > 0 } subscriptions)
-        {
-            error = BayeuxErrors.InvalidMessage("missing_subscription");
-            return false;
-        }
-        foreach (var channel in subscriptions)
-        {
-            switch (ChannelPolicy.ForSubscribe(channel))
-            {
-                case ChannelVerdict.Invalid:
-                    error = BayeuxErrors.InvalidChannel(channel);
-                    return false;
-                case ChannelVerdict.Meta:
-                    error = BayeuxErrors.SubscribeForbidden(channel, "meta_channels_are_not_subscribable");
-                    return false;
-                case ChannelVerdict.Service:
-                    error = BayeuxErrors.SubscribeForbidden(channel, "service_channels_are_not_broadcast");
-                    return false;
-            }
-        }
-        error = "";
-        return true;
-    }
-
-    private async ValueTask<BayeuxReply> PublishAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
-    {
-        var channel = message.Channel!;
-        switch (ChannelPolicy.ForClientPublish(channel))
-        {
-            case ChannelVerdict.Invalid:
-                return BayeuxReply.Failure(message, BayeuxErrors.InvalidChannel(channel));
-            case ChannelVerdict.Wildcard:
-                return BayeuxReply.Failure(message, BayeuxErrors.PublishForbidden(channel, "publish_to_wildcard"));
-            case ChannelVerdict.Meta:
-                return BayeuxReply.Failure(message, BayeuxErrors.UnknownMetaChannel(channel));
-        }
-        if (!message.HasData)
-        {
-            return BayeuxReply.Failure(message, BayeuxErrors.InvalidMessage("missing_data"));
-        }
-        if (ChannelName.KindOf(channel) == ChannelKind.Service)
-        {
-            return await CallServiceAsync(message, session, cancellationToken).ConfigureAwait(false);
-        }
-        var published = await _engine.PublishAsync(channel, message.DataJson, message.IdJson, cancellationToken).ConfigureAwait(false);
-        var reply = new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id };
-        if (published.Position is { } position)
-        {
-            reply.Ext = new JsonObject { ["halley"] = new JsonObject { ["position"] = position.ToString() } };
-        }
-        return reply;
-    }
-
-    private async ValueTask<BayeuxReply> CallServiceAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
-    {
-        var channel = message.Channel!;
-        if (!_services.Handlers.TryGetValue(channel, out var handler))
-        {
-            // As in CometD: a service message nobody handles is accepted and goes nowhere.
-            return new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id };
-        }
-        try
-        {
-            var data = JsonSerializer.Deserialize<JsonElement>(message.DataJson.Span);
-            var result = await handler(new BayeuxServiceCall(channel, session.Id, data), cancellationToken).ConfigureAwait(false);
-            var json = result is null ? JsonNull : JsonSerializer.SerializeToUtf8Bytes(result, result.GetType());
-            return new BayeuxReply(channel, message) { Successful = true, ClientId = session.Id, DataJson = json };
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Log.ServiceFailed(_logger, channel, ex);
-            return BayeuxReply.Failure(message, BayeuxErrors.ServiceFailed(channel));
-        }
-    }
-
-    private bool TryGetSession(BayeuxMessage message, TransportContext context, out BayeuxSession session)
-    {
-        if (!_sessions.TryGet(message.ClientId, out session) || !IsBound(session, message, context))
-        {
-            return false;
-        }
-        if (context.Carrier is not null && !ReferenceEquals(session.Owner, context.Carrier))
-        {
-            session.Owner = context.Carrier;
-            // The client has its socket now: no other may take the session over by client id alone.
-            session.CloseClaimWindows();
-        }
-        context.Carrier?.SessionUsed(session);
-        return true;
-    }
-
-    /// <summary>
-    /// Whether this request may act for <paramref name="session"/>: the WebSocket that created or adopted it,
-    /// the browser cookie it was created with, the secret token from its handshake reply, or the first WebSocket
-    /// claiming a session in one of its claim windows (see <see cref="BayeuxSession.TryClaimForWebSocket"/>).
-    /// </summary>
-    private bool IsBound(BayeuxSession session, BayeuxMessage message, TransportContext context)
-    {
-        if (context.Carrier is not null && ReferenceEquals(session.Owner, context.Carrier))
-        {
-            return true;
-        }
-        if (message.TryGetExt("halley", out var halley) && halley.ValueKind == JsonValueKind.Object
-            && halley.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String
-            && FixedTimeEquals(token.GetString()!, session.Token))
-        {
-            return true;
-        }
-        if (!_options.SessionBinding.RequireBrowserCookie)
-        {
-            return true;
-        }
-        if (session.BrowserId is not null && context.BrowserId is not null && FixedTimeEquals(context.BrowserId, session.BrowserId))
-        {
-            return true;
-        }
-        return context.Carrier is not null && session.TryClaimForWebSocket();
-    }
-
-    /// <summary>
-    /// Whether a Faye <c>eventsource</c> stream (<c>GET /cometd/{clientId}</c>) may push <paramref name="clientId"/>'s
-    /// messages. An <c>EventSource</c> can send neither <c>ext</c> nor headers, so only the browser cookie the session
-    /// was created with binds it (rule 2 of <see cref="IsBound"/>), unless that rule is turned off.
-    /// </summary>
-    public StreamBinding BindStream(string? clientId, string? browserId, out BayeuxSession session)
-    {
-        if (!_sessions.TryGet(clientId, out session))
-        {
-            return StreamBinding.UnknownSession;
-        }
-        if (!_options.SessionBinding.RequireBrowserCookie)
-        {
-            return StreamBinding.Bound;
-        }
-        return session.BrowserId is not null && browserId is not null && FixedTimeEquals(browserId, session.BrowserId)
-            ? StreamBinding.Bound
-            : StreamBinding.NotBound;
-    }
-
-    private static bool FixedTimeEquals(string a, string b) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
-
-    /// <summary>CometD's timesync extension: echoes the client's clock with the server's, so it can estimate offset and lag.</summary>
-    private void AddTimesync(BayeuxReply reply, BayeuxMessage message, long receivedAt)
-    {
-        if (!message.TryGetExt("timesync", out var timesync) || timesync.ValueKind != JsonValueKind.Object
-            || !TryGetInt64(timesync, "tc", out var tc))
-        {
-            return;
-        }
-        var lag = TryGetInt64(timesync, "l", out var lagValue) ? lagValue : 0;
-        var serverNow = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var processing = (long)_time.GetElapsedTime(receivedAt).TotalMilliseconds;
-        var ts = serverNow - processing;
-        reply.Ext ??= [];
-        reply.Ext["timesync"] = new JsonObject { ["tc"] = tc, ["ts"] = ts, ["p"] = processing, ["a"] = ts - tc - lag };
-    }
-
-    // JsonElement.TryGetInt64 throws on non-numbers; client input must only ever be ignored.
-    private static bool TryGetInt64(JsonElement parent, string name, out long value)
-    {
-        value = 0;
-        return parent.TryGetProperty(name, out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out value);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(10, LogLevel.Error, "Service channel {Channel} failed", EventName = "ServiceFailed")]
-        public static partial void ServiceFailed(ILogger logger, string channel, Exception exception);
-    }
-}
-
-/// <summary>What <see cref="BayeuxProcessor.BindStream"/> found.</summary>
-internal enum StreamBinding
-{
-    Bound,
-
-    /// <summary>No live session has that client id.</summary>
-    UnknownSession,
-
-    /// <summary>The session exists, but the request does not carry the browser cookie it was created with.</summary>
-    NotBound,
 }

@@ -2,7 +2,9 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Extensions;
 using Halley.Protocol;
+using Halley.Security;
 using Halley.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,7 +17,10 @@ internal sealed class Harness : IDisposable
 {
     private readonly ServiceProvider _provider;
 
-    public Harness(HalleyOptions? options = null, ServiceChannelOptions? services = null)
+    /// <param name="options">The server's options (defaults if null).</param>
+    /// <param name="services">The service channel handlers.</param>
+    /// <param name="extensions">Host extensions, registered after the built-in timesync and ack, as AddExtension does.</param>
+    public Harness(HalleyOptions? options = null, ServiceChannelOptions? services = null, IEnumerable<IBayeuxExtension>? extensions = null)
     {
         Options = options ?? new HalleyOptions();
         _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -23,13 +28,18 @@ internal sealed class Harness : IDisposable
         InMemoryEngine = new InMemoryMessageEngine(Microsoft.Extensions.Options.Options.Create(Options), Time);
         Engine = new MessageHub(InMemoryEngine, Metrics, Microsoft.Extensions.Options.Options.Create(Options));
         Registry = new SessionRegistry(Microsoft.Extensions.Options.Options.Create(Options), Engine, Metrics, Time, NullLogger<SessionRegistry>.Instance);
+        var halleyOptions = Microsoft.Extensions.Options.Options.Create(Options);
+        Binding = new SessionBinding(Registry, halleyOptions);
+        Extensions = new ExtensionPipeline([new TimesyncExtension(Time), new AckExtension(), .. extensions ?? []], NullLogger<ExtensionPipeline>.Instance);
+        var serviceCalls = new ServiceCalls(Microsoft.Extensions.Options.Options.Create(services ?? new ServiceChannelOptions()), NullLogger<ServiceCalls>.Instance);
         Processor = new BayeuxProcessor(
             Registry,
-            Engine,
-            Microsoft.Extensions.Options.Options.Create(Options),
-            Microsoft.Extensions.Options.Options.Create(services ?? new ServiceChannelOptions()),
-            Time,
-            NullLogger<BayeuxProcessor>.Instance);
+            Binding,
+            Extensions,
+            new SubscriptionRequests(Engine, halleyOptions),
+            new PublishRequests(Engine, serviceCalls),
+            halleyOptions,
+            Time);
     }
 
     public HalleyOptions Options { get; }
@@ -39,6 +49,8 @@ internal sealed class Harness : IDisposable
     public InMemoryMessageEngine InMemoryEngine { get; }
     public SessionRegistry Registry { get; }
     public BayeuxProcessor Processor { get; }
+    public SessionBinding Binding { get; }
+    public ExtensionPipeline Extensions { get; }
 
     public static TransportContext Http(string? browserId = "0123456789abcdef0123456789abcdef") =>
         new() { ConnectionType = ConnectionTypes.LongPolling, BrowserId = browserId };

@@ -1,6 +1,7 @@
 using System.Text;
 using Halley.Engine;
 using Halley.Protocol;
+using Halley.Security;
 using Halley.Sessions;
 using Halley.Tests.Infrastructure;
 
@@ -156,7 +157,7 @@ public class StreamSessionTests
         using var h = new Harness(new HalleyOptions { SessionBinding = { RequireBrowserCookie = requireCookie } });
         var clientId = await h.HandshakeAsync(Harness.Http(Browser));
 
-        Assert.Equal(Enum.Parse<StreamBinding>(expected), h.Processor.BindStream(clientId, browserId, out _));
+        Assert.Equal(Enum.Parse<StreamBinding>(expected), h.Binding.BindStream(clientId, browserId, out _));
     }
 
     [Fact]
@@ -165,8 +166,8 @@ public class StreamSessionTests
         using var h = new Harness();
         var clientId = await h.HandshakeAsync(Harness.Http(null));
 
-        Assert.Equal(StreamBinding.NotBound, h.Processor.BindStream(clientId, Browser, out _));
-        Assert.Equal(StreamBinding.NotBound, h.Processor.BindStream(clientId, null, out _));
+        Assert.Equal(StreamBinding.NotBound, h.Binding.BindStream(clientId, Browser, out _));
+        Assert.Equal(StreamBinding.NotBound, h.Binding.BindStream(clientId, null, out _));
     }
 
     [Theory]
@@ -177,7 +178,7 @@ public class StreamSessionTests
     {
         using var h = new Harness();
 
-        Assert.Equal(StreamBinding.UnknownSession, h.Processor.BindStream(clientId, Browser, out _));
+        Assert.Equal(StreamBinding.UnknownSession, h.Binding.BindStream(clientId, Browser, out _));
     }
 
     [Fact]

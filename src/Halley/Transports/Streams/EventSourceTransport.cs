@@ -22,7 +22,7 @@ namespace Halley.Transports.Streams;
 /// <see cref="ServerSentEventsTransport.SseFormat"/>. When a stream ends, whatever it had not taken stays queued in
 /// the session for the next stream or connect.
 /// </remarks>
-internal sealed partial class EventSourceTransport(BayeuxProcessor processor, MessageHub engine, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
+internal sealed partial class EventSourceTransport(SessionBinding sessionBinding, MessageHub engine, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
 {
     private readonly BatchFormat _format = new(options.Value.Streaming.RetryDelay);
     // An EventSource URL is chosen by the client library, so there is no ?pad=: only the configured default applies.
@@ -63,7 +63,7 @@ internal sealed partial class EventSourceTransport(BayeuxProcessor processor, Me
                 "Missing client id: an eventsource stream is GET /cometd/{clientId}, with the clientId of the /meta/handshake reply.").ConfigureAwait(false);
             return;
         }
-        var binding = processor.BindStream(clientId, browserCookie.Read(request), out var session);
+        var binding = sessionBinding.BindStream(clientId, browserCookie.Read(request), out var session);
         if (binding == StreamBinding.NotBound)
         {
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status403Forbidden,
