@@ -49,8 +49,9 @@ internal interface ILazyClock
 /// <para><b>Locking.</b> The outbox guards its state with its owner's lock, so the owner changes its own state (the
 /// held connect, the push connection, the end of a session) and the outbox's in one step; a lock of its own would add
 /// an object per connection and a second lock to the fan-out. Members named <c>…Locked</c> are called with that lock
-/// held and return the reader to wake, which the caller wakes after releasing it; the others take the lock and wake
-/// the reader themselves, so they are called without it. A reader is never woken under the lock: a WebSocket's flush
+/// held and return the reader to wake, which the caller wakes after releasing it; the others take the lock
+/// themselves, and those that may wake the reader (<see cref="Add"/>, <see cref="EndRecovery"/>,
+/// <see cref="SetReader"/>) are called without it. A reader is never woken under the lock: a WebSocket's flush
 /// starts inline and takes its connection's lock, which is taken before a session's.</para>
 /// <para><b>Lazy channels.</b> Only an outbox given an <see cref="ILazyClock"/> (a session's) lets lazy messages
 /// wait; in a stream's every message wakes the writer, as a stream has no held connect whose reply a lazy message
