@@ -12,7 +12,7 @@ internal sealed class AckBatches
     private readonly List<EncodedMessage> _unacknowledged = [];
     private long _lastBatch;
 
-    /// <summary>Messages sent but not yet acknowledged; they count against the session's queue limit.</summary>
+    /// <summary>Messages sent but not yet acknowledged; they count against the bound of the session's <see cref="Outbox"/>.</summary>
     public int Count => _unacknowledged.Count;
 
     public void Acknowledge(long batch)
@@ -27,14 +27,13 @@ internal sealed class AckBatches
     /// <summary>Drops the oldest unacknowledged message (the DropOldest queue policy).</summary>
     public void DropOldest() => _unacknowledged.RemoveAt(0);
 
-    /// <summary>Builds the next batch: unacknowledged messages first, then the queue. Returns its number.</summary>
-    public long NextBatch(Queue<EncodedMessage> queue, List<EncodedMessage> events, Action onQueueDrained)
+    /// <summary>Builds the next batch: unacknowledged messages first, then the queue, which it empties. Returns its number.</summary>
+    public long NextBatch(Queue<EncodedMessage> queue, List<EncodedMessage> events)
     {
         while (queue.TryDequeue(out var message))
         {
             _unacknowledged.Add(message);
         }
-        onQueueDrained();
         events.AddRange(_unacknowledged);
         return ++_lastBatch;
     }

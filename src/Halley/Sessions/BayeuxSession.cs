@@ -3,24 +3,21 @@ using Halley.Engine;
 namespace Halley.Sessions;
 
 /// <summary>
-/// A client's Bayeux session: its subscriptions, its bounded outbound queue, and the held connect or push
-/// connection that drains it. All mutable state is guarded by one lock; wake-ups happen outside it.
+/// A client's Bayeux session: its subscriptions, its <see cref="Outbox"/>, and the held connect or push connection
+/// that drains it (the outbox's reader: the push connection when there is one, else the held connect). All mutable
+/// state, the outbox's included, is guarded by one lock; wake-ups happen outside it.
 /// </summary>
 internal sealed class BayeuxSession : IRecoveringSubscriber
 {
     private readonly Lock _gate = new();
     private readonly SessionRegistry _registry;
-    private readonly Queue<EncodedMessage> _queue = new();
-    private readonly RecoveryHold _recoveryHold = new();
+    private readonly Outbox _outbox;
     // Each subscription, with the offset after which the session has received its channels' messages (see
     // HeldSubscription); null while it is being added and not yet in the engine's index.
     private readonly Dictionary<string, long?> _subscriptions = new(StringComparer.Ordinal);
-    private int _nonLazyQueued;
-    private long _lazyDeadline;
     private HeldConnect? _held;
     private IPushTarget? _pushTarget;
     private long _expiresAt;
-    private AckBatches? _ack;
     // Rule 4 of session binding has two one-time windows in which a WebSocket with neither the browser cookie nor
     // the token may take the session over. This flag is the window opened when the server ends the session's socket
     // at its lifetime (DrainAndDetach); it closes at the next connect or claim.
@@ -28,9 +25,6 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     // The window of an HTTP handshake: open until this registry timestamp (0: closed) or the first WebSocket bound to
     // the session. Not closed by connects: Faye's first connect may go over long-polling while its socket opens.
     private long _handshakeClaimEnd;
-    // The highest history offset drained to a connection: on a resumed stream, the messages after the client's
-    // last event id up to here went into a connection that died, and are sent again from history.
-    private long _lastDrainedOffset;
 
     public BayeuxSession(SessionRegistry registry, string id, string token, string? browserId, ISessionCarrier? owner, long expiresAt)
     {
@@ -40,6 +34,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         BrowserId = browserId;
         Owner = owner;
         _expiresAt = expiresAt;
+        _outbox = new Outbox(registry.Options.MaxQueue, registry.Options.QueueFullPolicy, registry, _gate);
     }
 
     public string Id { get; }
@@ -57,7 +52,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
 
     public bool IsTerminated => TerminationReason != TerminationReason.None;
 
-    public bool AckEnabled => _ack is not null;
+    public bool AckEnabled => _outbox.KeepsUnacknowledged;
 
     /// <summary>
     /// Opens the handshake window of a session handshaken over HTTP: until <paramref name="until"/> (a registry
@@ -107,140 +102,29 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         get { lock (_gate) { return _held is not null; } }
     }
 
-    public int QueuedCount
-    {
-        get { lock (_gate) { return _queue.Count; } }
-    }
+    public int QueuedCount => _outbox.Count;
 
-    public void EnableAck()
-    {
-        lock (_gate)
-        {
-            _ack ??= new AckBatches();
-        }
-    }
+    public void EnableAck() => _outbox.KeepUntilAcknowledged();
 
     /// <inheritdoc />
     public void Deliver(EncodedMessage message)
     {
-        bool overflow;
-        HeldConnect? wakeHeld = null;
-        IPushTarget? wakePush = null;
-        lock (_gate)
-        {
-            if (IsTerminated)
-            {
-                return;
-            }
-            overflow = !EnqueueLocked(message, holdAside: true, out var wake);
-            if (wake)
-            {
-                (wakeHeld, wakePush) = WakeTargets();
-            }
-        }
-        if (overflow)
+        if (!_outbox.Add(message))
         {
             _registry.Terminate(this, TerminationReason.QueueFull);
-            return;
         }
-        Wake(wakeHeld, wakePush);
     }
 
     /// <inheritdoc />
-    public void BeginRecovery(IReadOnlyList<string> keys)
-    {
-        lock (_gate)
-        {
-            _recoveryHold.Begin(keys);
-        }
-    }
+    public void BeginRecovery(IReadOnlyList<string> keys) => _outbox.BeginRecovery(keys);
 
     /// <inheritdoc />
     public void EndRecovery(IReadOnlyList<string> keys, IReadOnlyList<EncodedMessage> replay)
     {
-        var overflow = false;
-        var wake = false;
-        HeldConnect? wakeHeld = null;
-        IPushTarget? wakePush = null;
-        lock (_gate)
-        {
-            List<EncodedMessage> released = [];
-            _recoveryHold.End(keys, released);
-            if (IsTerminated)
-            {
-                return;
-            }
-            foreach (var message in replay.Concat(released))
-            {
-                if (!EnqueueLocked(message, holdAside: false, out var wakeForThis))
-                {
-                    overflow = true;
-                    break;
-                }
-                wake |= wakeForThis;
-            }
-            if (wake)
-            {
-                (wakeHeld, wakePush) = WakeTargets();
-            }
-        }
-        if (overflow)
+        if (!_outbox.EndRecovery(keys, replay))
         {
             _registry.Terminate(this, TerminationReason.QueueFull);
-            return;
         }
-        Wake(wakeHeld, wakePush);
-    }
-
-    /// <summary>
-    /// Queues <paramref name="message"/> under the queue-full policy, or holds it aside for a recovery in progress;
-    /// false when the queue is full under <see cref="QueueFullPolicy.Disconnect"/>. <paramref name="wake"/> says
-    /// whether a held connect or push connection should be woken (a non-lazy message was queued).
-    /// </summary>
-    private bool EnqueueLocked(EncodedMessage message, bool holdAside, out bool wake)
-    {
-        wake = false;
-        if (_queue.Count + _recoveryHold.Count + (_ack?.Count ?? 0) >= _registry.Options.MaxQueue)
-        {
-            if (_registry.Options.QueueFullPolicy != QueueFullPolicy.DropOldest)
-            {
-                return false;
-            }
-            if (_ack?.Count > 0)
-            {
-                // The oldest message is a sent-but-unacknowledged one: it goes first.
-                _ack.DropOldest();
-            }
-            else if (_queue.Count > 0)
-            {
-                if (!_queue.Dequeue().IsLazy)
-                {
-                    _nonLazyQueued--;
-                }
-            }
-            else if (!_recoveryHold.DropOldest())
-            {
-                return false;
-            }
-        }
-        if (holdAside && _recoveryHold.TryHold(message))
-        {
-            return true;
-        }
-        _queue.Enqueue(message);
-        if (message.IsLazy)
-        {
-            if (_lazyDeadline == 0)
-            {
-                _lazyDeadline = _registry.Now + _registry.MaxLazyTicks;
-            }
-        }
-        else
-        {
-            _nonLazyQueued++;
-            wake = true;
-        }
-        return true;
     }
 
     /// <summary>
@@ -252,6 +136,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     {
         HeldConnect held;
         HeldConnect? replaced;
+        IOutboxReader? wake;
         lock (_gate)
         {
             if (IsTerminated)
@@ -263,11 +148,14 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             held = new HeldConnect(deadline, expiryGrace);
             _held = held;
             _expiresAt = long.MaxValue;
-            if (replyNow || (_pushTarget is null && HasMessagesForConnect()))
+            // Completed under the lock, so the sweep never times out a connect that must reply at once.
+            if (replyNow)
             {
                 held.TryComplete(ConnectOutcome.Messages);
             }
+            wake = ReaderChangedLocked();
         }
+        wake?.MessagesAvailable();
         replaced?.TryComplete(ConnectOutcome.Replaced);
         return held;
     }
@@ -287,15 +175,17 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             }
             _held = null;
             _expiresAt = _registry.Now + _registry.MaxIntervalTicks + held.ExpiryGrace;
+            // Nothing to wake: the reader is the push connection, or none until the next connect.
+            _ = ReaderChangedLocked();
             if (IsTerminated || _pushTarget is not null)
             {
                 return null;
             }
-            if (_ack is not null)
+            if (_outbox.KeepsUnacknowledged)
             {
-                return _ack.NextBatch(_queue, events, ResetQueueCounters);
+                return _outbox.TakeBatchLocked(events);
             }
-            DrainLocked(events);
+            _outbox.DrainLocked(events);
             return null;
         }
     }
@@ -309,6 +199,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             {
                 _held = null;
                 _expiresAt = _registry.Now + _registry.MaxIntervalTicks + held.ExpiryGrace;
+                _ = ReaderChangedLocked();
             }
         }
         held.TryComplete(ConnectOutcome.Replaced);
@@ -319,7 +210,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     {
         lock (_gate)
         {
-            _ack?.Acknowledge(batch);
+            _outbox.AcknowledgeLocked(batch);
         }
     }
 
@@ -334,47 +225,46 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     /// Attaches <paramref name="target"/> like <see cref="AttachPushTarget(IPushTarget)"/>, first putting back at the
     /// head of the queue the messages of <paramref name="history"/> (in offset order) that come after
     /// <paramref name="resumeAfter"/>, the client's last event id, and were already drained to a connection: they
-    /// were lost with it. <paramref name="history"/> is read up to <see cref="LastDrained"/>: every message in it is
-    /// in the past, so nothing fanned out meanwhile can fall between the read and the requeue.
+    /// were lost with it (<see cref="Outbox.RequeueLocked"/>). <paramref name="history"/> is read up to
+    /// <see cref="LastDrained"/>: every message in it is in the past, so nothing fanned out meanwhile can fall between
+    /// the read and the requeue.
     /// </summary>
     public bool AttachPushTarget(IPushTarget target, IReadOnlyList<EncodedMessage> history, long resumeAfter)
     {
-        bool wake;
+        IOutboxReader? wake;
         IPushTarget? replaced;
         lock (_gate)
         {
-            if (IsTerminated || _ack is not null)
+            if (IsTerminated || _outbox.KeepsUnacknowledged)
             {
                 return false;
             }
             replaced = _pushTarget == target ? null : _pushTarget;
             _pushTarget = target;
-            Requeue(history, resumeAfter);
-            wake = _queue.Count > 0;
+            _outbox.RequeueLocked(history, resumeAfter);
+            // A new push connection takes whatever is queued at once, lazy messages too.
+            wake = ReaderChangedLocked(takesAll: true);
         }
         replaced?.Released();
-        if (wake)
-        {
-            target.MessagesAvailable();
-        }
+        wake?.MessagesAvailable();
         return true;
     }
 
     /// <summary>The position of the newest message drained to a connection (offset 0 before any).</summary>
-    public long LastDrained
-    {
-        get { lock (_gate) { return _lastDrainedOffset; } }
-    }
+    public long LastDrained => _outbox.LastDrained;
 
     public void DetachPushTarget(IPushTarget target)
     {
+        IOutboxReader? wake = null;
         lock (_gate)
         {
             if (_pushTarget == target)
             {
                 _pushTarget = null;
+                wake = ReaderChangedLocked();
             }
         }
+        wake?.MessagesAvailable();
     }
 
     /// <summary>
@@ -387,8 +277,10 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         {
             if (_pushTarget == target)
             {
-                DrainLocked(events);
+                _outbox.DrainLocked(events);
                 _pushTarget = null;
+                // Nothing is due right after a drain: the held connect, if any, becomes the reader unwoken.
+                _ = ReaderChangedLocked();
                 // The server is closing the socket (its lifetime ended), not the client going away: the client's
                 // next socket may take the session over once, as at the start. CometD's socket carries neither the
                 // browser cookie nor Halley's token, and without this it would have to handshake again, losing its
@@ -405,7 +297,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         {
             if (_pushTarget == target)
             {
-                DrainLocked(events);
+                _outbox.DrainLocked(events);
             }
         }
     }
@@ -442,11 +334,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     }
 
     /// <inheritdoc />
-    public int QueueRoom
-    {
-        // Sent but unacknowledged messages count against the limit, as in Deliver.
-        get { lock (_gate) { return _registry.Options.MaxQueue - _queue.Count - _recoveryHold.Count - (_ack?.Count ?? 0); } }
-    }
+    public int QueueRoom => _outbox.Room;
 
     /// <inheritdoc />
     public void CopyHeldSubscriptions(List<HeldSubscription> into)
@@ -501,9 +389,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             _held = null;
             pushTarget = _pushTarget;
             _pushTarget = null;
-            _queue.Clear();
-            _recoveryHold.Clear();
-            ResetQueueCounters();
+            _outbox.CloseLocked();
             subscriptions = [.. _subscriptions.Keys];
             _subscriptions.Clear();
         }
@@ -516,8 +402,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     internal bool SweepIsExpired(long now)
     {
         HeldConnect? timedOut = null;
-        HeldConnect? wakeHeld = null;
-        IPushTarget? wakePush = null;
+        IOutboxReader? wake;
         bool expired;
         lock (_gate)
         {
@@ -529,79 +414,24 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             {
                 timedOut = _held;
             }
-            if (_lazyDeadline != 0 && now >= _lazyDeadline)
-            {
-                (wakeHeld, wakePush) = WakeTargets();
-            }
+            wake = _outbox.WakeIfLazyDueLocked(now);
             expired = _held is null && now >= _expiresAt;
         }
         // A lazy flush that is due wins over a plain timeout: both end the hold, but only one says why.
-        Wake(wakeHeld, wakePush);
+        wake?.MessagesAvailable();
         timedOut?.TryComplete(ConnectOutcome.Timeout);
         return expired;
     }
 
-    private bool HasMessagesForConnect() =>
-        _nonLazyQueued > 0 || (_lazyDeadline != 0 && _registry.Now >= _lazyDeadline) || (_ack?.Count > 0);
-
-    private (HeldConnect?, IPushTarget?) WakeTargets() => _pushTarget is not null ? (null, _pushTarget) : (_held, null);
-
-    private static void Wake(HeldConnect? held, IPushTarget? push)
-    {
-        held?.TryComplete(ConnectOutcome.Messages);
-        push?.MessagesAvailable();
-    }
-
-    private void DrainLocked(List<EncodedMessage> events)
-    {
-        while (_queue.TryDequeue(out var message))
-        {
-            events.Add(message);
-            if (message.Position is { } position && position.Offset > _lastDrainedOffset)
-            {
-                _lastDrainedOffset = position.Offset;
-            }
-        }
-        ResetQueueCounters();
-    }
-
-    private void Requeue(IReadOnlyList<EncodedMessage> history, long resumeAfter)
-    {
-        var lost = history.Where(m => m.Position is { } p && p.Offset > resumeAfter && p.Offset <= _lastDrainedOffset).ToList();
-        // The queue stays within MaxQueue: what does not fit is the oldest of what is sent again, and stays lost as
-        // it would without a resume (the policy of a full queue, DropOldest, for messages already sent once).
-        var room = _registry.Options.MaxQueue - _queue.Count;
-        if (lost.Count > room)
-        {
-            lost.RemoveRange(0, lost.Count - Math.Max(room, 0));
-        }
-        if (lost.Count == 0)
-        {
-            return;
-        }
-        // Everything still queued came after what was drained, so the lost messages go first, in their order.
-        var queued = _queue.ToArray();
-        _queue.Clear();
-        foreach (var message in lost.Concat(queued))
-        {
-            _queue.Enqueue(message);
-            if (!message.IsLazy)
-            {
-                _nonLazyQueued++;
-            }
-        }
-        _nonLazyQueued -= queued.Count(m => !m.IsLazy);
-    }
+    /// <summary>
+    /// Tells the outbox who drains it now: the push connection when there is one, else the held connect, else
+    /// nobody. Returns the reader to wake (after the lock) when it is new and something already waits for it.
+    /// </summary>
+    private IOutboxReader? ReaderChangedLocked(bool takesAll = false) => _outbox.SetReaderLocked(_pushTarget ?? (IOutboxReader?)_held, takesAll);
 
     private void CloseClaimWindowsLocked()
     {
         _claimableByWebSocket = 0;
         _handshakeClaimEnd = 0;
-    }
-
-    private void ResetQueueCounters()
-    {
-        _nonLazyQueued = 0;
-        _lazyDeadline = 0;
     }
 }

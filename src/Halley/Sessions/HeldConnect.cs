@@ -24,9 +24,10 @@ internal enum ConnectOutcome
 
 /// <summary>
 /// One held <c>/meta/connect</c>. It has no timer of its own: the shared sweep completes it at its deadline,
-/// and a delivery, a newer connect or the session's end completes it sooner.
+/// and a delivery (as the reader of the session's <see cref="Outbox"/>), a newer connect or the session's end
+/// completes it sooner.
 /// </summary>
-internal sealed class HeldConnect
+internal sealed class HeldConnect : IOutboxReader
 {
     private readonly TaskCompletionSource<ConnectOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -51,17 +52,18 @@ internal sealed class HeldConnect
     public bool IsCompleted => _completion.Task.IsCompleted;
 
     public bool TryComplete(ConnectOutcome outcome) => _completion.TrySetResult(outcome);
+
+    /// <summary>Messages are due: the connect replies with them (its continuation runs asynchronously, so never under the caller's lock).</summary>
+    public void MessagesAvailable() => TryComplete(ConnectOutcome.Messages);
 }
 
 /// <summary>
 /// A connection that pushes a session's messages as they arrive: a WebSocket without the ack extension, or a
-/// Faye <c>eventsource</c> stream.
+/// Faye <c>eventsource</c> stream. While attached it is the reader of the session's <see cref="Outbox"/>, in place
+/// of the held connect.
 /// </summary>
-internal interface IPushTarget
+internal interface IPushTarget : IOutboxReader
 {
-    /// <summary>Called outside the session's lock when messages are ready to drain. Must not block.</summary>
-    void MessagesAvailable();
-
     /// <summary>
     /// Called outside the session's lock when the session stopped pushing through this target because another
     /// connection took over or the session ended. Must not block.

@@ -5,8 +5,8 @@ namespace Halley.Sessions;
 
 /// <summary>
 /// The live messages a subscriber holds aside while a recovery reads history (<see cref="IRecoveringSubscriber"/>),
-/// so they go out after the replay. Shared by Bayeux sessions and streams. Not thread-safe: its owner calls it under
-/// the owner's lock.
+/// so they go out after the replay: part of an <see cref="Outbox"/>, which counts them against its bound. Not
+/// thread-safe: the outbox calls it under its lock.
 /// </summary>
 internal sealed class RecoveryHold
 {
@@ -16,6 +16,9 @@ internal sealed class RecoveryHold
 
     /// <summary>Messages held aside now; they count against the owner's queue bound.</summary>
     public int Count => _held.Count;
+
+    /// <summary>Whether no recovery is in progress and nothing is held: the owner may let go of it.</summary>
+    public bool IsIdle => _keys.Count == 0 && _held.Count == 0;
 
     public void Begin(IReadOnlyList<string> keys) => _keys.AddRange(keys);
 

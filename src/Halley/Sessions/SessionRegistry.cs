@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Halley.Sessions;
 
 /// <summary>Every live session of this node, by client id, and the one sweep that times them all.</summary>
-internal sealed partial class SessionRegistry
+internal sealed partial class SessionRegistry : ILazyClock
 {
     private readonly ConcurrentDictionary<string, BayeuxSession> _sessions = new(StringComparer.Ordinal);
     private readonly MessageHub _engine;

@@ -231,7 +231,7 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
         /// <summary>Set when the session stopped pushing through this stream (another took over, or the session ended).</summary>
         public bool WasReleased => _released;
 
-        public void MessagesAvailable() => _signal.Wake();
+        public void MessagesAvailable() => _signal.MessagesAvailable();
 
         public void Released()
         {

@@ -6,50 +6,50 @@ using Halley.Sessions;
 namespace Halley.Transports.Streams;
 
 /// <summary>
-/// One open <c>/sse</c> or <c>/stream</c> response: a subscriber of the engine with its own bounded queue, and
-/// the state its one writer (the request's handler) waits on.
+/// One open <c>/sse</c> or <c>/stream</c> response: a subscriber of the engine with its own <see cref="Outbox"/>,
+/// and the signal its one writer (the request's handler) waits on, which is the outbox's reader.
 /// </summary>
 /// <remarks>
 /// It is deliberately not a <see cref="BayeuxSession"/>: a subscribe-only stream has no client id, no meta
 /// channels and no held connect (it resumes from a position, not a session), so a session's expiry, binding and ack machinery would only
-/// be dead weight. It is an <see cref="IRecoveringSubscriber"/> with the same queue rules as a session
+/// be dead weight. It is an <see cref="IRecoveringSubscriber"/> with the same outbox as a session
 /// (<see cref="HalleyOptions.MaxQueue"/>, <see cref="HalleyOptions.QueueFullPolicy"/>) and an
-/// <see cref="ILiveConnection"/> for heartbeats and lifetime. When the queue is full under the
+/// <see cref="ILiveConnection"/> for heartbeats and lifetime. When the outbox overflows under the
 /// <see cref="QueueFullPolicy.Disconnect"/> policy the client is not reading: no clean close could reach it, so the
 /// connection is aborted (and the stream's client reconnects, SSE by itself).
 /// </remarks>
 internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnection, IStreamSource
 {
-    private readonly Lock _gate = new();
-    private readonly Queue<EncodedMessage> _queue = new();
-    private readonly RecoveryHold _recoveryHold = new();
-    private readonly int _maxQueue;
-    private readonly QueueFullPolicy _policy;
+    private readonly Outbox _outbox;
     private readonly Action _abort;
     private readonly StreamSignal _signal;
-    private bool _ended;
+    private volatile bool _overflowed;
 
     public StreamingConnection(int maxQueue, QueueFullPolicy policy, LiveClock clock, Action abort)
     {
-        _maxQueue = maxQueue;
-        _policy = policy;
         _signal = new StreamSignal(clock);
         _abort = abort;
+        // No lazy clock: a stream has no held connect to spare, so every message wakes its writer.
+        _outbox = new Outbox(maxQueue, policy, lazy: null);
+        _outbox.SetReader(_signal);
     }
 
     public LiveClock Clock => _signal.Clock;
 
-    /// <summary>Set when the queue overflowed under the <see cref="QueueFullPolicy.Disconnect"/> policy.</summary>
-    public bool Overflowed { get; private set; }
+    /// <summary>Set when the outbox overflowed under the <see cref="QueueFullPolicy.Disconnect"/> policy.</summary>
+    public bool Overflowed => _overflowed;
 
     /// <inheritdoc />
-    public void Deliver(EncodedMessage message) => Enqueue([message], holdAside: true);
-
-    /// <inheritdoc />
-    public int QueueRoom
+    public void Deliver(EncodedMessage message)
     {
-        get { lock (_gate) { return _maxQueue - _queue.Count - _recoveryHold.Count; } }
+        if (!_outbox.Add(message))
+        {
+            Overflow();
+        }
     }
+
+    /// <inheritdoc />
+    public int QueueRoom => _outbox.Room;
 
     /// <inheritdoc />
     public void CopyHeldSubscriptions(List<HeldSubscription> into)
@@ -58,23 +58,15 @@ internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnecti
     }
 
     /// <inheritdoc />
-    public void BeginRecovery(IReadOnlyList<string> keys)
-    {
-        lock (_gate)
-        {
-            _recoveryHold.Begin(keys);
-        }
-    }
+    public void BeginRecovery(IReadOnlyList<string> keys) => _outbox.BeginRecovery(keys);
 
     /// <inheritdoc />
     public void EndRecovery(IReadOnlyList<string> keys, IReadOnlyList<EncodedMessage> replay)
     {
-        List<EncodedMessage> released = [];
-        lock (_gate)
+        if (!_outbox.EndRecovery(keys, replay))
         {
-            _recoveryHold.End(keys, released);
+            Overflow();
         }
-        Enqueue([.. replay, .. released], holdAside: false);
     }
 
     /// <inheritdoc />
@@ -83,53 +75,13 @@ internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnecti
         // Nothing to record: a stream never adds subscriptions later, so no later recovery asks what it holds.
     }
 
-    private void Enqueue(IReadOnlyList<EncodedMessage> messages, bool holdAside)
+    /// <summary>The outbox overflowed and closed itself (once): the stream ends.</summary>
+    private void Overflow()
     {
-        if (messages.Count == 0)
-        {
-            return;
-        }
-        var overflow = false;
-        var queued = false;
-        lock (_gate)
-        {
-            if (_ended)
-            {
-                return;
-            }
-            foreach (var message in messages)
-            {
-                if (_queue.Count + _recoveryHold.Count >= _maxQueue)
-                {
-                    // DropOldest makes room by letting go of the oldest, queued or held aside.
-                    if (_policy != QueueFullPolicy.DropOldest || !(_queue.TryDequeue(out _) || _recoveryHold.DropOldest()))
-                    {
-                        overflow = true;
-                        _ended = true;
-                        Overflowed = true;
-                        _queue.Clear();
-                        _recoveryHold.Clear();
-                        break;
-                    }
-                }
-                if (!(holdAside && _recoveryHold.TryHold(message)))
-                {
-                    _queue.Enqueue(message);
-                    queued = true;
-                }
-            }
-        }
-        if (overflow)
-        {
-            // The writer is stuck on a client that does not read; aborting frees it. Off the publisher's thread.
-            ThreadPool.UnsafeQueueUserWorkItem(static abort => abort(), _abort, preferLocal: false);
-            _signal.End();
-            return;
-        }
-        if (queued)
-        {
-            _signal.Wake();
-        }
+        _overflowed = true;
+        // The writer is stuck on a client that does not read; aborting frees it. Off the publisher's thread.
+        ThreadPool.UnsafeQueueUserWorkItem(static abort => abort(), _abort, preferLocal: false);
+        _signal.End();
     }
 
     /// <inheritdoc />
@@ -138,10 +90,7 @@ internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnecti
     /// <summary>Ends the stream: wakes the writer, which then stops. Called when the request is aborted.</summary>
     public void End()
     {
-        lock (_gate)
-        {
-            _ended = true;
-        }
+        _outbox.Close();
         _signal.End();
     }
 
@@ -153,24 +102,19 @@ internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnecti
     {
         // Reset before draining: a delivery that lands after the drain wakes the next wait instead of being missed.
         _signal.Reset();
-        lock (_gate)
-        {
-            while (_queue.TryDequeue(out var message))
-            {
-                events.Add(message);
-            }
-        }
+        _outbox.Drain(events);
         return _signal.Due(hasEvents: events.Count > 0);
     }
 }
 
 /// <summary>
-/// The wake-up state of one stream's writer: something to send, a heartbeat or the end of the lifetime due (set
-/// by the shared sweep through <see cref="OnSweep"/>), or the stream ended. One writer waits on it; anyone wakes it.
-/// Shared by the subscribe-only streams (<see cref="StreamingConnection"/>) and Faye's <c>eventsource</c>
-/// (<see cref="EventSourceTransport"/>), which differ only in where their messages wait.
+/// The wake-up state of one stream's writer: something to send (the <see cref="IOutboxReader"/> of the outbox the
+/// writer drains), a heartbeat or the end of the lifetime due (set by the shared sweep through <see cref="OnSweep"/>),
+/// or the stream ended. One writer waits on it; anyone wakes it. Shared by the subscribe-only streams
+/// (<see cref="StreamingConnection"/>) and Faye's <c>eventsource</c> (<see cref="EventSourceTransport"/>), which
+/// differ only in whose outbox they drain.
 /// </summary>
-internal sealed class StreamSignal(LiveClock clock)
+internal sealed class StreamSignal(LiveClock clock) : IOutboxReader
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource? _waiter;
@@ -247,6 +191,9 @@ internal sealed class StreamSignal(LiveClock clock)
             return work;
         }
     }
+
+    /// <inheritdoc />
+    public void MessagesAvailable() => Wake();
 
     /// <summary>Wakes the writer, or makes its next wait complete at once.</summary>
     public void Wake()
