@@ -371,15 +371,3 @@ public sealed class MessageHub
         public void OnMessage(EncodedMessage message) => hub.OnMessage(message);
     }
 }
-
-/// <summary>The outcome of <see cref="MessageHub.SubscribeAsync(IReadOnlyList{string}, ISubscriber, StreamPosition?, CancellationToken)"/>.</summary>
-/// <param name="Recovered">True when every missed message was replayed; false when a position was not asked for, was from another epoch, fell outside retention, or the replay would not fit (the recovery limit, the room left in the subscriber's queue).</param>
-/// <param name="Position">The position the subscription took effect at: the client is up to date to here.</param>
-public readonly record struct Recovery(bool Recovered, StreamPosition Position);
-
-/// <summary>The outcome of <see cref="MessageHub.ReadHistoryAsync"/>.</summary>
-/// <param name="Messages">The retained messages, oldest first.</param>
-/// <param name="Complete">Whether no message after the position asked for is lost (false when none was given).</param>
-/// <param name="More">Whether more messages follow than the limit allowed.</param>
-/// <param name="Next">Where to read on from: the last message's position when there are more, else the top.</param>
-public sealed record HistoryPage(IReadOnlyList<EncodedMessage> Messages, bool Complete, bool More, StreamPosition Next);
