@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Halley.Http;
 using Halley.Security;
 using Halley.Sessions;
-using Halley.Transports;
 using Microsoft.AspNetCore.Http;
 
 namespace Halley.Api;

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using Halley.Http;
 using Halley.Engine;
 using Halley.Security;
-using Halley.Transports;
-using Halley.Transports.Streams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -30,8 +29,8 @@ internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authoriz
             return;
         }
         var query = context.Request.Query;
-        if (!StreamingTransport.TryReadChannels(query["channel"], options.Value.Streaming.MaxChannelsPerRequest, out var channels, out var error)
-            || !StreamingTransport.TryReadPosition(query["since"], out var since, out error,
+        if (!StreamQuery.TryReadChannels(query["channel"], options.Value.Streaming.MaxChannelsPerRequest, out var channels, out var error)
+            || !StreamQuery.TryReadPosition(query["since"], out var since, out error,
                 "Invalid 'since': a position, 'epoch:offset', as /api/publish, /api/history or a delivered message gave it.")
             || !TryReadLimit(query["limit"], out var limit, out error))
         {

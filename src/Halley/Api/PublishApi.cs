@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Halley.Http;
 using Halley.Channels;
 using Halley.Engine;
 using Halley.Security;
-using Halley.Transports;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using Halley.Http;
 using Halley.Protocol;
 using Halley.Security;
 using Halley.Transports.Polling;

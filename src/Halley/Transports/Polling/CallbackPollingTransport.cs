@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Halley.Http;
 using Halley.Channels;
 using Halley.Protocol;
 using Microsoft.AspNetCore.Http;

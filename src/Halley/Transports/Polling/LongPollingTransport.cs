@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Halley.Http;
 using Halley.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Halley.Http;
 using Halley.Engine;
 using Halley.Protocol;
 using Halley.Security;

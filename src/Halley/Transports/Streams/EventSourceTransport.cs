@@ -1,4 +1,5 @@
 using System.Buffers;
+using Halley.Http;
 using Halley.Diagnostics;
 using Halley.Engine;
 using Halley.Protocol;
@@ -52,7 +53,7 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
                 "An eventsource stream is opened with GET /cometd/{clientId} and Accept: text/event-stream.").ConfigureAwait(false);
             return;
         }
-        if (!StreamingTransport.TryReadResumePosition(request, out var since, out var positionError))
+        if (!StreamQuery.TryReadResumePosition(request, out var since, out var positionError))
         {
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, positionError!).ConfigureAwait(false);
             return;

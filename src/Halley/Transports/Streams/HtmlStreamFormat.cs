@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Halley.Http;
 using Halley.Engine;
 
 namespace Halley.Transports.Streams;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Halley.Http;
 using Halley.Engine;
 
 namespace Halley.Transports.Streams;

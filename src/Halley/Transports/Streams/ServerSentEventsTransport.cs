@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using Halley.Http;
 using Halley.Diagnostics;
 using Halley.Engine;
 using Halley.Security;

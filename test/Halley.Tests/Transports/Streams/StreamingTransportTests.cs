@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Halley.Http;
 using Halley.Engine;
 using Halley.Sessions;
 using Halley.Transports.Streams;
@@ -39,7 +40,7 @@ public sealed class StreamingTransportTests
     [InlineData(new string[0], false)]
     public void Channels_FollowTheSubscribeRules(string[] values, bool ok)
     {
-        Assert.Equal(ok, StreamingTransport.TryReadChannels(new StringValues(values), 3, out _, out var error));
+        Assert.Equal(ok, StreamQuery.TryReadChannels(new StringValues(values), 3, out _, out var error));
         Assert.Equal(ok, error is null);
     }
 

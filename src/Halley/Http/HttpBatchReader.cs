@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace Halley.Transports;
+namespace Halley.Http;
 
 /// <summary>Reads a Bayeux batch out of an HTTP request body: raw JSON, or a form field <c>message=</c>.</summary>
 internal static class HttpBatchReader

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Halley.Transports;
+namespace Halley.Http;
 
 /// <summary>Plain HTTP answers shared by every endpoint that refuses a request before any Bayeux is exchanged.</summary>
 internal static class HttpResponses
