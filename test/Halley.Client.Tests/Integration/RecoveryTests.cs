@@ -63,6 +63,7 @@ public abstract class RecoveryTests(ShortSessionServerFixture fixture, BayeuxTra
         await client.SubscribeAsync($"{Root}/kept", m => got.TrySetResult(m.Data.GetInt32()), TestTimeouts.Token());
         var clientId = client.ClientId;
         var back = WaitForState(client, BayeuxClientState.Connected, after: BayeuxClientState.Reconnecting);
+        var states = RecordStates(client);
 
         if (transport == BayeuxTransport.LongPolling)
         {
@@ -70,12 +71,21 @@ public abstract class RecoveryTests(ShortSessionServerFixture fixture, BayeuxTra
             // a drop then goes unnoticed (a new connection carries the next connect). Drop while one is held.
             await proxy.WaitForUnansweredRequestAsync(TestTimeouts.Default);
         }
+        var dropped = proxy.ConnectionCount;
         proxy.DropAll();
         // Wait until the client is back before publishing. A WebSocket is always open, so its drop is always
         // seen; a long-polling client's held connect fails with the drop. Publishing
         // earlier would race the server noticing the drop: a message that wakes the dead connect is written to
         // a closed socket and lost, which Bayeux without the ack extension does not prevent (resumable streams will).
-        await back.WithTimeout();
+        try
+        {
+            await back.WithTimeout();
+        }
+        catch (TimeoutException e)
+        {
+            // This wait has timed out in full-suite runs on a loaded machine (never alone): say what the client did.
+            throw new TimeoutException($"The client did not come back after {dropped} relayed connection(s) were reset; its states since: [{string.Join(", ", states)}], now {client.State}; the proxy relays {proxy.ConnectionCount} connection(s).", e);
+        }
 
         var publisher = await ConnectAsync(fixture.Endpoint);
         await publisher.PublishAsync($"{Root}/kept", 3, TestTimeouts.Token());
