@@ -10,7 +10,8 @@ namespace Halley.Benchmarks;
 /// in-process job and fails if a benchmark allocates more per operation than budget.json allows.
 /// <c>-- --history-memory</c> prints what a channel's history keeps alive per retained message (see
 /// <see cref="Engine.HistoryMemory"/>); <c>-- --history-ab</c> times history on against off in alternating
-/// iterations of one process (see <see cref="Engine.HistoryInterleaved"/>).
+/// iterations of one process (see <see cref="Engine.HistoryInterleaved"/>); <c>-- --parallel-ab</c> times publishes to
+/// 100 history channels by one thread against two in the same way (see <see cref="Engine.ParallelHistoryInterleaved"/>).
 /// </summary>
 public static class Program
 {
@@ -25,6 +26,10 @@ public static class Program
         if (args.Contains(Engine.HistoryInterleaved.Option, StringComparer.Ordinal))
         {
             return Engine.HistoryInterleaved.Run();
+        }
+        if (args.Contains(Engine.ParallelHistoryInterleaved.Option, StringComparer.Ordinal))
+        {
+            return Engine.ParallelHistoryInterleaved.Run();
         }
         var switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
         if (args.Contains(BudgetCheck.Option, StringComparer.Ordinal))

@@ -1,0 +1,4 @@
+# server (kestrel-ws, pid 14163)
+dotnet artifacts/bench/bin/KestrelWebSocketPeer/release/KestrelWebSocketPeer.dll --urls http://127.0.0.1:28366
+# load generator (bounded: timeout 123s)
+dotnet artifacts/bench/bin/Halley.LoadTest/release/Halley.LoadTest.dll run --protocol kestrel-ws --url http://127.0.0.1:28366 --server-pid 14163 --label fanout--kestrel-ws --out bench/results/2026-12-02-quick/fanout--kestrel-ws.json --scenario fanout --connections 1000 --duration 3 --workers 2 --payload-bytes 50

@@ -1,0 +1,4 @@
+# server (pushpin, pid 14460)
+bench/peers/start-peer.sh pushpin 27047
+# load generator (bounded: timeout 123s)
+dotnet artifacts/bench/bin/Halley.LoadTest/release/Halley.LoadTest.dll run --protocol kestrel-ws --url http://127.0.0.1:27047 --server-pid 14460 --label fanout--pushpin --out bench/results/2026-12-02-quick/fanout--pushpin.json --scenario fanout --connections 1000 --duration 3 --workers 2 --payload-bytes 50 --open-concurrency 8
