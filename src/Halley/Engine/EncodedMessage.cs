@@ -89,4 +89,12 @@ public sealed class EncodedMessage
     /// before fan-out, from the node's configuration, so the check costs one lookup per message, not per subscriber.
     /// </summary>
     public bool IsLazy { get; internal set; }
+
+    /// <summary>
+    /// How this node routes the message: the names and patterns that match its channel
+    /// (<see cref="Channels.ChannelName.MatchingKeys"/>), with <see cref="IsLazy"/> set beside them. Prepared once per
+    /// message by the node, on the publisher's thread where it can (publishes run in parallel; the hand-on of
+    /// positioned messages runs one at a time, so what is done before it is what spreads over the cores).
+    /// </summary>
+    internal List<string>? RouteKeys { get; set; }
 }

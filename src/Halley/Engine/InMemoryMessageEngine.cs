@@ -22,6 +22,8 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     private readonly TimeProvider _time;
     private readonly InterestSet _interest = new();
     private readonly EncodedMessage?[] _ring = new EncodedMessage?[RingSize];
+    // Beside each slot: whether the node wanted the message when it was published (written before the slot).
+    private readonly bool[] _wanted = new bool[RingSize];
     // Taken only to decide, for one message, that nobody here wants it and to move the cursor past it: a declaration
     // of interest waits for a decision in progress, so no message it covers is passed over after it completes.
     private readonly Lock _interestGate = new();
@@ -74,6 +76,9 @@ public sealed class InMemoryMessageEngine : IMessageEngine
             }
             return ValueTask.FromResult<StreamPosition?>(null);
         }
+        // Decided here, in parallel with other publishers; a message found unwanted is looked at again under the
+        // interest lock when it is handed on, so a declaration made meanwhile is honoured.
+        var wanted = _interest.Matches(message.Channel);
         while (true)
         {
             var history = _history.For(message.Channel, rule);
@@ -89,7 +94,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
                 var offset = Interlocked.Increment(ref _sequence);
                 message.AssignPosition(new StreamPosition(Epoch, offset));
                 _history.Append(history, offset, message);
-                Enter(offset, message);
+                Enter(offset, message, wanted);
             }
             break;
         }
@@ -151,7 +156,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
         }
     }
 
-    private void Enter(long offset, EncodedMessage message)
+    private void Enter(long offset, EncodedMessage message, bool wanted)
     {
         var spin = new SpinWait();
         while (offset - Volatile.Read(ref _handedThrough) > RingSize)
@@ -161,6 +166,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
             // and hands on after leaving its lock (or the thread pool goes on), so the ring drains.
             spin.SpinOnce(sleep1Threshold: 20);
         }
+        _wanted[offset & (RingSize - 1)] = wanted;
         Volatile.Write(ref _ring[offset & (RingSize - 1)], message);
     }
 
@@ -216,8 +222,14 @@ public sealed class InMemoryMessageEngine : IMessageEngine
         while (Peek() is { } message)
         {
             var offset = message.Position!.Value.Offset;
+            var wanted = _wanted[offset & (RingSize - 1)];
             Volatile.Write(ref _ring[offset & (RingSize - 1)], null);
             Volatile.Write(ref _takenThrough, offset);
+            if (wanted)
+            {
+                // Wanted when published: handed on even if withdrawn since (the contract allows more, never less).
+                return message;
+            }
             lock (_interestGate)
             {
                 if (!_interest.Matches(message.Channel))
