@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using Halley.Http;
 using Halley.Engine;
+using Halley.Http;
 using Halley.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Halley.Http;
 using Halley.Channels;
 using Halley.Engine;
+using Halley.Http;
 using Halley.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

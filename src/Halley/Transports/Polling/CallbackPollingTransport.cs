@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Halley.Http;
 using Halley.Channels;
+using Halley.Http;
 using Halley.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

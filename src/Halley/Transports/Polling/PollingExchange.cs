@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
-using Halley.Http;
 using Halley.Engine;
+using Halley.Http;
 using Halley.Protocol;
 using Halley.Security;
 using Halley.Sessions;

@@ -1,7 +1,7 @@
 using System.Buffers;
-using Halley.Http;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Http;
 using Halley.Protocol;
 using Halley.Security;
 using Halley.Sessions;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
-using Halley.Http;
 using Halley.Engine;
+using Halley.Http;
 
 namespace Halley.Transports.Streams;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
-using Halley.Http;
 using Halley.Engine;
+using Halley.Http;
 
 namespace Halley.Transports.Streams;
 

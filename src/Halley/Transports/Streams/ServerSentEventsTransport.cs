@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using Halley.Http;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Http;
 using Halley.Security;
 using Halley.Sessions;
 using Microsoft.AspNetCore.Http;

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Text;
-using Halley.Http;
 using Halley.Channels;
 using Halley.Diagnostics;
 using Halley.Engine;
+using Halley.Http;
 using Halley.Security;
 using Halley.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -171,7 +171,21 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
         var aborted = context.RequestAborted;
         var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(), context.Abort);
         // Missed messages, if any, are queued before the live ones: the writer sends them right after the start.
-        var recovery = await engine.SubscribeAsync(channels, connection, since, aborted).ConfigureAwait(false);
+        Recovery recovery;
+        try
+        {
+            recovery = await engine.SubscribeAsync(channels, connection, since, aborted).ConfigureAwait(false);
+        }
+        catch
+        {
+            // An engine that fails or is cancelled mid-subscribe (a store over the network) leaves nothing behind.
+            connection.End();
+            foreach (var channel in channels)
+            {
+                engine.Unsubscribe(channel, connection);
+            }
+            throw;
+        }
         var start = new StreamStart(recovery.Position, since is not null, recovery.Recovered, engine.HasHistory);
         connections.Add(connection);
         metrics.ConnectionOpened(Name);

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
-using Halley.Http;
 using Halley.Engine;
+using Halley.Http;
 using Halley.Sessions;
 using Halley.Transports.Streams;
 using Microsoft.Extensions.Primitives;
