@@ -125,7 +125,7 @@ internal sealed class ReconnectingSubscriber : IDisposable
     private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
     private int _payload;
 
-    public ReconnectingSubscriber(Scenario scenario)
+    public ReconnectingSubscriber(Scenario scenario, Func<Microsoft.Extensions.Options.IOptions<HalleyOptions>, TimeProvider, IMessageEngine>? engine = null)
     {
         _scenario = scenario;
         var retention = scenario.Retention;
@@ -138,7 +138,7 @@ internal sealed class ReconnectingSubscriber : IDisposable
                 MaxRecoveredMessages = retention.MaxRecovered,
             },
         };
-        _harness = new Harness(options);
+        _harness = new Harness(options, engine: engine);
         _model = new RetentionModel(c => RecoveryWorld.SizeOf(c, retention.PatternSize, retention.NameSize), retention.TtlSeconds);
     }
 

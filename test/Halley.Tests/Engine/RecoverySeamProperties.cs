@@ -15,13 +15,16 @@ namespace Halley.Tests.Engine;
 /// A failing case prints the shrunk scenario (a short list of steps) and the subscribe calls it made. The
 /// properties were each seen to fail against a deliberately broken engine; the commit that added them lists how.
 /// </remarks>
-public class RecoverySeamProperties
+public abstract class RecoverySeamProperties
 {
+    /// <summary>Makes the engine the properties run on: each implementation of the contract derives and says how.</summary>
+    protected abstract IMessageEngine CreateEngine(Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time);
+
     [Property(MaxTest = 300)]
     public Property WithinRetention_EveryReconnectRecovers_AndTheClientGetsEachMessageOnceInOrder() =>
         Prop.ForAll(ScenarioGen.WithinRetention(), scenario =>
         {
-            using var run = new ReconnectingSubscriber(scenario);
+            using var run = new ReconnectingSubscriber(scenario, CreateEngine);
             var received = run.Run();
 
             foreach (var call in run.Calls.Where(c => c.Since is not null))
@@ -52,7 +55,7 @@ public class RecoverySeamProperties
     public Property AnyRetention_ARecoveryIsCompleteOrReplaysNothing_AsTheRulesSay() =>
         Prop.ForAll(ScenarioGen.AnyRetention(), scenario =>
         {
-            using var run = new ReconnectingSubscriber(scenario);
+            using var run = new ReconnectingSubscriber(scenario, CreateEngine);
             var received = run.Run();
 
             foreach (var call in run.Calls)
@@ -78,7 +81,7 @@ public class RecoverySeamProperties
         var outcomes = ScenarioGen.AnyRetention().Generator.Sample(50, new Rnd(20261123UL), 200)
             .SelectMany(scenario =>
             {
-                using var run = new ReconnectingSubscriber(scenario);
+                using var run = new ReconnectingSubscriber(scenario, CreateEngine);
                 run.Run();
                 return run.Calls.Where(c => c.Since is not null).Select(c => (c.Outcome.Recovered, Replayed: c.Delivered.Count > 0));
             })
@@ -100,7 +103,7 @@ public class RecoverySeamProperties
         var replayed = ScenarioGen.AnyRetention().Generator.Sample(1000, new Rnd(20261123UL), 50)
             .Sum(scenario =>
             {
-                using var run = new ReconnectingSubscriber(scenario);
+                using var run = new ReconnectingSubscriber(scenario, CreateEngine);
                 run.Run();
                 return run.Calls.Count(c => c.Since is { } since && c.Delivered.Any(m =>
                     c.Held.Any(h => h.Value > since.Offset && RecoveryWorld.Matches(h.Key, m.Channel) && m.Position!.Value.Offset <= h.Value)));
@@ -121,7 +124,7 @@ public class RecoverySeamProperties
         var refused = ScenarioGen.AnyRetention().Generator.Sample(1000, new Rnd(20261123UL), 100)
             .Sum(scenario =>
             {
-                using var run = new ReconnectingSubscriber(scenario);
+                using var run = new ReconnectingSubscriber(scenario, CreateEngine);
                 run.Run();
                 return run.Calls.Count(c => c.Expected.OutOfOrder && !c.Outcome.Recovered);
             });
@@ -133,7 +136,7 @@ public class RecoverySeamProperties
     public Property Seam_PublishersRacingAReconnect_NeitherLoseNorDoubleAMessage() =>
         Prop.ForAll(SeamGen.Scenarios(), scenario =>
         {
-            using var run = new RacingReconnect(scenario);
+            using var run = new RacingReconnect(scenario, CreateEngine);
             var received = run.Run();
 
             foreach (var (outcome, i) in run.Recoveries.Select((o, i) => (o, i)))
@@ -273,7 +276,7 @@ internal sealed class RacingReconnect : IDisposable
     private readonly List<EncodedMessage> _published = [];
     private readonly RecordingSubscriber _client = new();
 
-    public RacingReconnect(SeamScenario scenario)
+    public RacingReconnect(SeamScenario scenario, Func<Microsoft.Extensions.Options.IOptions<HalleyOptions>, TimeProvider, IMessageEngine> engine)
     {
         _scenario = scenario;
         _harness = new Harness(new HalleyOptions
@@ -284,7 +287,7 @@ internal sealed class RacingReconnect : IDisposable
                 Channels = RecoveryWorld.Rules(Retained, Retained, TimeSpan.FromSeconds(Retention.Ample.TtlSeconds)),
                 MaxRecoveredMessages = Retained,
             },
-        });
+        }, engine: engine);
     }
 
     public IReadOnlyList<EncodedMessage> Published => _published;
@@ -500,4 +503,10 @@ internal sealed class RacingReconnect : IDisposable
             }
         }
     }
+}
+
+/// <summary>The recovery properties on the in-memory engine.</summary>
+public sealed class InMemoryRecoverySeamProperties : RecoverySeamProperties
+{
+    protected override IMessageEngine CreateEngine(Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time) => Harness.InMemory(options, time);
 }

@@ -20,13 +20,15 @@ internal sealed class Harness : IDisposable
     /// <param name="options">The server's options (defaults if null).</param>
     /// <param name="services">The service channel handlers.</param>
     /// <param name="extensions">Host extensions, registered after the built-in timesync and ack, as AddExtension does.</param>
-    public Harness(HalleyOptions? options = null, ServiceChannelOptions? services = null, IEnumerable<IBayeuxExtension>? extensions = null)
+    public Harness(HalleyOptions? options = null, ServiceChannelOptions? services = null, IEnumerable<IBayeuxExtension>? extensions = null,
+        Func<IOptions<HalleyOptions>, TimeProvider, IMessageEngine>? engine = null)
     {
         Options = options ?? new HalleyOptions();
         _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Metrics = new HalleyMetrics(_provider.GetRequiredService<IMeterFactory>());
-        InMemoryEngine = new InMemoryMessageEngine(Microsoft.Extensions.Options.Options.Create(Options), Time);
-        Engine = new MessageHub(InMemoryEngine, Metrics, Microsoft.Extensions.Options.Options.Create(Options));
+        // The in-memory engine unless a test of the engine contract brings another (the Redis engine's properties).
+        var messageEngine = (engine ?? InMemory)(Microsoft.Extensions.Options.Options.Create(Options), Time);
+        Engine = new MessageHub(messageEngine, Metrics, Microsoft.Extensions.Options.Options.Create(Options));
         Registry = new SessionRegistry(Microsoft.Extensions.Options.Options.Create(Options), Engine, Metrics, Time, NullLogger<SessionRegistry>.Instance);
         var halleyOptions = Microsoft.Extensions.Options.Options.Create(Options);
         Binding = new SessionBinding(Registry, halleyOptions);
@@ -46,7 +48,11 @@ internal sealed class Harness : IDisposable
     public ManualTimeProvider Time { get; } = new();
     public HalleyMetrics Metrics { get; }
     public MessageHub Engine { get; }
-    public InMemoryMessageEngine InMemoryEngine { get; }
+    /// <summary>The engine when it is the in-memory one (the default).</summary>
+    public InMemoryMessageEngine InMemoryEngine => (InMemoryMessageEngine)Engine.Engine;
+
+    /// <summary>Makes the default engine.</summary>
+    public static IMessageEngine InMemory(IOptions<HalleyOptions> options, TimeProvider time) => new InMemoryMessageEngine(options, time);
     public SessionRegistry Registry { get; }
     public BayeuxProcessor Processor { get; }
     public SessionBinding Binding { get; }

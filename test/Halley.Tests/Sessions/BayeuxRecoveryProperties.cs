@@ -19,13 +19,16 @@ namespace Halley.Tests.Sessions;
 /// in order (around a reconnect that subscribes some keys afresh, some may be missing: see <see cref="AfreshWindow"/>;
 /// none ever comes out of order).
 /// </summary>
-public class BayeuxRecoveryProperties
+public abstract class BayeuxRecoveryProperties
 {
+    /// <summary>Makes the engine the sessions run on: each implementation of the contract derives and says how.</summary>
+    protected abstract IMessageEngine CreateEngine(Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time);
+
     [Property(MaxTest = 80)]
     public Property WithinRetention_AClientThatComesBackInANewSession_ReadsEachMessageOnceInOrder() =>
         Prop.ForAll(ScenarioGen.WithinRetentionWithDrains(), scenario =>
         {
-            using var client = new BayeuxReconnectingClient(scenario);
+            using var client = new BayeuxReconnectingClient(scenario, CreateEngine);
             var read = client.Run();
 
             foreach (var (recovered, i) in client.Recoveries.Select((r, i) => (r, i)))
@@ -86,7 +89,7 @@ public class BayeuxRecoveryProperties
         var windows = ScenarioGen.WithinRetentionWithDrains().Generator.Sample(80, new Rnd(7UL), 100)
             .SelectMany(scenario =>
             {
-                using var client = new BayeuxReconnectingClient(scenario);
+                using var client = new BayeuxReconnectingClient(scenario, CreateEngine);
                 client.Run();
                 var published = client.Published;
                 return client.Afresh.Where(w => w.HeldWithMissed(published).Any()).ToList();
@@ -170,7 +173,7 @@ internal sealed class BayeuxReconnectingClient : IDisposable
     private int _payload;
     private int _afreshSplits;
 
-    public BayeuxReconnectingClient(Scenario scenario)
+    public BayeuxReconnectingClient(Scenario scenario, Func<Microsoft.Extensions.Options.IOptions<HalleyOptions>, TimeProvider, IMessageEngine> engine)
     {
         _scenario = scenario;
         var ample = Retention.Ample;
@@ -182,7 +185,7 @@ internal sealed class BayeuxReconnectingClient : IDisposable
                 Channels = RecoveryWorld.Rules(ample.PatternSize, ample.NameSize, TimeSpan.FromSeconds(ample.TtlSeconds)),
                 MaxRecoveredMessages = ample.MaxRecovered,
             },
-        });
+        }, engine: engine);
         _publisher = Handshake();
     }
 
@@ -440,4 +443,10 @@ internal sealed class BayeuxReconnectingClient : IDisposable
         var connect = processing.IsCompletedSuccessfully ? processing.Result : throw new InvalidOperationException("The processor completes at once over the in-memory broker.");
         return (replies, connect);
     }
+}
+
+/// <summary>The session recovery properties on the in-memory engine.</summary>
+public sealed class InMemoryBayeuxRecoveryProperties : BayeuxRecoveryProperties
+{
+    protected override IMessageEngine CreateEngine(Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time) => Harness.InMemory(options, time);
 }
