@@ -90,11 +90,14 @@ public sealed class EncodedMessage
     /// </summary>
     public bool IsLazy { get; internal set; }
 
+    private List<string>? _matchingKeys;
+
     /// <summary>
-    /// How this node routes the message: the names and patterns that match its channel
-    /// (<see cref="Channels.ChannelName.MatchingKeys"/>), with <see cref="IsLazy"/> set beside them. Prepared once per
-    /// message by the node, on the publisher's thread where it can (publishes run in parallel; the hand-on of
-    /// positioned messages runs one at a time, so what is done before it is what spreads over the cores).
+    /// The channel names and patterns that match the message's channel (<see cref="Channels.ChannelName.MatchingKeys"/>),
+    /// derived once per message on first use and shared by the engine's interest check and the node's fan-out. The
+    /// first use is the publish, on the publisher's thread: publishes run in parallel, the hand-on of positioned
+    /// messages one at a time (a race computes it twice and keeps one).
     /// </summary>
-    internal List<string>? RouteKeys { get; set; }
+    internal List<string> MatchingKeys =>
+        Volatile.Read(ref _matchingKeys) ?? Interlocked.CompareExchange(ref _matchingKeys, Channels.ChannelName.MatchingKeys(Channel), null) ?? _matchingKeys!;
 }

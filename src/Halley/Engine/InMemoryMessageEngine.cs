@@ -1,5 +1,3 @@
-using Halley.Channels;
-
 namespace Halley.Engine;
 
 /// <summary>
@@ -19,7 +17,6 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     private const int HandOnBudget = 256;
 
     private readonly HistoryStore _history;
-    private readonly TimeProvider _time;
     private readonly InterestSet _interest = new();
     private readonly EncodedMessage?[] _ring = new EncodedMessage?[RingSize];
     // Beside each slot: whether the node wanted the message when it was published (written before the slot).
@@ -38,7 +35,6 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     /// <summary>Creates the engine with the history rules of <paramref name="options"/>.</summary>
     public InMemoryMessageEngine(Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time)
     {
-        _time = time;
         _history = new HistoryStore(new HistoryRules(options.Value.History.Channels), time);
         Epoch = NewEpoch();
     }
@@ -70,7 +66,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
         var listener = _listener ?? throw new InvalidOperationException("The engine is not started.");
         if (_history.RuleFor(message.Channel) is not { } rule)
         {
-            if (_interest.Matches(message.Channel))
+            if (_interest.Matches(message))
             {
                 listener.OnMessage(message);
             }
@@ -78,7 +74,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
         }
         // Decided here, in parallel with other publishers; a message found unwanted is looked at again under the
         // interest lock when it is handed on, so a declaration made meanwhile is honoured.
-        var wanted = _interest.Matches(message.Channel);
+        var wanted = _interest.Matches(message);
         while (true)
         {
             var history = _history.For(message.Channel, rule);
@@ -232,7 +228,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
             }
             lock (_interestGate)
             {
-                if (!_interest.Matches(message.Channel))
+                if (!_interest.Matches(message))
                 {
                     Volatile.Write(ref _handedThrough, offset);
                     continue;
@@ -253,7 +249,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     private static string NewEpoch() =>
         new(System.Security.Cryptography.RandomNumberGenerator.GetItems<char>("abcdefghijklmnopqrstuvwxyz234567", 8));
 
-    /// <summary>The channel names and patterns declared, matched against a channel without allocating.</summary>
+    /// <summary>The channel names and patterns declared, each counted as often as declared.</summary>
     private sealed class InterestSet
     {
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _keys = new(StringComparer.Ordinal);
@@ -271,32 +267,16 @@ public sealed class InMemoryMessageEngine : IMessageEngine
             }
         }
 
-        public bool Matches(string channel)
+        /// <summary>Whether a name or pattern matching the message's channel is declared (no allocation once the message's keys are known).</summary>
+        public bool Matches(EncodedMessage message)
         {
             if (_keys.IsEmpty)
             {
                 return false;
             }
-            var lookup = _keys.GetAlternateLookup<ReadOnlySpan<char>>();
-            if (lookup.ContainsKey(channel))
+            foreach (var key in message.MatchingKeys)
             {
-                return true;
-            }
-            // The patterns that can match: /a/b/* for /a/b/c, then /a/b/**, /a/** and /** (ChannelName.MatchingKeys),
-            // written into one stack buffer in turn.
-            Span<char> key = stackalloc char[channel.Length + 2];
-            var lastSlash = channel.LastIndexOf('/');
-            channel.AsSpan(0, lastSlash).CopyTo(key);
-            "/*".CopyTo(key[lastSlash..]);
-            if (lookup.ContainsKey(key[..(lastSlash + 2)]))
-            {
-                return true;
-            }
-            for (var slash = lastSlash; slash >= 0; slash = slash == 0 ? -1 : channel.LastIndexOf('/', slash - 1))
-            {
-                channel.AsSpan(0, slash).CopyTo(key);
-                "/**".CopyTo(key[slash..]);
-                if (lookup.ContainsKey(key[..(slash + 3)]))
+                if (_keys.ContainsKey(key))
                 {
                     return true;
                 }

@@ -73,7 +73,6 @@ public sealed class MessageHub
     public async ValueTask<EncodedMessage> PublishAsync(string channel, ReadOnlyMemory<byte> dataJson, ReadOnlyMemory<byte> idJson, CancellationToken cancellationToken)
     {
         var encoded = EncodedMessage.FromFrame(channel, BayeuxCodec.EncodeEventFrame(channel, dataJson.Span, idJson.Span));
-        PrepareRoute(encoded);
         _metrics.Published();
         await _engine.PublishAsync(encoded, cancellationToken).ConfigureAwait(false);
         return encoded;
@@ -207,7 +206,7 @@ public sealed class MessageHub
     /// </summary>
     public async ValueTask<IReadOnlyList<EncodedMessage>> ReadBetweenAsync(IReadOnlyList<string> keys, StreamPosition since, StreamPosition through, CancellationToken cancellationToken = default)
     {
-        if (keys.Count == 0 || since.Epoch != _engine.Epoch)
+        if (keys.Count == 0)
         {
             return [];
         }
@@ -283,11 +282,8 @@ public sealed class MessageHub
 
     private void OnMessage(EncodedMessage message)
     {
-        if (message.RouteKeys is null)
-        {
-            // A message this node did not publish (an engine carried it from another node) is routed by this node's rules.
-            PrepareRoute(message);
-        }
+        // Per node, from its configuration, once per message: a message from another node is lazy here by this node's rules.
+        message.IsLazy = IsLazy(message.Channel);
         if (message.Position is { } position)
         {
             lock (_gate)
@@ -300,15 +296,9 @@ public sealed class MessageHub
         FanOut(message);
     }
 
-    private void PrepareRoute(EncodedMessage message)
-    {
-        message.IsLazy = IsLazy(message.Channel);
-        message.RouteKeys = ChannelName.MatchingKeys(message.Channel);
-    }
-
     private void FanOut(EncodedMessage message)
     {
-        var keys = message.RouteKeys!;
+        var keys = message.MatchingKeys;
         ISubscriber[]? only = null;
         var nonEmpty = 0;
         foreach (var key in keys)
