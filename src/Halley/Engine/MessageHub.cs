@@ -64,14 +64,19 @@ public sealed class MessageHub
 
     /// <summary>
     /// Publishes raw JSON <paramref name="dataJson"/> to the concrete broadcast <paramref name="channel"/>; the
-    /// returned message carries the position the engine assigned, if the channel keeps history.
+    /// returned message carries the position the engine assigned, if the channel keeps history. Waits first while
+    /// this node's deliveries are behind (<see cref="DeliveryLanes.MaxLag"/>), so a publisher is paced at what the node
+    /// delivers.
     /// </summary>
     /// <param name="channel">A valid, non-wildcard broadcast channel.</param>
     /// <param name="dataJson">The <c>data</c> value as UTF-8 JSON.</param>
     /// <param name="idJson">The publisher's message id as a raw JSON token, or empty.</param>
-    /// <param name="cancellationToken">Cancels waiting for the engine.</param>
+    /// <param name="cancellationToken">Cancels waiting for the deliveries or the engine.</param>
     public async ValueTask<EncodedMessage> PublishAsync(string channel, ReadOnlyMemory<byte> dataJson, ReadOnlyMemory<byte> idJson, CancellationToken cancellationToken)
     {
+        // While the delivery lanes are behind, a publish waits for them before it adds to their backlog: a backend
+        // publishing as fast as it can is paced at what the node delivers, instead of filling every queue.
+        await DeliveryLanes.Shared.WhenCaughtUpAsync(cancellationToken).ConfigureAwait(false);
         var encoded = EncodedMessage.FromFrame(channel, BayeuxCodec.EncodeEventFrame(channel, dataJson.Span, idJson.Span));
         _metrics.Published();
         await _engine.PublishAsync(encoded, cancellationToken).ConfigureAwait(false);

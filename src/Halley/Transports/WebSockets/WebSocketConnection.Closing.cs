@@ -57,7 +57,7 @@ internal sealed partial class WebSocketConnection
             _outgoing.AddRange(items);
             _lifetime.CloseOnFlush();
         }
-        MessagesAvailable();
+        FlushNow();
     }
 
     /// <summary>

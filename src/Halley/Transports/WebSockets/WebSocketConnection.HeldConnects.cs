@@ -38,7 +38,7 @@ internal sealed partial class WebSocketConnection
                 _outgoing.Add(new OutgoingMessage(message));
             }
         }
-        MessagesAvailable();
+        FlushNow();
     }
 
     /// <summary>

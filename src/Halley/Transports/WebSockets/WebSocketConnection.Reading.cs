@@ -86,7 +86,7 @@ internal sealed partial class WebSocketConnection
             _socket.Abort();
             return;
         }
-        MessagesAvailable();
+        FlushNow();
     }
 
     private async Task CloseAsync(WebSocketCloseStatus status, string description, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Halley.Engine;
+using Halley.Sessions;
 
 namespace Halley.Transports.WebSockets;
 
@@ -12,10 +13,29 @@ internal sealed partial class WebSocketConnection
     private FlushSignal _flush;
 
     /// <summary>
-    /// Starts a flush unless one is running. There is no resident writer loop: an idle connection holds no
-    /// writer state, buffer or signal, and a flush ends as soon as nothing is left to send.
+    /// A session's outbox has messages (the fan-out calls this once per delivery): the flush goes to the
+    /// <see cref="DeliveryLanes"/> rather than running on the delivering thread. So a fan-out to many sockets only
+    /// queues (its sends run on every core), and what reaches a socket while its flush waits to run, or while a send
+    /// is in flight, goes out in the same frame, one Bayeux array.
     /// </summary>
     public void MessagesAvailable()
+    {
+        if (_flush.Wake())
+        {
+            DeliveryLanes.Shared.Schedule(this);
+        }
+    }
+
+    /// <summary>Runs the flush <see cref="MessagesAvailable"/> queued.</summary>
+    void IDeliveryWork.RunDelivery() => _ = FlushAsync();
+
+    /// <summary>
+    /// Starts a flush on this thread unless one is running: for what the connection queued itself (replies to its
+    /// client's requests, a held connect's answer, the close), which go out without a hop to the thread pool. There
+    /// is no resident writer loop: an idle connection holds no writer state, buffer or signal, and a flush ends as
+    /// soon as nothing is left to send.
+    /// </summary>
+    private void FlushNow()
     {
         if (_flush.Wake())
         {

@@ -12,7 +12,7 @@ namespace Halley.Transports.WebSockets;
 /// (<c>.Reading.cs</c>), sending (<c>.Sending.cs</c>), held connects (<c>.HeldConnects.cs</c>) and the end of its
 /// lifetime (<c>.Closing.cs</c>); this file binds sessions and releases them.
 /// </summary>
-internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection, ISessionCarrier
+internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection, ISessionCarrier, IDeliveryWork
 {
     private readonly WebSocket _socket;
     private readonly BayeuxProcessor _processor;
