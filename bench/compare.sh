@@ -162,7 +162,7 @@ fi
   echo "mode=$([ "$quick" -eq 1 ] && echo quick || echo full)"
   echo "date=$(date -u +%F)"
   echo "started=$(date -u +%FT%TZ)"
-  echo "commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" --no-optional-locks status --porcelain 2>/dev/null | grep -q . && echo ' (working tree has uncommitted changes)')"
+  echo "commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ' (working tree has uncommitted changes)')"
   echo "cores=$(nproc)"
   echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "kernel=$(uname -r)"
