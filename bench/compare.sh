@@ -163,6 +163,8 @@ fi
   echo "date=$(date -u +%F)"
   echo "started=$(date -u +%FT%TZ)"
   echo "commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ' (working tree has uncommitted changes)')"
+  # The server under test: the last commit that changed src/ (bench/ changes on top of it do not change the servers).
+  echo "src=$(git -C "$repo" log -1 --format=%h -- src 2>/dev/null || echo unknown)$(git -C "$repo" --no-optional-locks status --porcelain --untracked-files=no -- src 2>/dev/null | grep -q . && echo ' (src/ has uncommitted changes)')"
   echo "cores=$(nproc)"
   echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "kernel=$(uname -r)"

@@ -124,6 +124,10 @@ public sealed class Report(RunData run, string reportPath)
         b.AppendLine(Inv, $"| load average at start | {m.GetValueOrDefault("loadavg", "-")} |");
         b.AppendLine(Inv, $"| date | {m.GetValueOrDefault("started", "-")} → {m.GetValueOrDefault("finished", "-")} ({m.GetValueOrDefault("durationSeconds", "-")} s) |");
         b.AppendLine(Inv, $"| commit | {m.GetValueOrDefault("commit", "-")} |");
+        if (m.TryGetValue("src", out var src))
+        {
+            b.AppendLine(Inv, $"| src/ (the servers under test) last changed in | {src} |");
+        }
         b.AppendLine();
     }
 
