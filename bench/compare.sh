@@ -6,7 +6,7 @@
 # logs) go to bench/results/<date>[-quick]/; the report, with its ratios and charts, to bench/results/<date>[-quick].md.
 #
 # Usage: bench/compare.sh [--quick] [--only idle,fanout,...] [--targets halley-ws,signalr,...]
-#   --quick    the same matrix shrunk for development (about 4 minutes); fanout-http4 and fanout-channels run in
+#   --quick    the same matrix shrunk for development (about 5 minutes); fanout-http4 and fanout-channels run in
 #              --quick only when --only names them
 #   --only     run only these scenarios (the report covers what ran): idle fanout fanout-inflight fanout-http4
 #              fanout-channels latency rooms growth
