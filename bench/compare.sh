@@ -5,9 +5,11 @@
 # server's RSS is read), stops it, and goes on with the next target. Results (one JSON per run, the exact commands, the
 # logs) go to bench/results/<date>[-quick]/; the report, with its ratios and charts, to bench/results/<date>[-quick].md.
 #
-# Usage: bench/compare.sh [--quick] [--only idle,fanout,latency,rooms,growth] [--targets halley-ws,signalr,...]
-#   --quick    the same matrix shrunk for development (about 3 minutes)
-#   --only     run only these scenarios (the report covers what ran)
+# Usage: bench/compare.sh [--quick] [--only idle,fanout,...] [--targets halley-ws,signalr,...]
+#   --quick    the same matrix shrunk for development (about 5 minutes); fanout-http4 and fanout-channels run in
+#              --quick only when --only names them
+#   --only     run only these scenarios (the report covers what ran): idle fanout fanout-inflight fanout-http4
+#              fanout-channels latency rooms growth
 #   --targets  run only these targets (halley-ws halley-lp signalr kestrel-ws faye-ws faye-lp pushpin)
 # See bench/README.md.
 set -euo pipefail
@@ -18,14 +20,16 @@ cd "$repo"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 quick=0
-only="idle,fanout,latency,rooms,growth"
+all_scenarios="idle,fanout,fanout-inflight,fanout-http4,fanout-channels,latency,rooms,growth"
+only="$all_scenarios"
+only_given=0
 only_targets=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
-    --only) only=${2:?--only needs a list}; shift ;;
+    --only) only=${2:?--only needs a list}; only_given=1; shift ;;
     --targets) only_targets=${2:?--targets needs a list}; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -38,6 +42,7 @@ if [ "$quick" -eq 1 ]; then
   lp_steps=500,2000;     lp_workers=2
   fanout_subs=1000;      fanout_duration=3;  fanout_workers=2
   latency_subs=1000;     latency_duration=6; latency_rate=2; latency_workers=2
+  fanout_channels=10     # 10 channels x 100 subscribers (the full run: 100 x 100)
   rooms_clients=500;     rooms_duration=3
   growth_points=(500 2000); growth_duration=3; growth_workers=2
 else
@@ -46,10 +51,14 @@ else
   lp_steps=1000,5000,10000,19000;   lp_workers=5
   fanout_subs=10000;     fanout_duration=20; fanout_workers=3
   latency_subs=10000;    latency_duration=30; latency_rate=2; latency_workers=3
+  fanout_channels=100    # 100 channels x 100 subscribers
   rooms_clients=1000;    rooms_duration=20
   growth_points=(1000 5000 10000 19000); growth_duration=20; growth_workers=5
 fi
 rooms_count=100; rooms_per_client=10; payload=50
+# Issue 10's scenario: 100-byte messages from backends over HTTP (fanout, fanout-http4, fanout-channels, latency).
+# fanout-inflight keeps issue 3's 50-byte messages, so it stays comparable with the earlier reports.
+http_payload=100
 growth_rooms=100; growth_rooms_per_client=10
 
 out="$repo/bench/results/$name"
@@ -62,7 +71,7 @@ SIGNALR_DLL="$art/bin/SignalRPeer/release/SignalRPeer.dll"
 KESTREL_DLL="$art/bin/KestrelWebSocketPeer/release/KestrelWebSocketPeer.dll"
 
 partial=0
-[ "$only" != "idle,fanout,latency,rooms,growth" ] || [ -n "$only_targets" ] && partial=1
+[ "$only" != "$all_scenarios" ] || [ -n "$only_targets" ] && partial=1
 if [ "$partial" -eq 0 ]; then
   rm -rf "$out"   # a whole run starts afresh; --only / --targets replace just their own results in the directory
 fi
@@ -81,6 +90,8 @@ rel() { local p=$1; echo "${p#"$repo"/}"; }
 # Prints a command line, shell-quoted, with absolute repo paths made relative.
 quote() { local s; s=$(printf '%q ' "$@"); s=${s% }; echo "${s//"$repo"\//}"; }
 wants() { [[ ",$only," == *",$1,"* ]]; }
+# The full run's extra fan-out variants: always in the full run, in --quick only when --only names them.
+wants_extra() { wants "$1" && { [ "$quick" -eq 0 ] || [ "$only_given" -eq 1 ]; }; }
 wants_target() { [ -z "$only_targets" ] || [[ ",$only_targets," == *",$1,"* ]]; }
 
 # ------------------------------------------------------------------------------------------------ cleanup
@@ -151,7 +162,9 @@ fi
   echo "mode=$([ "$quick" -eq 1 ] && echo quick || echo full)"
   echo "date=$(date -u +%F)"
   echo "started=$(date -u +%FT%TZ)"
-  echo "commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" --no-optional-locks status --porcelain 2>/dev/null | grep -q . && echo ' (working tree has uncommitted changes)')"
+  echo "commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ' (working tree has uncommitted changes)')"
+  # The server under test: the last commit that changed src/ (bench/ changes on top of it do not change the servers).
+  echo "src=$(git -C "$repo" log -1 --format=%h -- src 2>/dev/null || echo unknown)$(git -C "$repo" --no-optional-locks status --porcelain --untracked-files=no -- src 2>/dev/null | grep -q . && echo ' (src/ has uncommitted changes)')"
   echo "cores=$(nproc)"
   echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "kernel=$(uname -r)"
@@ -310,28 +323,62 @@ if wants idle; then
   run_case idle halley-lp "" "$(idle_limit "$lp_steps")" --scenario idle --steps "$lp_steps" --workers "$lp_workers" --rooms "$rooms_count"
 fi
 
+# Fan-out, issue 10's way (the default): every target fed the same way, by ONE backend that POSTs each message to the
+# server's HTTP publish endpoint and awaits the answer before the next (Halley: /api/publish; SignalR: the peer's
+# IHubContext /publish; the plain loop and Pushpin's backend: /publish; Faye: a session-less Bayeux POST to /faye).
+fanout_targets=(halley-ws signalr kestrel-ws faye-ws)
+[ "$have_pushpin" -eq 1 ] && fanout_targets+=(pushpin)
+# Pushpin answers 502 to some WebSocket opens when 64 per worker arrive at once (its proxy -> GRIP backend hop).
+open_args() { [ "$1" = pushpin ] && echo --open-concurrency 8 || true; }
+halley_server() { [ "$1" = halley-ws ] && echo --server --Halley:MaxQueue=100000 -- || true; }
+
 if wants fanout; then
-  fanout_targets=(halley-ws signalr kestrel-ws faye-ws)
-  [ "$have_pushpin" -eq 1 ] && fanout_targets+=(pushpin)
   for t in "${fanout_targets[@]}"; do
-    server=(); extra=()
-    [ "$t" = halley-ws ] && server=(--server --Halley:MaxQueue=100000 --)
-    # Pushpin answers 502 to some WebSocket opens when 64 per worker arrive at once (its proxy -> GRIP backend hop).
-    [ "$t" = pushpin ] && extra=(--open-concurrency 8)
-    # Equal publishing parallelism: SignalR's publisher spreads over 4 connections and the Kestrel loop takes
-    # concurrent POSTs; a Bayeux session's messages are handled in order, so Bayeux targets get 4 sessions.
-    case "$t" in halley-ws|faye-ws) extra+=(--publishers 4) ;; esac
-    run_case fanout "$t" "" $(( fanout_duration + 120 )) "${server[@]}" --scenario fanout --connections "$fanout_subs" \
-      --duration "$fanout_duration" --workers "$fanout_workers" --payload-bytes "$payload" "${extra[@]}"
+    # shellcheck disable=SC2046  # the helpers print whole words or nothing
+    run_case fanout "$t" "" $(( fanout_duration + 120 )) $(halley_server "$t") --scenario fanout --connections "$fanout_subs" \
+      --duration "$fanout_duration" --workers "$fanout_workers" --payload-bytes "$http_payload" --publish-via http --publishers 1 $(open_args "$t")
   done
 fi
 
+# Issue 3's fan-out: each target's own client publishing with 16 publishes in flight. Equal publishing parallelism:
+# SignalR's publisher spreads over 4 hub connections and the Kestrel loop takes concurrent POSTs; a Bayeux session's
+# messages are handled in order, so Bayeux targets get 4 sessions.
+if wants fanout-inflight; then
+  for t in "${fanout_targets[@]}"; do
+    extra=()
+    case "$t" in halley-ws|faye-ws) extra=(--publishers 4) ;; esac
+    # shellcheck disable=SC2046
+    run_case fanout-inflight "$t" "" $(( fanout_duration + 120 )) $(halley_server "$t") --scenario fanout --connections "$fanout_subs" \
+      --duration "$fanout_duration" --workers "$fanout_workers" --payload-bytes "$payload" --publish-via session --in-flight 16 \
+      "${extra[@]}" $(open_args "$t")
+  done
+fi
+
+# Four backends publishing at once, each awaiting its own answers.
+if wants_extra fanout-http4; then
+  for t in halley-ws signalr kestrel-ws; do
+    # shellcheck disable=SC2046
+    run_case fanout-http4 "$t" "" $(( fanout_duration + 120 )) $(halley_server "$t") --scenario fanout --connections "$fanout_subs" \
+      --duration "$fanout_duration" --workers "$fanout_workers" --payload-bytes "$http_payload" --publish-via http --publishers 4
+  done
+fi
+
+# One backend over many channels of 100 subscribers each (publishes round robin over the channels).
+if wants_extra fanout-channels; then
+  for t in halley-ws signalr kestrel-ws; do
+    # shellcheck disable=SC2046
+    run_case fanout-channels "$t" "" $(( fanout_duration + 120 )) $(halley_server "$t") --scenario fanout --connections "$fanout_subs" \
+      --channels "$fanout_channels" --duration "$fanout_duration" --workers "$fanout_workers" --payload-bytes "$http_payload" \
+      --publish-via http --publishers 1
+  done
+fi
+
+# Latency, fed the same way as fan-out: one HTTP backend, at 2 msgs/s.
 if wants latency; then
   for t in halley-ws signalr kestrel-ws; do
-    extra=()
-    case "$t" in halley-ws) extra=(--publishers 4) ;; esac
     run_case latency "$t" "" $(( latency_duration + 120 )) --scenario latency --connections "$latency_subs" \
-      --duration "$latency_duration" --rate "$latency_rate" --workers "$latency_workers" --payload-bytes "$payload" "${extra[@]}"
+      --duration "$latency_duration" --rate "$latency_rate" --workers "$latency_workers" --payload-bytes "$http_payload" \
+      --publish-via http --publishers 1
   done
 fi
 
@@ -365,8 +412,8 @@ fi
   echo "finished=$(date -u +%FT%TZ)"
   echo "durationSeconds=$(( $(date +%s) - started_epoch ))"
 } >> "$out/meta.txt"
-note "Halley ran with its defaults (appsettings.json: MaxQueue 1000, Timeout 20 s) except in fanout and growth, where it ran with --Halley:MaxQueue=100000 so that a burst does not end slow subscribers (the documented slow-consumer policy); the peers ran with their defaults (bench/peers/README.md)."
-wants fanout && [ "$have_pushpin" -eq 1 ] && wants_target pushpin && note "Pushpin ran only in fanout, its connections opened 8 at a time per worker (--open-concurrency 8; the others: 64) because at 64 its proxy answered some WebSocket opens with 502 (the proxy -> GRIP backend hop); the open phase is not part of the measurement. Its memory is not measured by the load generator, which reads one pid's RSS (VmRSS of Pushpin's runner, which does no work): the fan-out table's 'peak RSS (all processes)' column is compare.sh's own sample of the whole process session (condure, pushpin-proxy, pushpin-handler, zurl, the Node backend)." || true
+note "Halley ran with its defaults (appsettings.json: MaxQueue 1000, Timeout 20 s) except in the fan-out scenarios and growth, where it ran with --Halley:MaxQueue=100000 so that a burst does not end slow subscribers (the documented slow-consumer policy); the peers ran with their defaults (bench/peers/README.md)."
+{ wants fanout || wants fanout-inflight; } && [ "$have_pushpin" -eq 1 ] && wants_target pushpin && note "Pushpin ran only in fanout and fanout-inflight, its connections opened 8 at a time per worker (--open-concurrency 8; the others: 64) because at 64 its proxy answered some WebSocket opens with 502 (the proxy -> GRIP backend hop); the open phase is not part of the measurement. Its memory is not measured by the load generator, which reads one pid's RSS (VmRSS of Pushpin's runner, which does no work): the fan-out table's 'peak RSS (all processes)' column is compare.sh's own sample of the whole process session (condure, pushpin-proxy, pushpin-handler, zurl, the Node backend). Its CPU is the whole session's (the load generator sums every process of the session the pid leads). Its publishes make one more hop than the others' (publisher -> Pushpin's proxy -> the GRIP backend -> Pushpin's publish API)." || true
 wants growth && note "Growth is the load generator's rooms scenario over WebSocket (halley-ws): $growth_rooms channels, $growth_rooms_per_client per client, points ${growth_points[*]}; memory linearity comes from the idle run's steps." || true
 report_cmd=(dotnet "$REPORT_DLL" "$out" --out "$report")
 echo "$(quote "${report_cmd[@]}")" >> "$out/commands.log"

@@ -67,7 +67,7 @@ public sealed class Report(RunData run, string reportPath)
         }
         body.AppendLine();
         Machine(body);
-        body.AppendLine("## Targets (issue 3)");
+        body.AppendLine("## Targets (issues 3 and 10)");
         body.AppendLine();
         body.AppendLine("| target | threshold | measured | met |");
         body.AppendLine("|---|---|---|---|");
@@ -76,8 +76,8 @@ public sealed class Report(RunData run, string reportPath)
             body.AppendLine(Inv, $"| {t} | {th} | {m} | {met} |");
         }
         body.AppendLine();
-        body.AppendLine("\"Halley ÷ peer\" columns: for throughput, above 1 means Halley delivers more; for memory and latency, " +
-            "below 1 means Halley needs less.");
+        body.AppendLine("\"Halley ÷ peer\" columns: for throughput, above 1 means Halley delivers more; for memory, latency and CPU " +
+            "per delivery, below 1 means Halley needs less.");
         body.AppendLine();
         body.Append(sections);
         if (run.Notes.Count > 0 || run.UnreadableFiles.Count > 0)
@@ -124,6 +124,10 @@ public sealed class Report(RunData run, string reportPath)
         b.AppendLine(Inv, $"| load average at start | {m.GetValueOrDefault("loadavg", "-")} |");
         b.AppendLine(Inv, $"| date | {m.GetValueOrDefault("started", "-")} → {m.GetValueOrDefault("finished", "-")} ({m.GetValueOrDefault("durationSeconds", "-")} s) |");
         b.AppendLine(Inv, $"| commit | {m.GetValueOrDefault("commit", "-")} |");
+        if (m.TryGetValue("src", out var src))
+        {
+            b.AppendLine(Inv, $"| src/ (the servers under test) last changed in | {src} |");
+        }
         b.AppendLine();
     }
 
@@ -253,45 +257,183 @@ public sealed class Report(RunData run, string reportPath)
 
     // ---------------------------------------------------------------- fanout
 
+    // The fan-out scenarios in report order: issue 10's (backends over HTTP) first, then issue 3's.
+    private static readonly string[] FanoutGroups = ["fanout", "fanout-http4", "fanout-channels", "fanout-inflight"];
+
     private void Fanout()
     {
-        var results = Ordered(run.Group("fanout"));
+        foreach (var group in FanoutGroups)
+        {
+            FanoutGroup(group);
+        }
+        // Issue 3's thresholds are judged where issue 3 measured them: each target's own client, 16 publishes in flight
+        // (`fanout-inflight`; `fanout` in runs from before the HTTP publishers).
+        var issue3 = FanoutGroups.Select(g => run.Group(g).ToList()).FirstOrDefault(g => g.Count > 0 && g.All(r => !OverHttp(r)));
+        if (issue3 is not null)
+        {
+            var halley = issue3.FirstOrDefault(r => r.Target == "halley-ws");
+            ThroughputTarget("Fan-out vs SignalR (halley-ws ÷ signalr, delivered msgs/s)", halley, issue3.FirstOrDefault(r => r.Target == "signalr"),
+                "deliveredPerSecond", FanoutVsSignalR, IssueFanoutSubscribers);
+            ThroughputTarget("Fan-out vs plain Kestrel loop (halley-ws ÷ kestrel-ws, delivered msgs/s)", halley, issue3.FirstOrDefault(r => r.Target == "kestrel-ws"),
+                "deliveredPerSecond", FanoutVsKestrel, IssueFanoutSubscribers);
+        }
+        // Issue 10: the same thresholds with every target fed by one backend publisher over HTTP.
+        var one = run.Group("fanout").ToList();
+        if (one.Count > 0 && one.All(OverHttp))
+        {
+            var halley = one.FirstOrDefault(r => r.Target == "halley-ws");
+            ThroughputTarget("Issue 10: fan-out from one HTTP publisher vs SignalR (halley-ws ÷ signalr, delivered msgs/s; issue 3's threshold)", halley,
+                one.FirstOrDefault(r => r.Target == "signalr"), "deliveredPerSecond", FanoutVsSignalR, IssueFanoutSubscribers);
+            ThroughputTarget("Issue 10: fan-out from one HTTP publisher vs plain Kestrel loop (halley-ws ÷ kestrel-ws, delivered msgs/s; issue 3's threshold)", halley,
+                one.FirstOrDefault(r => r.Target == "kestrel-ws"), "deliveredPerSecond", FanoutVsKestrel, IssueFanoutSubscribers);
+        }
+    }
+
+    private static bool OverHttp(Result r) => r.Parameters?["publishVia"]?.ToString() == "http";
+
+    private static string FanoutTitle(string group, Result first)
+    {
+        var publishers = (int)(first.P("publishers") ?? 1);
+        var channels = (int)(first.P("channels") ?? 1);
+        if (!OverHttp(first))
+        {
+            return group == "fanout"
+                ? "Fan-out: one channel, every subscriber gets every message (`fanout`)"
+                : $"Fan-out with {N(first.P("inFlight"))} publishes in flight over each target's own client (`{group}`, issue 3's scenario)";
+        }
+        var who = publishers == 1 ? "one backend publisher" : $"{N(publishers)} backend publishers";
+        return channels > 1
+            ? $"Fan-out over {N(channels)} channels from {who} over HTTP (`{group}`)"
+            : $"Fan-out from {who} over HTTP (`{group}`{(group == "fanout" && publishers == 1 ? ", issue 10's scenario" : "")})";
+    }
+
+    private static string Feeding(Result first)
+    {
+        var publishers = (int)(first.P("publishers") ?? 1);
+        if (!OverHttp(first))
+        {
+            return $"each target's own client publishes, {N(first.P("inFlight"))} publishes in flight at once (Bayeux targets over " +
+                "4 sessions; SignalR's hub `Publish` over 4 connections; the plain loop and Pushpin by concurrent POSTs)";
+        }
+        var who = publishers == 1
+            ? "one backend publisher POSTs each message to the server's HTTP publish endpoint and awaits the answer before the next"
+            : $"{N(publishers)} backend publishers POST at once, each awaiting its own answer before its next request";
+        return who + " (Halley: `POST /api/publish`; SignalR: the peer's `POST /publish`, an `IHubContext` group send; the plain loop " +
+            "and Pushpin's backend: `POST /publish`; Faye: a session-less Bayeux publish POSTed to `/faye`)";
+    }
+
+    private void FanoutGroup(string group)
+    {
+        var results = Ordered(run.Group(group));
         if (results.Count == 0)
         {
             return;
         }
-        md.AppendLine("## Fan-out: one channel, every subscriber gets every message (`fanout`)");
+        var first = results.FirstOrDefault(r => r.Target == "halley-ws") ?? results[0];
+        var channels = (int)(first.P("channels") ?? 1);
+        var cores = Result.Num(first.Root["machine"], "cores");
+        md.AppendLine(Inv, $"## {FanoutTitle(group, first)}");
         md.AppendLine();
-        md.AppendLine("All subscribers join one channel; the publisher publishes as fast as 16 publishes in flight allow. Delivered " +
-            "msgs/s counts messages received by all subscribers over the window after the warm-up. *Peak RSS (all processes)* " +
-            "is sampled by compare.sh every second over the target's whole process session (for Pushpin: runner, condure, " +
-            "pushpin-proxy, pushpin-handler, zurl and the Node backend). Halley runs with `--Halley:MaxQueue=100000` here " +
-            "(default 1,000: a session whose queue passes it is ended, the documented slow-consumer policy).");
+        var spread = channels > 1
+            ? $"dealt round robin over {N(channels)} channels ({N(first.P("connections") / channels)} each), publishes going round robin over the channels"
+            : "of one channel";
+        md.AppendLine(Inv, $"{N(first.P("connections"))} subscribers {spread}, {N(first.P("payloadBytes"))}-byte messages; {Feeding(first)}; " +
+            $"{N(first.P("durationSeconds"))} s of publishing, measured over the window after the warm-up. Delivered msgs/s counts messages " +
+            $"received by all subscribers in the window. *Server CPU* is utime + stime of the server's process session read from " +
+            $"`/proc/<pid>/stat` at both ends of the window, in % of one core (the machine has {N(cores)}; the load generator shares them, " +
+            $"its own CPU is the *load gen. CPU* column), and per delivery: CPU time ÷ messages delivered in the window. *Msgs/frame* is " +
+            $"counted by the load generator's receiving side: the messages each WebSocket message carried (a Bayeux frame is a JSON array, " +
+            $"a SignalR message holds 0x1E-separated records, the plain loop sends one per message). *Peak RSS (all processes)* is sampled " +
+            $"by compare.sh every second over the target's process session. Halley runs with `--Halley:MaxQueue=100000`.");
         md.AppendLine();
-        md.AppendLine("| target | subscribers | delivered msgs/s | publishes/s | received / expected | dropped | publishes failed | peak RSS (all processes) | Halley ÷ target (delivered/s) |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| target | subscribers | delivered msgs/s | publishes/s | server CPU | server CPU µs / delivery | msgs / frame | load gen. CPU | received / expected | dropped | publishes failed | peak RSS (all processes) | Halley ÷ target (delivered/s) | Halley ÷ target (CPU / delivery) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var halley = results.FirstOrDefault(r => r.Target == "halley-ws");
         var h = halley?.R("deliveredPerSecond");
+        var hc = halley?.R("cpu.serverCpuMicrosPerDelivery");
         foreach (var r in results)
         {
-            if (!Row(r, 9))
+            if (!Row(r, 14))
             {
                 continue;
             }
             var d = r.R("deliveredPerSecond");
-            md.AppendLine(Inv, $"| {Name(r)} | {N(r.P("connections"))} | {N(d)} | {N(r.R("publishesPerSecond"))} | {N(r.R("received"))} / {N(r.R("expectedDeliveries"))} | " +
-                $"{N(r.R("droppedDuringRun"))} | {N(r.R("publishes.failed"))} | {TreeRss(r)} | {RatioOf(r, h, d)} |");
+            var c = r.R("cpu.serverCpuMicrosPerDelivery");
+            md.AppendLine(Inv, $"| {Name(r)} | {N(r.P("connections"))} | {N(d)} | {N(r.R("publishesPerSecond"))} | {Percent(r.R("cpu.serverCpuPercent"))} | " +
+                $"{Micros(c)} | {PerFrame(r.R("framing.meanMessagesPerFrame"))} | {Percent(r.R("cpu.loadGeneratorCpuPercent"))} | " +
+                $"{N(r.R("received"))} / {N(r.R("expectedDeliveries"))} | {N(r.R("droppedDuringRun"))} | {N(r.R("publishes.failed"))} | {TreeRss(r)} | " +
+                $"{RatioOf(r, h, d)} | {RatioOf(r, hc, c)} |");
         }
         md.AppendLine();
-        var chart = Charts.Bars(Path.Combine(chartDir, "fanout.png"),
-            $"Fan-out: delivered msgs/s, {N(halley?.P("connections") ?? results[0].P("connections"))} subscribers of one channel",
+        if (halley is { Ok: true })
+        {
+            var lines = new List<string>();
+            foreach (var peer in new[] { "signalr", "kestrel-ws" })
+            {
+                var p = results.FirstOrDefault(r => r.Target == peer && r.Ok);
+                if (p is null)
+                {
+                    continue;
+                }
+                var pd = p.R("deliveredPerSecond");
+                var pc = p.R("cpu.serverCpuMicrosPerDelivery");
+                var cpu = hc is { } x && pc is { } y && y > 0 ? $" at {Ratio(x / y)} the server CPU per delivery" : "";
+                lines.Add($"vs **{peer}** {(h is { } a && pd is { } b && b > 0 ? Ratio(a / b) : "-")} the deliveries/s{cpu}");
+            }
+            if (lines.Count > 0)
+            {
+                md.AppendLine(Inv, $"halley-ws: {string.Join("; ", lines)}.");
+                md.AppendLine();
+            }
+        }
+        FramingTable(results);
+        var chart = Charts.Bars(Path.Combine(chartDir, group + ".png"),
+            $"{FanoutTitle(group, first).Split(" (`")[0]}: delivered msgs/s, {N(first.P("connections"))} subscribers",
             "delivered messages / s", [.. results.Where(r => r.Ok).Select(r => (r.Target, r.Target, r.R("deliveredPerSecond") ?? 0))], "N0");
-        Image(chart, "Fan-out delivered msgs/s");
-        ThroughputTarget("Fan-out vs SignalR (halley-ws ÷ signalr, delivered msgs/s)", halley, run.Find("fanout", "signalr"),
-            "deliveredPerSecond", FanoutVsSignalR, IssueFanoutSubscribers);
-        ThroughputTarget("Fan-out vs plain Kestrel loop (halley-ws ÷ kestrel-ws, delivered msgs/s)", halley, run.Find("fanout", "kestrel-ws"),
-            "deliveredPerSecond", FanoutVsKestrel, IssueFanoutSubscribers);
+        Image(chart, $"{group}: delivered msgs/s");
+        var withCpu = results.Where(r => r.Ok && r.R("cpu.serverCpuMicrosPerDelivery") is not null).ToList();
+        if (withCpu.Count > 0)
+        {
+            var cpuChart = Charts.Bars(Path.Combine(chartDir, group + "-cpu.png"),
+                $"{FanoutTitle(group, first).Split(" (`")[0]}: server CPU µs per delivery (lower is better)",
+                "server CPU µs / delivery", [.. withCpu.Select(r => (r.Target, r.Target, r.R("cpu.serverCpuMicrosPerDelivery") ?? 0))], "F2");
+            Image(cpuChart, $"{group}: server CPU per delivery");
+        }
     }
+
+    /// <summary>Frames by messages carried, as shares of the frames of the window, per target.</summary>
+    private void FramingTable(IReadOnlyList<Result> results)
+    {
+        var withFrames = results.Where(r => r.Ok && r.Results?["framing"]?["framesByMessages"] is System.Text.Json.Nodes.JsonObject).ToList();
+        if (withFrames.Count == 0)
+        {
+            return;
+        }
+        var buckets = withFrames[0].Results!["framing"]!["framesByMessages"]!.AsObject().Select(kv => kv.Key).ToList();
+        md.AppendLine("Frames by the messages they carried (share of the window's frames that carried any):");
+        md.AppendLine();
+        md.AppendLine("| target | frames | msgs / frame | " + string.Join(" | ", buckets.Select(b => b.Replace("-", "–", StringComparison.Ordinal))) + " |");
+        md.AppendLine("|---|---|---|" + string.Concat(buckets.Select(_ => "---|")));
+        foreach (var r in withFrames)
+        {
+            var frames = r.R("framing.frames") ?? 0;
+            var cells = buckets.Select(b =>
+            {
+                var n = Result.Num(r.Results!["framing"]!["framesByMessages"], b) ?? 0;
+                return frames <= 0 || n <= 0 ? "·"
+                    : n / frames < 0.001 ? "<0.1%"
+                    : (100 * n / frames).ToString(n / frames >= 0.995 ? "F0" : "F1", Inv) + "%";
+            });
+            md.AppendLine(Inv, $"| {Label(r)} | {N(frames)} | {PerFrame(r.R("framing.meanMessagesPerFrame"))} | {string.Join(" | ", cells)} |");
+        }
+        md.AppendLine();
+    }
+
+    private static string Percent(double? v) => v is null || double.IsNaN(v.Value) ? "-" : v.Value.ToString("F0", Inv) + "%";
+
+    private static string Micros(double? v) => v is null || double.IsNaN(v.Value) ? "-" : v.Value.ToString(v.Value >= 100 ? "F0" : v.Value >= 10 ? "F1" : "F2", Inv) + " µs";
+
+    private static string PerFrame(double? v) => v is null || double.IsNaN(v.Value) ? "-" : v.Value.ToString("F2", Inv);
 
     private void ThroughputTarget(string what, Result? halley, Result? peer, string path, double factor, int issueScale)
     {
@@ -324,22 +466,28 @@ public sealed class Report(RunData run, string reportPath)
         }
         md.AppendLine("## Publish-to-receive latency (`latency`)");
         md.AppendLine();
-        md.AppendLine("All subscribers join one channel; one message is published at the given rate; every delivery's latency " +
-            "(publish timestamp to receipt, same monotonic clock) is recorded, after 10 warm-up publishes.");
+        var feeding = OverHttp(results[0])
+            ? $"by {((int)(results[0].P("publishers") ?? 1) == 1 ? "one backend publisher" : N(results[0].P("publishers")) + " backend publishers")} " +
+              "over HTTP, as in fan-out (Halley: `POST /api/publish`; SignalR: the peer's `IHubContext` `POST /publish`; the plain loop: `POST /publish`), " +
+              $"{N(results[0].P("payloadBytes"))}-byte messages"
+            : "over each target's own client";
+        md.AppendLine(Inv, $"All subscribers join one channel; one message is published at the given rate {feeding}; every delivery's latency " +
+            $"(publish timestamp to receipt, same monotonic clock) is recorded, after 10 warm-up publishes. Server CPU is over the " +
+            $"publishing and the drain (idle time included).");
         md.AppendLine();
-        md.AppendLine("| target | subscribers | rate /s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | samples | received / expected | dropped | Halley ÷ target (p99) |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| target | subscribers | rate /s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | samples | received / expected | dropped | server CPU | Halley ÷ target (p99) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var halley = results.FirstOrDefault(r => r.Target == "halley-ws");
         var h = halley?.R("latency.p99Ms");
         foreach (var r in results)
         {
-            if (!Row(r, 12))
+            if (!Row(r, 13))
             {
                 continue;
             }
             md.AppendLine(Inv, $"| {Name(r)} | {N(r.P("connections"))} | {N(r.P("rate"))} | {Ms(r.R("latency.p50Ms"))} | {Ms(r.R("latency.p90Ms"))} | " +
                 $"{Ms(r.R("latency.p99Ms"))} | {Ms(r.R("latency.p999Ms"))} | {Ms(r.R("latency.maxMs"))} | {N(r.R("latency.samples"))} | " +
-                $"{N(r.R("received"))} / {N(r.R("expectedDeliveries"))} | {N(r.R("droppedDuringRun"))} | {RatioOf(r, h, r.R("latency.p99Ms"))} |");
+                $"{N(r.R("received"))} / {N(r.R("expectedDeliveries"))} | {N(r.R("droppedDuringRun"))} | {Percent(r.R("cpu.serverCpuPercent"))} | {RatioOf(r, h, r.R("latency.p99Ms"))} |");
         }
         md.AppendLine();
         LatencyChart("latency.png", $"Publish-to-receive latency at {N(results[0].P("rate"))} msgs/s, {N(results[0].P("connections"))} subscribers", results);

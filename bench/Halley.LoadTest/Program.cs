@@ -6,7 +6,7 @@ using Halley.LoadTest.Reporting;
 using Halley.LoadTest.Scenarios;
 using Halley.LoadTest.Workers;
 
-var protocol = new Option<string?>("--protocol") { Description = $"Protocol: {string.Join(", ", ProtocolRegistry.Names)} (default bayeux-ws; rooms: bayeux-lp)" };
+var protocol = new Option<string?>("--protocol") { Description = $"Protocol: {string.Join(", ", ProtocolRegistry.Names)} (default halley-ws; rooms: halley-lp)" };
 var url = new Option<string>("--url") { Description = "Target endpoint, whole (http://127.0.0.1:PORT/cometd, …/faye); loopback only", DefaultValueFactory = _ => "http://127.0.0.1:8080/cometd" };
 var scenario = new Option<string>("--scenario") { Description = "idle | fanout | latency | rooms", DefaultValueFactory = _ => "idle" };
 var connections = new Option<int?>("--connections") { Description = "Subscriber connections (default 1000; idle: the last step)" };
@@ -20,15 +20,17 @@ var steps = new Option<string?>("--steps") { Description = "idle: connection cou
 var serverPid = new Option<int?>("--server-pid") { Description = "The server's pid, for its RSS (/proc/<pid>/status VmRSS)" };
 var output = new Option<string?>("--out") { Description = "Write the JSON result to this file" };
 var label = new Option<string?>("--label") { Description = "A label for the result (default: protocol-scenario)" };
-var publishers = new Option<int?>("--publishers") { Description = "Publisher sessions (default 1; rooms: 4)" };
-var inFlight = new Option<int?>("--in-flight") { Description = "Publishes awaiting their reply at once, over all publishers (default 16)" };
+var publishVia = new Option<string?>("--publish-via") { Description = "http: backends POSTing to the server's HTTP publish endpoint, each awaiting its answer before the next; session: the protocol's own client, --in-flight at once (default: fanout, latency: http; idle, rooms: session)" };
+var publishers = new Option<int?>("--publishers") { Description = "Publishers: HTTP backends, or sessions that publishes go round robin over (default 1; rooms: 4)" };
+var inFlight = new Option<int?>("--in-flight") { Description = "--publish-via session: publishes awaiting their reply at once, over all publishers (default 16)" };
+var channels = new Option<int>("--channels") { Description = "fanout: channels; subscribers are dealt round robin over them, publishes go round robin over them", DefaultValueFactory = _ => 1 };
 var openConcurrency = new Option<int>("--open-concurrency") { Description = "Connections each worker opens at once", DefaultValueFactory = _ => 64 };
 var seed = new Option<int>("--seed") { Description = "Seed for room choice", DefaultValueFactory = _ => 42 };
 
 var run = new Command("run", "Run a scenario against a server (the coordinator)")
 {
     protocol, url, scenario, connections, workers, duration, rate, payloadBytes, rooms, roomsPerClient, steps, serverPid,
-    output, label, publishers, inFlight, openConcurrency, seed,
+    output, label, publishVia, publishers, inFlight, channels, openConcurrency, seed,
 };
 run.SetAction(async (parse, ct) =>
 {
@@ -38,7 +40,7 @@ run.SetAction(async (parse, ct) =>
         Console.Error.WriteLine($"Unknown scenario '{name}'. Known: {string.Join(", ", RunSettings.Scenarios)}.");
         return 2;
     }
-    var protocolName = parse.GetValue(protocol) ?? (name == "rooms" ? "bayeux-lp" : "bayeux-ws");
+    var protocolName = parse.GetValue(protocol) ?? (name == "rooms" ? "halley-lp" : "halley-ws");
     if (!ProtocolRegistry.Contains(protocolName))
     {
         Console.Error.WriteLine($"Unknown protocol '{protocolName}'. Known: {string.Join(", ", ProtocolRegistry.Names)}.");
@@ -70,6 +72,23 @@ run.SetAction(async (parse, ct) =>
     {
         count = stepList[^1];
     }
+    var via = (parse.GetValue(publishVia) ?? (name is "fanout" or "latency" ? "http" : "session")).ToLowerInvariant();
+    if (!RunSettings.PublishModes.Contains(via))
+    {
+        Console.Error.WriteLine($"Unknown --publish-via '{via}'. Known: {string.Join(", ", RunSettings.PublishModes)}.");
+        return 2;
+    }
+    if (via == "http" && parse.GetValue(inFlight) is not null)
+    {
+        Console.Error.WriteLine("--in-flight applies to --publish-via session; an HTTP publisher has one request in flight (use --publishers).");
+        return 2;
+    }
+    if (parse.GetValue(channels) > 1 && name != "fanout")
+    {
+        Console.Error.WriteLine("--channels applies to the fanout scenario (idle and rooms use --rooms).");
+        return 2;
+    }
+    var publisherCount = Math.Max(1, parse.GetValue(publishers) ?? (name == "rooms" ? 4 : 1));
     var settings = new RunSettings
     {
         Protocol = protocolName,
@@ -86,8 +105,10 @@ run.SetAction(async (parse, ct) =>
         ServerPid = parse.GetValue(serverPid),
         Out = parse.GetValue(output),
         Label = parse.GetValue(label) ?? $"{protocolName}-{name}",
-        Publishers = Math.Max(1, parse.GetValue(publishers) ?? (name == "rooms" ? 4 : 1)),
-        InFlight = Math.Max(1, parse.GetValue(inFlight) ?? 16),
+        PublishVia = via,
+        Publishers = publisherCount,
+        InFlight = via == "http" ? publisherCount : Math.Max(1, parse.GetValue(inFlight) ?? 16),
+        Channels = Math.Max(1, parse.GetValue(channels)),
         OpenConcurrency = Math.Max(1, parse.GetValue(openConcurrency)),
         Seed = parse.GetValue(seed),
     };

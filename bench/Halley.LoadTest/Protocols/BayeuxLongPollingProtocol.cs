@@ -37,15 +37,17 @@ public sealed class BayeuxLongPollingProtocol : IPushProtocol
 
     public string Name { get; }
 
-    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage)
+    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame = null)
     {
         Seed(target);
-        return new BayeuxLongPollingConnection(_http, target, onMessage);
+        return new BayeuxLongPollingConnection(_http, target, onMessage, onFrame);
     }
 
     public IPushPublisher CreatePublisher(Uri target) =>
         // Publishing over a WebSocket session works the same on Halley and Faye and needs no held poll.
         new BayeuxWebSocketProtocol(Name).CreatePublisher(target);
+
+    public IPushPublisher CreateHttpPublisher(Uri target) => BayeuxWebSocketProtocol.CreateHttpPublisher(Name, target);
 
     private void Seed(Uri target)
     {
@@ -61,7 +63,7 @@ public sealed class BayeuxLongPollingProtocol : IPushProtocol
     }
 }
 
-internal sealed class BayeuxLongPollingConnection(HttpClient http, Uri target, Action<ReadOnlyMemory<byte>> onMessage)
+internal sealed class BayeuxLongPollingConnection(HttpClient http, Uri target, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame)
     : IPushConnection, IPushConnectionState
 {
     private const string ConnectionType = "long-polling";
@@ -190,17 +192,23 @@ internal sealed class BayeuxLongPollingConnection(HttpClient http, Uri target, A
                 length += read;
             }
             string? error = null;
+            var events = 0;
             var reader = new BayeuxFrameReader(buffer.AsSpan(0, length));
             while (reader.TryRead(out var message))
             {
                 if (message.IsEvent)
                 {
+                    events++;
                     onMessage(buffer.AsMemory(message.DataStart, message.DataLength));
                 }
                 else
                 {
                     onReply(message, ref error);
                 }
+            }
+            if (events > 0)
+            {
+                onFrame?.Invoke(events);
             }
             if (error is not null)
             {

@@ -23,10 +23,25 @@ public sealed class BayeuxWebSocketProtocol(string name) : IPushProtocol
 
     public string Name { get; } = name;
 
-    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage) =>
-        new BayeuxWebSocketConnection(ToWebSocketUri(target), _invoker, onMessage);
+    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame = null) =>
+        new BayeuxWebSocketConnection(ToWebSocketUri(target), _invoker, onMessage, onFrame);
 
     public IPushPublisher CreatePublisher(Uri target) => new BayeuxWebSocketPublisher(ToWebSocketUri(target), _invoker);
+
+    public IPushPublisher CreateHttpPublisher(Uri target) => CreateHttpPublisher(Name, target);
+
+    /// <summary>
+    /// <c>halley-*</c>: Halley's backend API, <c>POST /api/publish</c> on the target's origin. <c>bayeux-*</c>: a
+    /// Bayeux publish message without a session POSTed to the endpoint itself, which Faye accepts (Halley does not:
+    /// it wants a session, so use <c>halley-*</c> against Halley).
+    /// </summary>
+    internal static IPushPublisher CreateHttpPublisher(string name, Uri target)
+    {
+        var http = new UriBuilder(target) { Scheme = target.Scheme is "https" or "wss" ? "https" : "http" }.Uri;
+        return name.StartsWith("halley", StringComparison.Ordinal)
+            ? new HttpPublisher(HttpPublisher.AtOrigin(target, "/api/publish"), HttpPublishStyle.HalleyApi)
+            : new HttpPublisher(http, HttpPublishStyle.Bayeux);
+    }
 
     internal static Uri ToWebSocketUri(Uri target)
     {
@@ -133,6 +148,11 @@ internal abstract class BayeuxWebSocketSession : IAsyncDisposable
     /// <summary>Handles one non-connect message (the loop handles connect replies). Runs on the receive loop.</summary>
     protected abstract void OnMessage(in BayeuxMessage message, ReadOnlyMemory<byte> frame);
 
+    /// <summary>Called after a frame's messages were handled, with how many of them were events (when any were).</summary>
+    protected virtual void OnFrame(int events)
+    {
+    }
+
     /// <summary>Called once when the session ends without being disposed.</summary>
     protected virtual void OnClosed(string reason)
     {
@@ -191,6 +211,7 @@ internal abstract class BayeuxWebSocketSession : IAsyncDisposable
     private async ValueTask<string?> HandleFrameAsync(byte[] frame, int length, CancellationToken token)
     {
         var sendConnect = false;
+        var events = 0;
         string? failure = null;
         var reader = new BayeuxFrameReader(frame.AsSpan(0, length));
         while (reader.TryRead(out var message))
@@ -206,10 +227,19 @@ internal abstract class BayeuxWebSocketSession : IAsyncDisposable
                     failure = BayeuxWire.Describe(message, "connect");
                 }
             }
+            else if (message.IsEvent)
+            {
+                events++;
+                OnMessage(message, frame.AsMemory(0, length));
+            }
             else
             {
                 OnMessage(message, frame.AsMemory(0, length));
             }
+        }
+        if (events > 0)
+        {
+            OnFrame(events);
         }
         if (failure is not null)
         {
@@ -275,7 +305,7 @@ internal abstract class BayeuxWebSocketSession : IAsyncDisposable
     }
 }
 
-internal sealed class BayeuxWebSocketConnection(Uri uri, HttpMessageInvoker invoker, Action<ReadOnlyMemory<byte>> onMessage)
+internal sealed class BayeuxWebSocketConnection(Uri uri, HttpMessageInvoker invoker, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame)
     : BayeuxWebSocketSession(uri, invoker), IPushConnection, IPushConnectionState
 {
     private TaskCompletionSource<string?>? _pendingSubscribe;
@@ -314,6 +344,8 @@ internal sealed class BayeuxWebSocketConnection(Uri uri, HttpMessageInvoker invo
             }
         }
     }
+
+    protected override void OnFrame(int events) => onFrame?.Invoke(events);
 
     protected override void OnClosed(string reason) =>
         Volatile.Read(ref _pendingSubscribe)?.TrySetResult("connection closed: " + reason);

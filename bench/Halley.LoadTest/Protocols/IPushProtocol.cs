@@ -14,12 +14,24 @@ public interface IPushProtocol
     /// <summary>
     /// Creates one subscriber connection to <paramref name="target"/>. <paramref name="onMessage"/> receives the
     /// raw UTF-8 JSON of each delivered message's payload (the published <c>data</c>), on the connection's
-    /// receive loop: it must be quick and must not block.
+    /// receive loop: it must be quick and must not block. <paramref name="onFrame"/>, when given, is called once
+    /// per frame that carried payloads (a WebSocket message, a long-poll's response body) with how many it carried,
+    /// after they went to <paramref name="onMessage"/>: the server's batching, as the client sees it.
     /// </summary>
-    IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage);
+    IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame = null);
 
-    /// <summary>Creates a publisher. One publisher may be used concurrently by many tasks.</summary>
+    /// <summary>
+    /// Creates a publisher over the protocol's own client (a Bayeux session, a SignalR hub connection; the plain
+    /// loop has none and POSTs). One publisher may be used concurrently by many tasks.
+    /// </summary>
     IPushPublisher CreatePublisher(Uri target);
+
+    /// <summary>
+    /// Creates a publisher that calls the server's backend HTTP publish endpoint, as a web application's backend
+    /// would: one POST per publish on one keep-alive connection of its own. Callers await each publish before
+    /// the next (<see cref="HttpPublisher"/>); several publishers make several concurrent backends.
+    /// </summary>
+    IPushPublisher CreateHttpPublisher(Uri target);
 }
 
 /// <summary>A subscriber connection.</summary>

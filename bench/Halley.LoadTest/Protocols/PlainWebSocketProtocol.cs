@@ -32,11 +32,11 @@ public sealed class PlainWebSocketProtocol : IPushProtocol
     public string Name => "kestrel-ws";
 
     /// <inheritdoc />
-    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage)
+    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(onMessage);
-        return new PlainWebSocketConnection(target, onMessage, s_handler);
+        return new PlainWebSocketConnection(target, onMessage, onFrame, s_handler);
     }
 
     /// <inheritdoc />
@@ -44,6 +44,19 @@ public sealed class PlainWebSocketProtocol : IPushProtocol
     {
         ArgumentNullException.ThrowIfNull(target);
         return new PlainHttpPublisher(target, s_http);
+    }
+
+    /// <inheritdoc />
+    public IPushPublisher CreateHttpPublisher(Uri target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var endpoint = new UriBuilder(target)
+        {
+            Scheme = target.Scheme is "https" or "wss" ? "https" : "http",
+            Path = target.AbsolutePath.TrimEnd('/') + "/publish",
+            Query = "",
+        }.Uri;
+        return new HttpPublisher(endpoint, HttpPublishStyle.ChannelQuery);
     }
 
     /// <summary><paramref name="target"/>'s path joined with <paramref name="path"/> and a <c>channel</c> query.</summary>
@@ -59,7 +72,7 @@ public sealed class PlainWebSocketProtocol : IPushProtocol
     }
 }
 
-internal sealed class PlainWebSocketConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage, SocketsHttpHandler handler)
+internal sealed class PlainWebSocketConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame, SocketsHttpHandler handler)
     : IPushConnection, IPushConnectionState
 {
     private const int ReceiveBufferSize = 16 * 1024;
@@ -154,7 +167,9 @@ internal sealed class PlainWebSocketConnection(Uri target, Action<ReadOnlyMemory
                 count += result.Count;
                 if (result.EndOfMessage)
                 {
+                    // One text message is one payload: a frame always carries exactly one.
                     onMessage(buffer.AsMemory(0, count));
+                    onFrame?.Invoke(1);
                     return true;
                 }
             }

@@ -42,14 +42,19 @@ public sealed class SignalRProtocol : IPushProtocol
     public string Name => "signalr";
 
     /// <inheritdoc />
-    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage)
+    public IPushConnection CreateConnection(Uri target, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame = null)
     {
         ArgumentNullException.ThrowIfNull(onMessage);
-        return new SignalRConnection(HubUri(target), onMessage);
+        return new SignalRConnection(HubUri(target), onMessage, onFrame);
     }
 
     /// <inheritdoc />
     public IPushPublisher CreatePublisher(Uri target) => new SignalRPublisher(HubUri(target), PublisherConnections);
+
+    /// <inheritdoc />
+    /// <remarks>The peer's <c>POST /publish?channel=…</c>: <c>IHubContext&lt;PeerHub&gt;.Clients.Group(channel).SendAsync("m", payload)</c>, as a backend publishes through SignalR.</remarks>
+    public IPushPublisher CreateHttpPublisher(Uri target) =>
+        new HttpPublisher(HttpPublisher.AtOrigin(target, "/publish"), HttpPublishStyle.ChannelQuery);
 
     /// <summary>The hub's WebSocket address: <c>/hub</c> under a base address, or the given path as it is.</summary>
     internal static Uri HubUri(Uri target)
@@ -73,9 +78,9 @@ public sealed class SignalRProtocol : IPushProtocol
 }
 
 /// <summary>A subscriber: one hub connection that invokes <c>Subscribe</c> and receives <c>m</c> invocations.</summary>
-internal sealed class SignalRConnection(Uri hubUri, Action<ReadOnlyMemory<byte>> onMessage) : IPushConnection, IPushConnectionState
+internal sealed class SignalRConnection(Uri hubUri, Action<ReadOnlyMemory<byte>> onMessage, Action<int>? onFrame) : IPushConnection, IPushConnectionState
 {
-    private readonly SignalRSocket _socket = new(hubUri, onMessage);
+    private readonly SignalRSocket _socket = new(hubUri, onMessage, onFrame);
 
     public bool IsClosed => _socket.IsClosed;
 
@@ -104,7 +109,7 @@ internal sealed class SignalRPublisher : IPushPublisher
         _sockets = new SignalRSocket[Math.Max(1, connections)];
         for (var i = 0; i < _sockets.Length; i++)
         {
-            _sockets[i] = new SignalRSocket(hubUri, onMessage: null);
+            _sockets[i] = new SignalRSocket(hubUri, onMessage: null, onFrame: null);
         }
 
         // The publisher outlives any one caller, so its connections are not tied to the first caller's token.
@@ -155,6 +160,7 @@ internal sealed class SignalRSocket : IAsyncDisposable
 
     private readonly Uri _uri;
     private readonly Action<ReadOnlyMemory<byte>>? _onMessage;
+    private readonly Action<int>? _onFrame;
     private readonly ClientWebSocket _webSocket = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _pending = new();
@@ -165,10 +171,14 @@ internal sealed class SignalRSocket : IAsyncDisposable
     private int _disposed;
     private string? _closeReason;
 
-    public SignalRSocket(Uri uri, Action<ReadOnlyMemory<byte>>? onMessage)
+    // "m" invocations handled since the current WebSocket message began (only the receive loop touches it).
+    private int _messagesInFrame;
+
+    public SignalRSocket(Uri uri, Action<ReadOnlyMemory<byte>>? onMessage, Action<int>? onFrame)
     {
         _uri = uri;
         _onMessage = onMessage;
+        _onFrame = onFrame;
         // Liveness is SignalR's own ping (see SignalRProtocol); no keep-alive timer per socket.
         _webSocket.Options.KeepAliveInterval = TimeSpan.Zero;
         _webSocket.Options.HttpVersion = HttpVersion.Version11;
@@ -366,6 +376,13 @@ internal sealed class SignalRSocket : IAsyncDisposable
                     TrySendPing();
                 }
 
+                // A WebSocket message is the frame: the records the server wrote together (0x1E-separated).
+                if (result.EndOfMessage && _messagesInFrame > 0)
+                {
+                    _onFrame?.Invoke(_messagesInFrame);
+                    _messagesInFrame = 0;
+                }
+
                 if (result.EndOfMessage && count == 0)
                 {
                     return true;
@@ -478,6 +495,7 @@ internal sealed class SignalRSocket : IAsyncDisposable
         {
             case 1 when isTargetM && argumentStart >= 0:
                 _onMessage?.Invoke(record.Slice(argumentStart, argumentLength));
+                _messagesInFrame++;
                 break;
             case 3 when _pending.TryGetValue(invocationId, out var completion):
                 if (error is null)

@@ -16,6 +16,10 @@ internal sealed class LiveStatus
     public double MessagesPerSecond;
     public long Published;
     public long? ServerRss;
+    public double? ServerCpuPercent;
+    public double? ServerCpuMicrosPerMessage;
+    public double? LoadGeneratorCpuPercent;
+    public double? MessagesPerFrame;
     public long ClientWorkingSet;
     public DateTimeOffset Started = DateTimeOffset.UtcNow;
 }
@@ -95,7 +99,9 @@ internal sealed class ProgressView
         table.AddRow("phase", Markup.Escape(s.Phase));
         table.AddRow("elapsed", $"{(DateTimeOffset.UtcNow - s.Started).TotalSeconds:F0} s");
         table.AddRow("connections", $"{s.Opened:N0} / {s.Target:N0} opened, {s.Failed:N0} failed, {s.Dropped:N0} dropped");
-        table.AddRow("messages", $"{s.Received:N0} received, {s.MessagesPerSecond:N0}/s; {s.Published:N0} published");
+        table.AddRow("messages", $"{s.Received:N0} received, {s.MessagesPerSecond:N0}/s, {Format(s.MessagesPerFrame, "F2")} per frame; {s.Published:N0} published");
+        table.AddRow("server CPU", $"{Format(s.ServerCpuPercent, "F0")} % ({Format(s.ServerCpuMicrosPerMessage, "F2")} µs per message)");
+        table.AddRow("load generator CPU", $"{Format(s.LoadGeneratorCpuPercent, "F0")} %");
         table.AddRow("server RSS", s.ServerRss is { } rss ? $"{rss / 1048576.0:F1} MiB" : "-");
         table.AddRow("workers' working set", $"{s.ClientWorkingSet / 1048576.0:F1} MiB");
     }
@@ -105,6 +111,9 @@ internal sealed class ProgressView
         var s = Status;
         var rss = s.ServerRss is { } bytes ? (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB" : "-";
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{(DateTimeOffset.UtcNow - s.Started).TotalSeconds,5:F0}s] {s.Phase}: conns {s.Opened}/{s.Target} failed {s.Failed} dropped {s.Dropped}; received {s.Received} ({s.MessagesPerSecond:F0}/s), published {s.Published}; server RSS {rss}");
+            $"[{(DateTimeOffset.UtcNow - s.Started).TotalSeconds,5:F0}s] {s.Phase}: conns {s.Opened}/{s.Target} failed {s.Failed} dropped {s.Dropped}; received {s.Received} ({s.MessagesPerSecond:F0}/s, {Format(s.MessagesPerFrame, "F2")}/frame), published {s.Published}; server CPU {Format(s.ServerCpuPercent, "F0")}% ({Format(s.ServerCpuMicrosPerMessage, "F2")} µs/msg), load generator CPU {Format(s.LoadGeneratorCpuPercent, "F0")}%; server RSS {rss}");
     }
+
+    private static string Format(double? value, string format) =>
+        value is { } v && !double.IsNaN(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
 }

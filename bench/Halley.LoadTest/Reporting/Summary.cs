@@ -11,7 +11,10 @@ internal static class Summary
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.Append(inv, $"{s.Label}: {s.Scenario} over {s.Protocol} against {s.Url} with {s.Workers} worker(s). ");
+        text.Append(inv, $"{s.Label}: {s.Scenario} over {s.Protocol} against {s.Url} with {s.Workers} worker(s)");
+        text.Append(s.Scenario == "idle" ? ". " : s.PublishesOverHttp
+            ? string.Create(inv, $", {s.Publishers} HTTP publisher(s) each awaiting its answer. ")
+            : string.Create(inv, $", {s.Publishers} publisher session(s), {s.InFlight} publishes in flight. "));
         if (error is not null)
         {
             text.Append(inv, $"The run failed: {error}. ");
@@ -54,16 +57,35 @@ internal static class Summary
                 text.Append(inv, $", {p["failed"]} publishes failed{(p["firstError"] is { } pe ? $" ({pe})" : "")}. ");
                 if (r["latency"] is { } l)
                 {
-                    text.Append(inv, $"Latency p50 {l["p50Ms"]} ms, p90 {l["p90Ms"]}, p99 {l["p99Ms"]}, p99.9 {l["p999Ms"]}, max {l["maxMs"]} ms ({l["samples"]} samples).");
+                    text.Append(inv, $"Latency p50 {l["p50Ms"]} ms, p90 {l["p90Ms"]}, p99 {l["p99Ms"]}, p99.9 {l["p999Ms"]}, max {l["maxMs"]} ms ({l["samples"]} samples). ");
                 }
+                Resources(text, r);
                 break;
             case "latency":
                 var lat = r["latency"]!;
                 text.Append(inv, $"At {s.Rate}/s: p50 {lat["p50Ms"]} ms, p90 {lat["p90Ms"]}, p99 {lat["p99Ms"]}, p99.9 {lat["p999Ms"]}, max {lat["maxMs"]} ms ");
-                text.Append(inv, $"over {lat["samples"]} deliveries ({r["received"]} of {r["expectedDeliveries"]} expected), {r["droppedDuringRun"]} connections dropped.");
+                text.Append(inv, $"over {lat["samples"]} deliveries ({r["received"]} of {r["expectedDeliveries"]} expected), {r["droppedDuringRun"]} connections dropped. ");
+                Resources(text, r);
                 break;
         }
         return text.ToString();
+    }
+
+    /// <summary>Server CPU (% of one core, µs per delivery), the load generator's CPU and messages per frame.</summary>
+    private static void Resources(StringBuilder text, JsonObject r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (r["cpu"] is { } cpu)
+        {
+            text.Append(cpu["serverCpuPercent"] is { } sp
+                ? string.Create(inv, $"Server CPU {sp}% of one core, {cpu["serverCpuMicrosPerDelivery"]?.ToString() ?? "-"} µs per delivery; ")
+                : "Server CPU not measured (no --server-pid); ");
+            text.Append(inv, $"load generator CPU {cpu["loadGeneratorCpuPercent"]}%. ");
+        }
+        if (r["framing"] is { } f)
+        {
+            text.Append(inv, $"Messages per frame: {f["meanMessagesPerFrame"]?.ToString() ?? "-"} ({f["frames"]} frames).");
+        }
     }
 
     private static string Mib(JsonNode? bytes) =>

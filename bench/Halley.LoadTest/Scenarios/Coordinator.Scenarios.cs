@@ -133,13 +133,15 @@ internal sealed partial class Coordinator
     }
 
     /// <summary>
-    /// fanout (one channel, every subscriber gets every message) and rooms (CometD's benchmark: each client in
-    /// <c>--rooms-per-client</c> random rooms, publishes to random rooms): publish as fast as the in-flight
-    /// bound allows for <c>--duration</c>, count deliveries over the window after a warm-up.
+    /// fanout (<c>--channels</c> channels, one by default, subscribers dealt round robin over them, publishes round
+    /// robin over them: every subscriber of a channel gets every message of it) and rooms (CometD's benchmark: each
+    /// client in <c>--rooms-per-client</c> random rooms, publishes to random rooms): publish as fast as the
+    /// publishers allow (or at <c>--rate</c> in rooms) for <c>--duration</c>, count deliveries, frames and the
+    /// server's CPU over the window after a warm-up.
     /// </summary>
     private async Task<JsonObject> ThroughputAsync(bool rooms, CancellationToken ct)
     {
-        var roomCount = rooms ? settings.Rooms : 1;
+        var roomCount = rooms ? settings.Rooms : settings.Channels;
         var perClient = rooms ? settings.RoomsPerClient : 1;
         var prefix = rooms ? RoomPrefix : FanoutChannel + "/";
         var openSeconds = await OpenUpToAsync(settings.Connections, roomCount, perClient, prefix, recordLatency: rooms, ct);
@@ -161,7 +163,7 @@ internal sealed partial class Coordinator
         }
         Func<long, string> channelOf = rooms
             ? _ => { lock (random) { return prefix + random.Next(roomCount); } }
-            : _ => prefix + "0";
+            : seq => prefix + (seq % roomCount).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var publishers = CreatePublishers();
         try
@@ -183,6 +185,8 @@ internal sealed partial class Coordinator
             var started = Stopwatch.GetTimestamp();
             await Task.Delay(warmup, ct);
             var windowStart = await TotalsAsync(ct);
+            var serverCpuAtStart = ProcessCpu.ReadServer(settings.ServerPid);
+            var clientCpuAtStart = LoadGeneratorCpu();
             var publishedAtStart = Interlocked.Read(ref _published);
             var windowStarted = Stopwatch.GetTimestamp();
             var remaining = duration - Stopwatch.GetElapsedTime(started);
@@ -191,6 +195,8 @@ internal sealed partial class Coordinator
                 await Task.Delay(remaining, ct);
             }
             var windowEnd = await TotalsAsync(ct);
+            var serverCpuAtEnd = ProcessCpu.ReadServer(settings.ServerPid);
+            var clientCpuAtEnd = LoadGeneratorCpu();
             var publishedAtEnd = Interlocked.Read(ref _published);
             var window = Stopwatch.GetElapsedTime(windowStarted).TotalSeconds;
             await run;
@@ -210,7 +216,14 @@ internal sealed partial class Coordinator
                 ["received"] = totals.Received,
                 ["missing"] = Math.Max(0, expectedTotal - totals.Received),
                 ["droppedDuringRun"] = totals.Dropped - beforeRun.Dropped,
+                ["cpu"] = Cpu(serverCpuAtStart, serverCpuAtEnd, clientCpuAtStart, clientCpuAtEnd, windowEnd.Received - windowStart.Received),
+                ["framing"] = Framing(windowStart, windowEnd),
             };
+            if (!rooms)
+            {
+                result["channels"] = roomCount;
+                result["subscribersPerChannel"] = Math.Round(subscribers.Average(), 1);
+            }
             if (rooms)
             {
                 result["rooms"] = roomCount;
@@ -243,10 +256,15 @@ internal sealed partial class Coordinator
             var before = await TotalsAsync(ct);
 
             Status.Phase = $"publishing {settings.Rate}/s for {settings.Duration} s";
+            var serverCpuAtStart = ProcessCpu.ReadServer(settings.ServerPid);
+            var clientCpuAtStart = LoadGeneratorCpu();
             await PublishAsync(publishers, _ => channel, Math.Max(0.1, settings.Rate), TimeSpan.FromSeconds(settings.Duration), long.MaxValue, null, ct);
             Status.Phase = "draining";
             var published = Interlocked.Read(ref _published);
             var totals = await WaitForDeliveriesAsync(t => t.Received >= published * t.Alive, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30), ct);
+            // Publishing and the drain: every delivery of the run is in the CPU window (idle time too, at 2 msgs/s).
+            var serverCpuAtEnd = ProcessCpu.ReadServer(settings.ServerPid);
+            var clientCpuAtEnd = LoadGeneratorCpu();
             var histogram = await MergedHistogramAsync(reset: false, ct);
             return new JsonObject
             {
@@ -257,6 +275,8 @@ internal sealed partial class Coordinator
                 ["received"] = totals.Received,
                 ["droppedDuringRun"] = totals.Dropped - before.Dropped,
                 ["latency"] = Percentiles(histogram),
+                ["cpu"] = Cpu(serverCpuAtStart, serverCpuAtEnd, clientCpuAtStart, clientCpuAtEnd, totals.Received - before.Received),
+                ["framing"] = Framing(before, totals),
             };
         }
         finally

@@ -108,7 +108,8 @@ internal sealed partial class Coordinator(RunSettings settings, ProgressView vie
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
-    private sealed record Totals(int Opened, int Failed, int Dropped, long Received, int WithMessages, long WorkingSet, string? FirstError, string? FirstDropReason)
+    private sealed record Totals(int Opened, int Failed, int Dropped, long Received, int WithMessages, long WorkingSet, string? FirstError, string? FirstDropReason,
+        long Frames, long[] FrameBuckets)
     {
         public int Alive => Opened - Dropped;
     }
@@ -122,10 +123,19 @@ internal sealed partial class Coordinator(RunSettings settings, ProgressView vie
     private static Totals Sum(IEnumerable<WorkerReply> replies)
     {
         var list = replies.ToList();
+        var buckets = new long[WorkerHost.FrameBucketNames.Length];
+        foreach (var reply in list)
+        {
+            for (var b = 0; b < buckets.Length && b < (reply.FrameBuckets?.Length ?? 0); b++)
+            {
+                buckets[b] += reply.FrameBuckets![b];
+            }
+        }
         return new Totals(list.Sum(r => r.Opened), list.Sum(r => r.Failed), list.Sum(r => r.Dropped), list.Sum(r => r.Received),
             list.Sum(r => r.ConnectionsWithMessages), list.Sum(r => r.WorkingSet),
             list.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
-            list.Select(r => r.FirstDropReason).FirstOrDefault(e => e is not null));
+            list.Select(r => r.FirstDropReason).FirstOrDefault(e => e is not null),
+            list.Sum(r => r.Frames), buckets);
     }
 
     private Task ResetCountsAsync(CancellationToken ct) =>
@@ -145,10 +155,17 @@ internal sealed partial class Coordinator(RunSettings settings, ProgressView vie
         return merged;
     }
 
+    /// <summary>The load generator's CPU: this process and its workers.</summary>
+    private ProcessCpu.Sample LoadGeneratorCpu() =>
+        ProcessCpu.ReadAll([Environment.ProcessId, .. _workers.Select(w => w.ProcessId)]);
+
     /// <summary>Polls the workers and the server once a second for the live display.</summary>
     private async Task MonitorAsync(CancellationToken ct)
     {
         long lastReceived = 0;
+        long lastFrames = 0;
+        var lastServerCpu = ProcessCpu.ReadServer(settings.ServerPid);
+        var lastClientCpu = LoadGeneratorCpu();
         var last = Stopwatch.GetTimestamp();
         var ticks = 0;
         while (!ct.IsCancellationRequested && ticks++ < 1_000_000)
@@ -160,8 +177,19 @@ internal sealed partial class Coordinator(RunSettings settings, ProgressView vie
                 var now = Stopwatch.GetTimestamp();
                 var seconds = Stopwatch.GetElapsedTime(last, now).TotalSeconds;
                 Status.MessagesPerSecond = totals.Received >= lastReceived ? (totals.Received - lastReceived) / seconds : 0;
+                Status.MessagesPerFrame = totals.Frames > lastFrames && totals.Received >= lastReceived
+                    ? (totals.Received - lastReceived) / (double)(totals.Frames - lastFrames) : null;
                 lastReceived = totals.Received;
+                lastFrames = totals.Frames;
                 last = now;
+                var serverCpu = ProcessCpu.ReadServer(settings.ServerPid);
+                Status.ServerCpuPercent = serverCpu is { } sc && lastServerCpu is { } lc ? sc.PercentSince(lc) : null;
+                Status.ServerCpuMicrosPerMessage = serverCpu is { } sc2 && lastServerCpu is { } lc2 && Status.MessagesPerSecond > 0
+                    ? sc2.CpuSecondsSince(lc2) * 1e6 / (Status.MessagesPerSecond * sc2.SecondsSince(lc2)) : null;
+                lastServerCpu = serverCpu;
+                var clientCpu = LoadGeneratorCpu();
+                Status.LoadGeneratorCpuPercent = clientCpu.PercentSince(lastClientCpu);
+                lastClientCpu = clientCpu;
                 Status.Opened = totals.Opened;
                 Status.Failed = totals.Failed;
                 Status.Dropped = totals.Dropped;
@@ -184,11 +212,71 @@ internal sealed partial class Coordinator(RunSettings settings, ProgressView vie
     // ---- publishing --------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Publishes until <paramref name="deadline"/> (or <paramref name="maxCount"/>), at <paramref name="rate"/>
-    /// per second or as fast as the in-flight bound allows when <paramref name="rate"/> is 0; waits for the
-    /// last replies before returning. <paramref name="onPublished"/> gets the channel of each accepted publish.
+    /// Publishes for <paramref name="duration"/> (or <paramref name="maxCount"/> publishes), at <paramref name="rate"/>
+    /// per second or as fast as the publishers allow when <paramref name="rate"/> is 0; waits for the last replies
+    /// before returning. <paramref name="onPublished"/> gets the channel of each accepted publish. Over HTTP each
+    /// publisher awaits its own answer before its next request; over sessions <c>--in-flight</c> publishes are
+    /// outstanding at once, dealt round robin over the publishers.
     /// </summary>
-    private async Task PublishAsync(IPushPublisher[] publishers, Func<long, string> channelOf, double rate, TimeSpan duration,
+    private Task PublishAsync(IPushPublisher[] publishers, Func<long, string> channelOf, double rate, TimeSpan duration,
+        long maxCount, Action<string>? onPublished, CancellationToken ct) =>
+        settings.PublishesOverHttp
+            ? PublishInTurnAsync(publishers, channelOf, rate, duration, maxCount, onPublished, ct)
+            : PublishInFlightAsync(publishers, channelOf, rate, duration, maxCount, onPublished, ct);
+
+    /// <summary>
+    /// Each publisher in a loop of its own: take the next sequence number, wait until it is due (with a rate), publish,
+    /// await the answer, repeat. One publisher is one backend publishing in order; N publishers are N such backends.
+    /// </summary>
+    private async Task PublishInTurnAsync(IPushPublisher[] publishers, Func<long, string> channelOf, double rate, TimeSpan duration,
+        long maxCount, Action<string>? onPublished, CancellationToken ct)
+    {
+        long next = -1;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(publishers.Select(publisher => Task.Run(async () =>
+        {
+            // Bounded by maxCount and the duration.
+            while (!ct.IsCancellationRequested)
+            {
+                var seq = Interlocked.Increment(ref next);
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                if (seq >= maxCount || elapsed >= duration)
+                {
+                    return;
+                }
+                if (rate > 0)
+                {
+                    var due = TimeSpan.FromSeconds(seq / rate);
+                    if (due >= duration)
+                    {
+                        return;
+                    }
+                    if (due > elapsed)
+                    {
+                        await Task.Delay(due - elapsed, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    }
+                }
+                var channel = channelOf(seq);
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(30));
+                    await publisher.PublishAsync(channel, Payload.Create(seq, settings.PayloadBytes), timeout.Token);
+                    Interlocked.Increment(ref _published);
+                    onPublished?.Invoke(channel);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _publishFailed);
+                    Interlocked.CompareExchange(ref _firstPublishError, $"{ex.GetType().Name}: {ex.Message}", null);
+                    // A server that refuses every publish must not be hammered in a tight loop.
+                    await Task.Delay(10, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }, CancellationToken.None)));
+    }
+
+    private async Task PublishInFlightAsync(IPushPublisher[] publishers, Func<long, string> channelOf, double rate, TimeSpan duration,
         long maxCount, Action<string>? onPublished, CancellationToken ct)
     {
         using var gate = new SemaphoreSlim(settings.InFlight);
@@ -248,7 +336,8 @@ internal sealed partial class Coordinator(RunSettings settings, ProgressView vie
     {
         var protocol = ProtocolRegistry.Create(settings.Protocol);
         var target = new Uri(settings.Url);
-        return [.. Enumerable.Range(0, Math.Max(1, settings.Publishers)).Select(_ => protocol.CreatePublisher(target))];
+        return [.. Enumerable.Range(0, Math.Max(1, settings.Publishers))
+            .Select(_ => settings.PublishesOverHttp ? protocol.CreateHttpPublisher(target) : protocol.CreatePublisher(target))];
     }
 
     private static async Task DisposeAllAsync(IEnumerable<IPushPublisher> publishers)
@@ -297,6 +386,46 @@ internal sealed partial class Coordinator(RunSettings settings, ProgressView vie
         ["failed"] = Interlocked.Read(ref _publishFailed),
         ["firstError"] = _firstPublishError,
     };
+
+    /// <summary>Messages per frame between two totals: the mean and the histogram of frames by messages carried.</summary>
+    private static JsonObject Framing(Totals start, Totals end)
+    {
+        var frames = end.Frames - start.Frames;
+        var messages = end.Received - start.Received;
+        var histogram = new JsonObject();
+        for (var b = 0; b < WorkerHost.FrameBucketNames.Length; b++)
+        {
+            histogram[WorkerHost.FrameBucketNames[b]] = end.FrameBuckets[b] - start.FrameBuckets[b];
+        }
+        return new JsonObject
+        {
+            ["frames"] = frames,
+            ["messages"] = messages,
+            ["meanMessagesPerFrame"] = frames > 0 ? Math.Round(messages / (double)frames, 2) : null,
+            ["framesByMessages"] = histogram,
+        };
+    }
+
+    /// <summary>Server and load-generator CPU between two readings, per delivery.</summary>
+    private static JsonObject Cpu(ProcessCpu.Sample? serverStart, ProcessCpu.Sample? serverEnd, ProcessCpu.Sample clientStart,
+        ProcessCpu.Sample clientEnd, long deliveries)
+    {
+        var result = new JsonObject { ["clockTicksPerSecond"] = ProcessCpu.TicksPerSecond };
+        if (serverStart is { } s0 && serverEnd is { } s1)
+        {
+            var seconds = s1.CpuSecondsSince(s0);
+            result["serverCpuSeconds"] = Math.Round(seconds, 2);
+            result["serverCpuPercent"] = Math.Round(s1.PercentSince(s0), 1);
+            result["serverCpuMicrosPerDelivery"] = deliveries > 0 ? Math.Round(seconds * 1e6 / deliveries, 3) : null;
+            result["serverProcesses"] = s1.Processes;
+        }
+        var client = clientEnd.CpuSecondsSince(clientStart);
+        result["loadGeneratorCpuSeconds"] = Math.Round(client, 2);
+        result["loadGeneratorCpuPercent"] = Math.Round(clientEnd.PercentSince(clientStart), 1);
+        result["loadGeneratorCpuMicrosPerDelivery"] = deliveries > 0 ? Math.Round(client * 1e6 / deliveries, 3) : null;
+        result["windowSeconds"] = Math.Round(clientEnd.SecondsSince(clientStart), 2);
+        return result;
+    }
 
     internal static JsonObject Percentiles(HistogramBase histogram)
     {

@@ -24,11 +24,27 @@ internal sealed class WorkerHost
     private int _failed;
     private string? _firstError;
 
-    /// <summary>Connections opened by one <c>open</c> command; slot i is connection FirstIndex + i.</summary>
+    /// <summary>
+    /// Buckets of the messages-per-frame histogram, by the most messages they hold: 1, 2, 3–4, 5–8, 9–16, 17–32,
+    /// 33–64 and more.
+    /// </summary>
+    public static readonly string[] FrameBucketNames = ["1", "2", "3-4", "5-8", "9-16", "17-32", "33-64", "65+"];
+
+    /// <summary>The bucket of a frame that carried <paramref name="messages"/> messages.</summary>
+    public static int FrameBucket(int messages) =>
+        messages <= 1 ? 0 : Math.Min(FrameBucketNames.Length - 1, System.Numerics.BitOperations.Log2((uint)(messages - 1)) + 1);
+
+    /// <summary>
+    /// Connections opened by one <c>open</c> command; slot i is connection FirstIndex + i. A connection's callbacks
+    /// run one at a time on its receive loop, so its own slots are written without atomics; readers tolerate a
+    /// count that is one behind.
+    /// </summary>
     private sealed class Group(int count)
     {
         public readonly IPushConnection?[] Connections = new IPushConnection?[count];
         public readonly int[] Counts = new int[count];
+        public readonly int[] Frames = new int[count];
+        public readonly int[] FrameBuckets = new int[count * FrameBucketNames.Length];
     }
 
     public async Task<int> RunAsync(int maxSeconds)
@@ -133,6 +149,8 @@ internal sealed class WorkerHost
     private async Task OpenOneAsync(IPushProtocol protocol, Uri target, Group group, int slot, WorkerCommand command, bool recordLatency)
     {
         var counts = group.Counts;
+        var frames = group.Frames;
+        var buckets = group.FrameBuckets;
         var connection = protocol.CreateConnection(target, data =>
         {
             counts[slot]++;
@@ -140,6 +158,10 @@ internal sealed class WorkerHost
             {
                 Record(data.Span);
             }
+        }, messages =>
+        {
+            frames[slot]++;
+            buckets[slot * FrameBucketNames.Length + FrameBucket(messages)]++;
         });
         try
         {
@@ -201,6 +223,8 @@ internal sealed class WorkerHost
     {
         var reply = new WorkerReply { Type = "stats", Seq = seq, Opened = Volatile.Read(ref _opened), Failed = Volatile.Read(ref _failed), FirstError = _firstError };
         long received = 0;
+        long frames = 0;
+        var buckets = new long[FrameBucketNames.Length];
         var withMessages = 0;
         var dropped = 0;
         Group[] groups;
@@ -214,6 +238,11 @@ internal sealed class WorkerHost
             {
                 var count = Volatile.Read(ref group.Counts[i]);
                 received += count;
+                frames += Volatile.Read(ref group.Frames[i]);
+                for (var b = 0; b < buckets.Length; b++)
+                {
+                    buckets[b] += Volatile.Read(ref group.FrameBuckets[i * buckets.Length + b]);
+                }
                 if (count > 0)
                 {
                     withMessages++;
@@ -226,6 +255,8 @@ internal sealed class WorkerHost
             }
         }
         reply.Received = received;
+        reply.Frames = frames;
+        reply.FrameBuckets = buckets;
         reply.ConnectionsWithMessages = withMessages;
         reply.Dropped = dropped;
         reply.WorkingSet = Environment.WorkingSet;
@@ -265,6 +296,8 @@ internal sealed class WorkerHost
             foreach (var group in _groups)
             {
                 Array.Clear(group.Counts);
+                Array.Clear(group.Frames);
+                Array.Clear(group.FrameBuckets);
             }
         }
         _latency.Reset();

@@ -35,6 +35,10 @@ public sealed class WorkerReply
     public int Failed { get; set; }
     public int Dropped { get; set; }
     public long Received { get; set; }
+    /// <summary>Frames that carried messages (see <see cref="Protocols.IPushProtocol.CreateConnection"/>).</summary>
+    public long Frames { get; set; }
+    /// <summary>Those frames by messages per frame, in the buckets of <see cref="WorkerHost.FrameBucketNames"/>.</summary>
+    public long[]? FrameBuckets { get; set; }
     public int ConnectionsWithMessages { get; set; }
     public long WorkingSet { get; set; }
     /// <summary>Latency histogram in microseconds as raw sparse counts: value, count, value, count, …</summary>
