@@ -19,8 +19,8 @@ namespace Halley.Channels;
 /// slot is set to null and never reused in place, so a reader iterating the array sees each slot go at most from a
 /// subscriber to null, and a subscriber that leaves and comes back during an iteration lands beyond the range that
 /// iteration reads (it cannot be yielded twice). Tombstones are reclaimed by compaction, which copies the live
-/// subscribers in order into a new array and publishes it: when the array is full (it also grows then, to twice the
-/// live count), and when tombstones exceed half of the used slots (so an iteration reads at most twice as many slots
+/// subscribers in order into a new array and publishes it: when the array is full (it also grows then, to 1.5 times
+/// the live count), and when tombstones exceed half of the used slots (so an iteration reads at most twice as many slots
 /// as there are subscribers). Each copy is paid for by the appends or removals since the previous one. A
 /// subscriber's slot is found through an open-addressing table of slot numbers (4 bytes a slot, no entry objects)
 /// once the array reaches <see cref="TableFrom"/> slots, by a scan below that. Back at <see cref="SmallAgain"/>
@@ -39,11 +39,8 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
     /// <summary>A slot array left with this many subscribers becomes an exact array again (not at <see cref="SmallMax"/>, so a key hovering there does not convert on every change).</summary>
     internal const int SmallAgain = SmallMax / 2;
 
-    /// <summary>Fewest slots of a slot array.</summary>
-    internal const int MinSlots = 64;
-
-    /// <summary>Slot arrays this long or longer find a subscriber's slot through a table; shorter ones scan (at most 128 references).</summary>
-    internal const int TableFrom = 256;
+    /// <summary>Slot arrays this long or longer find a subscriber's slot through a table; shorter ones scan (fewer than this many references).</summary>
+    internal const int TableFrom = 128;
 
     // Each value is a TSubscriber[] (exact) or a Slots.
     private readonly ConcurrentDictionary<string, object> _byKey = new(StringComparer.Ordinal);
@@ -92,7 +89,7 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             }
             else
             {
-                var large = new Slots(MinSlots);
+                var large = new Slots(CapacityFor(SmallMax + 1));
                 foreach (var held in exact)
                 {
                     large.TryAppend(held);
@@ -170,8 +167,10 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
         return new SubscriberSnapshot<TSubscriber>(exact, exact.Length, exact.Length);
     }
 
-    // Twice the live count, as a power of two: room for as many appends as there are subscribers before the next copy.
-    private static int CapacityFor(int live) => Math.Max(MinSlots, (int)BitOperations.RoundUpToPowerOf2((uint)live * 2));
+    // Room for half as many appends as there are subscribers before the next copy: each copy is paid for by at least
+    // live/2 appends or removals, and the slots stay within 1.5 times the subscribers while a key only grows (the
+    // references cost 8 to 12 bytes a subscriber, against 8 for an exact array).
+    private static int CapacityFor(int live) => live + live / 2 + 1;
 
     private static int IndexOf(TSubscriber[] subscribers, TSubscriber subscriber)
     {
@@ -201,8 +200,9 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
         /// <summary>Subscribers held (non-null slots below Length).</summary>
         public int Live;
 
-        // Open addressing with linear probing over slot numbers + 1 (0 = empty); twice as many entries as Items, so
-        // at most half full. Null below TableFrom, where Find scans.
+        // Open addressing with linear probing over slot numbers + 1 (0 = empty), a power of two at least 4/3 of
+        // Items, so at most three quarters full (about 2.5 probes to find a subscriber, 8.5 to miss one at worst);
+        // 4 bytes an entry, 8 to 16 bytes a subscriber. Null below TableFrom, where Find scans.
         private readonly int[]? _table;
         private readonly int _shift;
 
@@ -211,7 +211,7 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             Items = new TSubscriber?[capacity];
             if (capacity >= TableFrom)
             {
-                _table = new int[capacity * 2];
+                _table = new int[BitOperations.RoundUpToPowerOf2((uint)(capacity + capacity / 3 + 1))];
                 _shift = 32 - BitOperations.Log2((uint)_table.Length);
             }
         }

@@ -261,20 +261,28 @@ public class SubscriptionIndexTests
     [Fact]
     public void Growth_CopiesIntoANewArray_AtTheSameSlots()
     {
-        // 33 subscribers: a slot array of 64. Filling it and one more grows it into a new array (128 slots); with no
-        // tombstones every subscriber keeps its slot number, and the old snapshot still reads the old array whole.
-        var subs = Subs(65);
-        var index = Filled("/a", subs.Take(64));
-        var full = index.Get("/a");
-        Assert.Equal(64, full.Slots.Length);
-
-        Assert.True(index.Add("/a", subs[64]));
-
-        var grown = index.Get("/a");
-        Assert.False(SameArray(full.Slots, grown.Slots));
-        Assert.Equal(subs.Take(64), Items(full));
-        Assert.Equal(subs, grown.Slots.ToArray());
-        Assert.Equal(65, grown.Count);
+        // Filling a key grows its slot array into new arrays; with no tombstones every subscriber keeps its slot
+        // number, and a snapshot of the old array still reads it whole.
+        var subs = Subs(5_000);
+        var index = Filled("/a", subs.Take(SmallMax + 1));
+        var last = index.Get("/a");
+        var growths = 0;
+        foreach (var s in subs.Skip(SmallMax + 1))
+        {
+            Assert.True(index.Add("/a", s));
+            var now = index.Get("/a");
+            if (!SameArray(last.Slots, now.Slots))
+            {
+                growths++;
+                Assert.Equal(last.Slots.ToArray(), now.Slots[..last.Slots.Length].ToArray());
+                Assert.Equal(subs.Take(last.Count), Items(last));
+            }
+            last = now;
+        }
+        Assert.Equal(subs, last.Slots.ToArray());
+        Assert.Equal(5_000, last.Count);
+        // 1.5 times per growth from 50 slots: about a dozen growths, not one per add.
+        Assert.InRange(growths, 8, 16);
     }
 
     [Fact]
