@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Halley.Channels;
@@ -200,19 +199,18 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
         /// <summary>Subscribers held (non-null slots below Length).</summary>
         public int Live;
 
-        // Open addressing with linear probing over slot numbers + 1 (0 = empty), a power of two at least 4/3 of
-        // Items, so at most three quarters full (about 2.5 probes to find a subscriber, 8.5 to miss one at worst);
-        // 4 bytes an entry, 8 to 16 bytes a subscriber. Null below TableFrom, where Find scans.
+        // Open addressing with linear probing over slot numbers + 1 (0 = empty), 4/3 as long as Items, so at most
+        // three quarters full (about 2.5 probes to find a subscriber, 8.5 to miss one at worst) at 4 bytes an entry:
+        // 5.3 to 8 bytes a subscriber. Not a power of two (that would cost up to twice as much): a hash is mapped
+        // onto it by a multiply and shift. Null below TableFrom, where Find scans.
         private readonly int[]? _table;
-        private readonly int _shift;
 
         public Slots(int capacity)
         {
             Items = new TSubscriber?[capacity];
             if (capacity >= TableFrom)
             {
-                _table = new int[BitOperations.RoundUpToPowerOf2((uint)(capacity + capacity / 3 + 1))];
-                _shift = 32 - BitOperations.Log2((uint)_table.Length);
+                _table = new int[capacity + capacity / 3 + 1];
             }
         }
 
@@ -231,8 +229,7 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
                 }
                 return -1;
             }
-            var mask = table.Length - 1;
-            for (var at = Home(subscriber); ; at = (at + 1) & mask)
+            for (var at = Home(table, subscriber); ; at = Next(table, at))
             {
                 var entry = table[at];
                 if (entry == 0)
@@ -257,11 +254,10 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             Items[slot] = subscriber;
             if (_table is { } table)
             {
-                var mask = table.Length - 1;
-                var at = Home(subscriber);
+                var at = Home(table, subscriber);
                 while (table[at] != 0)
                 {
-                    at = (at + 1) & mask;
+                    at = Next(table, at);
                 }
                 table[at] = slot + 1;
             }
@@ -313,22 +309,24 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             return exact;
         }
 
-        // Fibonacci hashing of the identity hash: its top bits index the table.
-        private int Home(TSubscriber subscriber) => (int)(((uint)RuntimeHelpers.GetHashCode(subscriber) * 0x9E3779B9u) >> _shift);
+        // Fibonacci hashing of the identity hash, mapped onto [0, table.Length) by its high bits (multiply and shift).
+        private static int Home(int[] table, TSubscriber subscriber) =>
+            (int)(((ulong)((uint)RuntimeHelpers.GetHashCode(subscriber) * 0x9E3779B9u) * (uint)table.Length) >> 32);
+
+        private static int Next(int[] table, int at) => at + 1 == table.Length ? 0 : at + 1;
 
         private void RemoveFromTable(int[] table, int slot)
         {
-            var mask = table.Length - 1;
-            var hole = Home(Items[slot]!);
+            var hole = Home(table, Items[slot]!);
             while (table[hole] != slot + 1)
             {
-                hole = (hole + 1) & mask;
+                hole = Next(table, hole);
             }
             // Backward-shift deletion: move later entries of the probe run into the hole when their home is not in
             // (hole, at], so every entry stays reachable from its home without tombstones in the table.
-            for (var at = (hole + 1) & mask; table[at] != 0; at = (at + 1) & mask)
+            for (var at = Next(table, hole); table[at] != 0; at = Next(table, at))
             {
-                var home = Home(Items[table[at] - 1]!);
+                var home = Home(table, Items[table[at] - 1]!);
                 var stays = hole <= at ? hole < home && home <= at : hole < home || home <= at;
                 if (!stays)
                 {
