@@ -61,15 +61,19 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             }
             if (current is Slots slots)
             {
-                if (slots.Find(subscriber) >= 0)
+                if (slots.Find(subscriber, out var at) >= 0)
                 {
                     return false;
                 }
-                if (!slots.TryAppend(subscriber))
+                if (slots.Length < slots.Items.Length)
+                {
+                    slots.Append(subscriber, at);
+                }
+                else
                 {
                     // Full: compact and grow into a new array, then publish it.
                     var next = slots.CopyLive(CapacityFor(slots.Live));
-                    next.TryAppend(subscriber);
+                    next.Append(subscriber);
                     _byKey[key] = next;
                 }
                 return true;
@@ -91,9 +95,9 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
                 var large = new Slots(CapacityFor(SmallMax + 1));
                 foreach (var held in exact)
                 {
-                    large.TryAppend(held);
+                    large.Append(held);
                 }
-                large.TryAppend(subscriber);
+                large.Append(subscriber);
                 _byKey[key] = large;
             }
             return true;
@@ -112,12 +116,12 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             }
             if (current is Slots slots)
             {
-                var slot = slots.Find(subscriber);
+                var slot = slots.Find(subscriber, out var at);
                 if (slot < 0)
                 {
                     return false;
                 }
-                slots.RemoveAt(slot);
+                slots.RemoveAt(slot, at);
                 if (slots.Live <= SmallAgain)
                 {
                     _byKey[key] = slots.ToExact();
@@ -158,7 +162,7 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
         }
         if (value is Slots slots)
         {
-            // The length first: it covers only slots written before it was (see Slots.TryAppend).
+            // The length first: it covers only slots written before it was (see Slots.Append).
             var length = Volatile.Read(ref slots.Length);
             return new SubscriberSnapshot<TSubscriber>(slots.Items, length, Volatile.Read(ref slots.Live));
         }
@@ -214,12 +218,17 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             }
         }
 
-        /// <summary>The slot holding <paramref name="subscriber"/>, or -1.</summary>
-        public int Find(TSubscriber subscriber)
+        /// <summary>
+        /// The slot holding <paramref name="subscriber"/>, or -1. <paramref name="at"/> is where the probe stopped in
+        /// the table (the subscriber's entry, or where it would go), for <see cref="Append"/> or <see cref="RemoveAt"/>
+        /// to start from; -1 without a table.
+        /// </summary>
+        public int Find(TSubscriber subscriber, out int at)
         {
             var items = Items;
             if (_table is not { } table)
             {
+                at = -1;
                 for (var i = 0; i < Length; i++)
                 {
                     if (ReferenceEquals(items[i], subscriber))
@@ -229,7 +238,7 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
                 }
                 return -1;
             }
-            for (var at = Home(table, subscriber); ; at = Next(table, at))
+            for (at = Home(table, subscriber); ; at = Next(table, at))
             {
                 var entry = table[at];
                 if (entry == 0)
@@ -243,36 +252,37 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             }
         }
 
-        /// <summary>Puts <paramref name="subscriber"/> (not held) in the next unused slot; false when there is none.</summary>
-        public bool TryAppend(TSubscriber subscriber)
+        /// <summary>
+        /// Puts <paramref name="subscriber"/> (not held) in the next unused slot (there must be one); <paramref name="at"/>
+        /// is where <see cref="Find"/> stopped on this table, or -1 to probe here.
+        /// </summary>
+        public void Append(TSubscriber subscriber, int at = -1)
         {
             var slot = Length;
-            if (slot == Items.Length)
-            {
-                return false;
-            }
             Items[slot] = subscriber;
             if (_table is { } table)
             {
-                var at = Home(table, subscriber);
-                while (table[at] != 0)
+                if (at < 0)
                 {
-                    at = Next(table, at);
+                    at = Home(table, subscriber);
+                    while (table[at] != 0)
+                    {
+                        at = Next(table, at);
+                    }
                 }
                 table[at] = slot + 1;
             }
             // Publishes the slot: a reader that reads the new length reads the subscriber in it.
             Volatile.Write(ref Length, slot + 1);
             Volatile.Write(ref Live, Live + 1);
-            return true;
         }
 
-        /// <summary>Makes <paramref name="slot"/> (held) a tombstone.</summary>
-        public void RemoveAt(int slot)
+        /// <summary>Makes <paramref name="slot"/> (held) a tombstone; <paramref name="at"/> is its entry, as <see cref="Find"/> found it.</summary>
+        public void RemoveAt(int slot, int at)
         {
             if (_table is { } table)
             {
-                RemoveFromTable(table, slot);
+                RemoveFromTable(table, at);
             }
             Items[slot] = null;
             Volatile.Write(ref Live, Live - 1);
@@ -287,7 +297,7 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
             {
                 if (items[i] is { } subscriber)
                 {
-                    next.TryAppend(subscriber);
+                    next.Append(subscriber);
                 }
             }
             return next;
@@ -315,13 +325,8 @@ internal sealed class SubscriptionIndex<TSubscriber> where TSubscriber : class
 
         private static int Next(int[] table, int at) => at + 1 == table.Length ? 0 : at + 1;
 
-        private void RemoveFromTable(int[] table, int slot)
+        private void RemoveFromTable(int[] table, int hole)
         {
-            var hole = Home(table, Items[slot]!);
-            while (table[hole] != slot + 1)
-            {
-                hole = Next(table, hole);
-            }
             // Backward-shift deletion: move later entries of the probe run into the hole when their home is not in
             // (hole, at], so every entry stays reachable from its home without tombstones in the table.
             for (var at = Next(table, hole); table[at] != 0; at = Next(table, at))
