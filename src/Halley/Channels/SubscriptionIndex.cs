@@ -21,7 +21,7 @@ namespace Halley.Channels;
 /// subscribers in order into a new array and publishes it: when the array is full (it also grows then, to 1.5 times
 /// the live count), and when tombstones exceed half of the used slots (so an iteration reads at most twice as many slots
 /// as there are subscribers). Each copy is paid for by the appends or removals since the previous one. A
-/// subscriber's slot is found through an open-addressing table of slot numbers (4 bytes a slot, no entry objects)
+/// subscriber's slot is found through an open-addressing table of slot numbers (4 bytes an entry, 4/3 entries a slot)
 /// once the array reaches <see cref="TableFrom"/> slots, by a scan below that. Back at <see cref="SmallAgain"/>
 /// subscribers a key becomes an exact array again.
 /// </para>
