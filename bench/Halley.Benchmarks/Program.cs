@@ -11,7 +11,9 @@ namespace Halley.Benchmarks;
 /// <c>-- --history-memory</c> prints what a channel's history keeps alive per retained message (see
 /// <see cref="Engine.HistoryMemory"/>); <c>-- --history-ab</c> times history on against off in alternating
 /// iterations of one process (see <see cref="Engine.HistoryInterleaved"/>); <c>-- --parallel-ab</c> times publishes to
-/// 100 history channels by one thread against two in the same way (see <see cref="Engine.ParallelHistoryInterleaved"/>).
+/// 100 history channels by one thread against two in the same way (see <see cref="Engine.ParallelHistoryInterleaved"/>);
+/// <c>-- --index-memory</c> prints what the subscription index keeps alive per subscription (see
+/// <see cref="Channels.SubscriptionIndexMemory"/>).
 /// </summary>
 public static class Program
 {
@@ -30,6 +32,10 @@ public static class Program
         if (args.Contains(Engine.ParallelHistoryInterleaved.Option, StringComparer.Ordinal))
         {
             return Engine.ParallelHistoryInterleaved.Run();
+        }
+        if (args.Contains(Channels.SubscriptionIndexMemory.Option, StringComparer.Ordinal))
+        {
+            return Channels.SubscriptionIndexMemory.Run();
         }
         var switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
         if (args.Contains(BudgetCheck.Option, StringComparer.Ordinal))

@@ -126,7 +126,7 @@ public class ChannelMatchingBenchmarks
         foreach (var key in ChannelName.MatchingKeys(channel))
         {
             keys++;
-            found += _index.Get(key).Length;
+            found += _index.Get(key).Count;
         }
         return (keys, found);
     }

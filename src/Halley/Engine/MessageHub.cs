@@ -178,7 +178,7 @@ public sealed class MessageHub
         {
             return false;
         }
-        if (_index.Get(channelOrPattern).Length == 0)
+        if (_index.Get(channelOrPattern).Count == 0)
         {
             _ = WithdrawIfUnusedAsync(channelOrPattern);
         }
@@ -269,7 +269,7 @@ public sealed class MessageHub
         await _interestTurn.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_index.Get(key).Length == 0 && _declared.Remove(key))
+            if (_index.Get(key).Count == 0 && _declared.Remove(key))
             {
                 await _engine.WithdrawInterestAsync(key, CancellationToken.None).ConfigureAwait(false);
             }
@@ -304,12 +304,12 @@ public sealed class MessageHub
     private void FanOut(EncodedMessage message)
     {
         var keys = message.MatchingKeys;
-        ISubscriber[]? only = null;
+        SubscriberSnapshot<ISubscriber> only = default;
         var nonEmpty = 0;
         foreach (var key in keys)
         {
             var subscribers = _index.Get(key);
-            if (subscribers.Length > 0)
+            if (subscribers.Count > 0)
             {
                 only = subscribers;
                 nonEmpty++;
@@ -323,11 +323,11 @@ public sealed class MessageHub
         if (nonEmpty == 1)
         {
             // The common case: one name or pattern matches, so no subscriber can appear twice.
-            foreach (var subscriber in only!)
+            foreach (var subscriber in only)
             {
                 subscriber.Deliver(message);
             }
-            delivered = only.Length;
+            delivered = only.Count;
         }
         else
         {
