@@ -53,30 +53,13 @@ public class DeliveryLanesTests
         var lanes = new DeliveryLanes(1, maxLag);
         Assert.True(lanes.WhenCaughtUpAsync(CancellationToken.None).AsTask().IsCompletedSuccessfully);
 
-        // One lane: the first work holds it until more than the allowed lag has passed since the rest was queued, so
-        // the whole first turn runs late and work is still waiting after it: the lanes are behind.
-        var release = new TaskCompletionSource();
-        lanes.Schedule(new BlockingWork(release.Task));
-        var queuedAt = Environment.TickCount64;
-        var observer = new ObservingWork(lanes);
-        for (var i = 1; i < DeliveryLanes.TurnSize; i++)
-        {
-            lanes.Schedule(new NoWork());
-        }
-        lanes.Schedule(observer);
-        lanes.Schedule(new NoWork());
-        // The clock, not a sleep: the condition is that the lag exceeds the limit.
-        while (Environment.TickCount64 - queuedAt <= 3 * maxLag.TotalMilliseconds)
-        {
-            Thread.Yield();
-        }
-        release.SetResult();
+        var observer = await FallBehindAsync(lanes, maxLag, new NoWork());
 
-        // The observer runs first in the second turn, after the first turn found the lanes behind.
+        // The observer runs in the turn after the one that found the lanes behind.
         var seen = await observer.Seen.Task.WaitAsync(Timeout);
         Assert.True(seen.WasBehind);
         Assert.False(seen.CompletedAtOnce);
-        // The second turn empties the queue: caught up, the waiting publisher goes on.
+        // Its turn empties the queue: caught up, the waiting publisher goes on.
         await seen.Waiting.WaitAsync(Timeout);
         Assert.False(lanes.IsBehind);
         Assert.True(lanes.WhenCaughtUpAsync(CancellationToken.None).AsTask().IsCompletedSuccessfully);
@@ -85,23 +68,10 @@ public class DeliveryLanesTests
     [Fact]
     public async Task AWaitingPublisher_CanBeCancelled()
     {
-        var lanes = new DeliveryLanes(1, TimeSpan.FromMilliseconds(1));
-        var release = new TaskCompletionSource();
-        var observer = new ObservingWork(lanes);
-        lanes.Schedule(new BlockingWork(release.Task));
-        var queuedAt = Environment.TickCount64;
-        for (var i = 1; i < DeliveryLanes.TurnSize; i++)
-        {
-            lanes.Schedule(new NoWork());
-        }
-        var holdSecondTurn = new TaskCompletionSource();
-        lanes.Schedule(observer);
-        lanes.Schedule(new BlockingWork(holdSecondTurn.Task));
-        while (Environment.TickCount64 - queuedAt <= 5)
-        {
-            Thread.Yield();
-        }
-        release.SetResult();
+        var maxLag = TimeSpan.FromMilliseconds(5);
+        var lanes = new DeliveryLanes(1, maxLag);
+        var holdLastTurn = new TaskCompletionSource();
+        var observer = await FallBehindAsync(lanes, maxLag, new BlockingWork(holdLastTurn.Task));
         var seen = await observer.Seen.Task.WaitAsync(Timeout);
         Assert.True(seen.WasBehind);
 
@@ -110,7 +80,36 @@ public class DeliveryLanesTests
         cancel.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Timeout));
-        holdSecondTurn.SetResult();
+        holdLastTurn.SetResult();
+        await seen.Waiting.WaitAsync(Timeout);
+    }
+
+    /// <summary>
+    /// Makes one lane fall behind: its first turn is held while a full turn of work (and then the observer and
+    /// <paramref name="last"/>) waits in the queue for longer than the allowed lag. The second turn takes that work
+    /// late with more still queued, so it finds the lanes behind; the observer runs first in the third turn.
+    /// </summary>
+    private static async Task<ObservingWork> FallBehindAsync(DeliveryLanes lanes, TimeSpan maxLag, IDeliveryWork last)
+    {
+        var release = new TaskCompletionSource();
+        var blocking = new BlockingWork(release.Task);
+        lanes.Schedule(blocking);
+        await blocking.Started.Task.WaitAsync(Timeout);
+        var queuedAt = Environment.TickCount64;
+        for (var i = 0; i < DeliveryLanes.TurnSize; i++)
+        {
+            lanes.Schedule(new NoWork());
+        }
+        var observer = new ObservingWork(lanes);
+        lanes.Schedule(observer);
+        lanes.Schedule(last);
+        // The clock, not a sleep: the condition is that the queued work waited longer than the limit.
+        while (Environment.TickCount64 - queuedAt <= 3 * maxLag.TotalMilliseconds)
+        {
+            Thread.Yield();
+        }
+        release.SetResult();
+        return observer;
     }
 
     /// <summary>Counts completed work and the most pieces running at once.</summary>
@@ -184,7 +183,13 @@ public class DeliveryLanesTests
     /// <summary>Holds its lane until released (a test's stand-in for a slow turn).</summary>
     private sealed class BlockingWork(Task release) : IDeliveryWork
     {
-        public void RunDelivery() => release.Wait(Timeout);
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void RunDelivery()
+        {
+            Started.TrySetResult();
+            release.Wait(Timeout);
+        }
     }
 
     /// <summary>Records, when it runs, whether publishers were waiting, and starts waiting as a publisher would.</summary>
