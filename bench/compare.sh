@@ -8,7 +8,7 @@
 # Usage: bench/compare.sh [--quick] [--only idle,fanout,...] [--targets halley-ws,signalr,...]
 #   --quick    the same matrix shrunk for development (about 5 minutes); fanout-http4 and fanout-channels run in
 #              --quick only when --only names them
-#   --only     run only these scenarios (the report covers what ran): idle fanout fanout-inflight fanout-http4
+#   --only     run only these scenarios (the report covers what ran): idle connect-one fanout fanout-inflight fanout-http4
 #              fanout-channels latency rooms growth
 #   --targets  run only these targets (halley-ws halley-lp signalr kestrel-ws faye-ws faye-lp pushpin)
 # See bench/README.md.
@@ -20,7 +20,7 @@ cd "$repo"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 quick=0
-all_scenarios="idle,fanout,fanout-inflight,fanout-http4,fanout-channels,latency,rooms,growth"
+all_scenarios="idle,connect-one,fanout,fanout-inflight,fanout-http4,fanout-channels,latency,rooms,growth"
 only="$all_scenarios"
 only_given=0
 only_targets=""
@@ -39,6 +39,7 @@ done
 if [ "$quick" -eq 1 ]; then
   name="$(date -u +%F)-quick"
   idle_steps=500,2000;   idle_workers=2
+  connect_steps=2000
   lp_steps=500,2000;     lp_workers=2
   fanout_subs=1000;      fanout_duration=3;  fanout_workers=2
   latency_subs=1000;     latency_duration=6; latency_rate=2; latency_workers=2
@@ -48,6 +49,7 @@ if [ "$quick" -eq 1 ]; then
 else
   name="$(date -u +%F)"
   idle_steps=1000,5000,10000,19000; idle_workers=5
+  connect_steps=19000    # issue 10: 19,000 subscribers of one channel, opened in one go
   lp_steps=1000,5000,10000,19000;   lp_workers=5
   fanout_subs=10000;     fanout_duration=20; fanout_workers=3
   latency_subs=10000;    latency_duration=30; latency_rate=2; latency_workers=3
@@ -321,6 +323,14 @@ if wants idle; then
     run_case idle "$t" "" "$(idle_limit "$idle_steps")" --scenario idle --steps "$idle_steps" --workers "$idle_workers" --rooms "$rooms_count"
   done
   run_case idle halley-lp "" "$(idle_limit "$lp_steps")" --scenario idle --steps "$lp_steps" --workers "$lp_workers" --rooms "$rooms_count"
+fi
+
+# Issue 10's connect rate: every connection subscribes to the SAME channel, opened in one step as fast as the workers
+# go, so each open adds to one subscriber list (O(N²) in all before issue 10's SubscriptionIndex).
+if wants connect-one; then
+  for t in halley-ws signalr kestrel-ws; do
+    run_case connect-one "$t" "" "$(idle_limit "$connect_steps")" --scenario idle --steps "$connect_steps" --workers "$idle_workers" --rooms 1
+  done
 fi
 
 # Fan-out, issue 10's way (the default): every target fed the same way, by ONE backend that POSTs each message to the

@@ -18,6 +18,7 @@ public sealed class Report(RunData run, string reportPath)
     private const double FanoutVsSignalR = 2.0;
     private const double FanoutVsKestrel = 1.2;
     private const double LatencyP99VsSignalR = 0.5;
+    private const double IdleMemoryVsKestrel = 0.8;
     private const double RoomsVsFaye = 3.0;
     private const double GrowthFlatFraction = 0.8;
     private const double LinearR2 = 0.95;
@@ -47,6 +48,7 @@ public sealed class Report(RunData run, string reportPath)
         // Sections first (they fill the target table), then the header and the table in front of them.
         var sections = new StringBuilder();
         Section(sections, Idle);
+        Section(sections, ConnectOne);
         Section(sections, Fanout);
         Section(sections, Latency);
         Section(sections, Rooms);
@@ -202,6 +204,8 @@ public sealed class Report(RunData run, string reportPath)
         // Targets: memory per connection, capacity, linearity.
         MemoryTarget(halley, "Memory per idle subscribed WebSocket (halley-ws)", WsBytesPerConnection);
         MemoryTarget(results.FirstOrDefault(r => r.Target == "halley-lp"), "Memory per held long-poll (halley-lp)", LpBytesPerConnection);
+        MemoryRatioTarget("Issue 10: memory per idle subscribed WebSocket vs plain Kestrel loop (halley-ws ÷ kestrel-ws, above baseline)",
+            halley, results.FirstOrDefault(r => r.Target == "kestrel-ws"), IdleMemoryVsKestrel);
         if (halley is not null)
         {
             if (!halley.Ok)
@@ -236,6 +240,84 @@ public sealed class Report(RunData run, string reportPath)
             }
         }
     }
+
+    private void MemoryRatioTarget(string what, Result? halley, Result? peer, double factor)
+    {
+        if (halley is null || peer is null)
+        {
+            return;
+        }
+        var h = halley.R("rssAboveBaselinePerConnectionAtLastStepBytes");
+        var p = peer.R("rssAboveBaselinePerConnectionAtLastStepBytes");
+        if (!halley.Ok || !peer.Ok || h is null || p is null or <= 0)
+        {
+            targets.Add((what, $"≤ {factor.ToString("0.0#", Inv)}×", !halley.Ok ? Failed(halley) : !peer.Ok ? Failed(peer) : "no memory figures", "not measured"));
+            return;
+        }
+        var ratio = h.Value / p.Value;
+        targets.Add((what, $"≤ {factor.ToString("0.0#", Inv)}×", $"{Ratio(ratio)} ({Bytes(h)} vs {Bytes(p)} per connection)",
+            Met(ratio <= factor, Result.Num(LastStep(halley), "connections") ?? 0, IssueIdleConnections)));
+    }
+
+    // ---------------------------------------------------------------- connect-one
+
+    /// <summary>
+    /// Issue 10's connect rate: 19,000 subscribers of ONE channel opened as fast as the load generator's workers
+    /// manage (a Bayeux open is handshake + subscribe + the first connect; the plain loop's is the upgrade and its
+    /// join), compared with the plain loop's rate in the same run.
+    /// </summary>
+    private void ConnectOne()
+    {
+        var results = Ordered(run.Group("connect-one"));
+        if (results.Count == 0)
+        {
+            return;
+        }
+        md.AppendLine("## Connect rate: subscribers of one channel (`connect-one`)");
+        md.AppendLine();
+        md.AppendLine("Connections are opened as fast as the load generator's workers go (64 opens in flight per worker), every one " +
+            "subscribed to the same channel, so each open adds to one subscriber list: the case that was O(N²) before issue 10. " +
+            "*Open time* sums the time spent opening (RSS settling between steps is not counted); the rate is connections ÷ open time. " +
+            "A Halley open is a WebSocket upgrade plus the Bayeux handshake, subscribe and first connect; SignalR's is negotiate, upgrade, " +
+            "handshake and a group join; the plain loop's is the upgrade and a join message.");
+        md.AppendLine();
+        md.AppendLine("| target | connections | failed / dropped | open time | connections / s | broadcast received | Halley ÷ target (connections/s) |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        var halley = results.FirstOrDefault(r => r.Target == "halley-ws");
+        var h = ConnectRate(halley);
+        foreach (var r in results)
+        {
+            if (!Row(r, 7))
+            {
+                continue;
+            }
+            var rate = ConnectRate(r);
+            md.AppendLine(Inv, $"| {Name(r)} | {N(Result.Num(LastStep(r), "connections"))} | {N(r.R("connections.failed"))} / {N(r.R("connections.dropped"))} | " +
+                $"{r.R("connections.openSeconds")?.ToString("F1", Inv) ?? "-"} s | {N(rate)} | " +
+                $"{N(r.R("broadcast.connectionsReceived"))} / {N(r.R("broadcast.expected"))} | {RatioOf(r, h, rate)} |");
+        }
+        md.AppendLine();
+        var kestrel = results.FirstOrDefault(r => r.Target == "kestrel-ws");
+        if (halley is not null && kestrel is not null)
+        {
+            const string what = "Issue 10: connect rate of subscribers of one channel vs plain Kestrel loop (halley-ws ÷ kestrel-ws, connections/s)";
+            var k = ConnectRate(kestrel);
+            if (!halley.Ok || !kestrel.Ok || h is null || k is null or <= 0)
+            {
+                targets.Add((what, "≥ 1.0×", !halley.Ok ? Failed(halley) : !kestrel.Ok ? Failed(kestrel) : "no open times", "not measured"));
+            }
+            else
+            {
+                var conns = Result.Num(LastStep(halley), "connections") ?? 0;
+                var failed = halley.R("connections.failed") ?? 0;
+                targets.Add((what, "≥ 1.0×", $"{Ratio(h.Value / k.Value)} ({N(h)} vs {N(k)} per second, {N(conns)} connections)",
+                    Met(h.Value >= k.Value && failed == 0, conns, IssueIdleConnections)));
+            }
+        }
+    }
+
+    private static double? ConnectRate(Result? r) =>
+        r is { Ok: true } && r.R("connections.openSeconds") is { } s && s > 0 && Result.Num(LastStep(r), "connections") is { } n ? n / s : null;
 
     private void MemoryTarget(Result? r, string what, double threshold)
     {
@@ -277,16 +359,50 @@ public sealed class Report(RunData run, string reportPath)
             ThroughputTarget("Fan-out vs plain Kestrel loop (halley-ws ÷ kestrel-ws, delivered msgs/s)", halley, issue3.FirstOrDefault(r => r.Target == "kestrel-ws"),
                 "deliveredPerSecond", FanoutVsKestrel, IssueFanoutSubscribers);
         }
-        // Issue 10: the same thresholds with every target fed by one backend publisher over HTTP.
-        var one = run.Group("fanout").ToList();
-        if (one.Count > 0 && one.All(OverHttp))
+        // Issue 10: the same thresholds with every target fed by backend publishers over HTTP, in each of its three shapes
+        // (one publisher, four publishers, one publisher over 100 channels), and CPU per delivery at or below the plain loop's.
+        foreach (var group in new[] { "fanout", "fanout-http4", "fanout-channels" })
         {
-            var halley = one.FirstOrDefault(r => r.Target == "halley-ws");
-            ThroughputTarget("Issue 10: fan-out from one HTTP publisher vs SignalR (halley-ws ÷ signalr, delivered msgs/s; issue 3's threshold)", halley,
-                one.FirstOrDefault(r => r.Target == "signalr"), "deliveredPerSecond", FanoutVsSignalR, IssueFanoutSubscribers);
-            ThroughputTarget("Issue 10: fan-out from one HTTP publisher vs plain Kestrel loop (halley-ws ÷ kestrel-ws, delivered msgs/s; issue 3's threshold)", halley,
-                one.FirstOrDefault(r => r.Target == "kestrel-ws"), "deliveredPerSecond", FanoutVsKestrel, IssueFanoutSubscribers);
+            var results = run.Group(group).ToList();
+            if (results.Count == 0 || !results.All(OverHttp))
+            {
+                continue;
+            }
+            var shape = ShapeOf(group, results[0]);
+            var halley = results.FirstOrDefault(r => r.Target == "halley-ws");
+            var kestrel = results.FirstOrDefault(r => r.Target == "kestrel-ws");
+            ThroughputTarget($"Issue 10: {shape} vs SignalR (halley-ws ÷ signalr, delivered msgs/s)", halley,
+                results.FirstOrDefault(r => r.Target == "signalr"), "deliveredPerSecond", FanoutVsSignalR, IssueFanoutSubscribers);
+            ThroughputTarget($"Issue 10: {shape} vs plain Kestrel loop (halley-ws ÷ kestrel-ws, delivered msgs/s)", halley,
+                kestrel, "deliveredPerSecond", FanoutVsKestrel, IssueFanoutSubscribers);
+            CpuPerDeliveryTarget($"Issue 10: {shape}, server CPU per delivery vs plain Kestrel loop (halley-ws ÷ kestrel-ws)", halley, kestrel);
         }
+    }
+
+    private static string ShapeOf(string group, Result first)
+    {
+        var publishers = (int)(first.P("publishers") ?? 1);
+        var channels = (int)(first.P("channels") ?? 1);
+        var who = publishers == 1 ? "one HTTP publisher" : $"{N(publishers)} HTTP publishers";
+        return channels > 1 ? $"fan-out over {N(channels)} channels from {who}" : $"fan-out from {who}";
+    }
+
+    private void CpuPerDeliveryTarget(string what, Result? halley, Result? peer)
+    {
+        if (halley is null || peer is null)
+        {
+            return;
+        }
+        var h = halley.R("cpu.serverCpuMicrosPerDelivery");
+        var p = peer.R("cpu.serverCpuMicrosPerDelivery");
+        if (!halley.Ok || !peer.Ok || h is null || p is null or <= 0)
+        {
+            targets.Add((what, "≤ 1.0×", !halley.Ok ? Failed(halley) : !peer.Ok ? Failed(peer) : "no CPU figures", "not measured"));
+            return;
+        }
+        var ratio = h.Value / p.Value;
+        targets.Add((what, "≤ 1.0×", $"{Ratio(ratio)} ({Micros(h)} vs {Micros(p)})",
+            Met(ratio <= 1.0 && Clean(halley), halley.P("connections") ?? 0, IssueFanoutSubscribers)));
     }
 
     private static bool OverHttp(Result r) => r.Parameters?["publishVia"]?.ToString() == "http";
