@@ -398,9 +398,26 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         return subscriptions;
     }
 
+    /// <summary>
+    /// The sweep's look without the lock: false when neither the held connect's deadline, nor the expiry, nor a lazy
+    /// flush is due at <paramref name="now"/>. Fields written under the lock may be read stale here; a deadline missed
+    /// that way is seen by the next sweep, which is the precision deadlines have anyway (SweepPeriod).
+    /// </summary>
+    private bool MightBeDue(long now)
+    {
+        var held = Volatile.Read(ref _held);
+        var due = held is not null ? now >= held.Deadline : now >= Volatile.Read(ref _expiresAt);
+        return due || _outbox.LazyMightBeDue(now);
+    }
+
     /// <summary>One pass of the shared sweep: ends a held connect at its deadline, flushes due lazy messages, reports expiry.</summary>
     internal bool SweepIsExpired(long now)
     {
+        if (!MightBeDue(now))
+        {
+            // The common case by far: nothing due. No lock, so the sweep does not contend with deliveries.
+            return false;
+        }
         HeldConnect? timedOut = null;
         IOutboxReader? wake;
         bool expired;

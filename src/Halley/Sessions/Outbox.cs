@@ -273,6 +273,13 @@ internal sealed class Outbox
         wake?.MessagesAvailable();
     }
 
+    /// <summary>For the shared sweep's look without the lock: whether a lazy message may be due at <paramref name="now"/>.</summary>
+    public bool LazyMightBeDue(long now)
+    {
+        var deadline = Volatile.Read(ref _lazyDeadline);
+        return deadline != 0 && now >= deadline;
+    }
+
     /// <summary>For the shared sweep: returns the reader to wake when the oldest lazy message is due at <paramref name="now"/>.</summary>
     public IOutboxReader? WakeIfLazyDueLocked(long now)
     {
