@@ -7,7 +7,7 @@ namespace Halley.Sessions;
 /// that drains it (the outbox's reader: the push connection when there is one, else the held connect). All mutable
 /// state, the outbox's included, is guarded by one lock; wake-ups happen outside it.
 /// </summary>
-internal sealed class BayeuxSession : IRecoveringSubscriber
+internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
 {
     private readonly Lock _gate = new();
     private readonly SessionRegistry _registry;
@@ -18,6 +18,9 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     private HeldConnect? _held;
     private IPushTarget? _pushTarget;
     private long _expiresAt;
+    // Where this session tells the shared sweep when it may next fall due (see SweepTable); unassigned until the
+    // registry has published the session, and again once it ended.
+    private SweepSlot _sweepSlot;
     // Rule 4 of session binding has two one-time windows in which a WebSocket with neither the browser cookie nor
     // the token may take the session over. This flag is the window opened when the server ends the session's socket
     // at its lifetime (DrainAndDetach); it closes at the next connect or claim.
@@ -34,8 +37,17 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
         BrowserId = browserId;
         Owner = owner;
         _expiresAt = expiresAt;
-        _outbox = new Outbox(registry.Options.MaxQueue, registry.Options.QueueFullPolicy, registry, _gate);
+        _outbox = new Outbox(registry.Options.MaxQueue, registry.Options.QueueFullPolicy, this, _gate);
     }
+
+    /// <inheritdoc />
+    long ILazyClock.Now => _registry.Now;
+
+    /// <inheritdoc />
+    long ILazyClock.MaxLazyTicks => _registry.MaxLazyTicks;
+
+    /// <inheritdoc />
+    void ILazyClock.LazyDueAt(long deadline) => _sweepSlot.Lower(deadline);
 
     public string Id { get; }
 
@@ -148,6 +160,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             held = new HeldConnect(deadline, expiryGrace);
             _held = held;
             _expiresAt = long.MaxValue;
+            _sweepSlot.Lower(deadline);
             // Completed under the lock, so the sweep never times out a connect that must reply at once.
             if (replyNow)
             {
@@ -175,6 +188,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             }
             _held = null;
             _expiresAt = _registry.Now + _registry.MaxIntervalTicks + held.ExpiryGrace;
+            _sweepSlot.Lower(_expiresAt);
             // Nothing to wake: the reader is the push connection, or none until the next connect.
             _ = ReaderChangedLocked();
             if (IsTerminated || _pushTarget is not null)
@@ -199,6 +213,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             {
                 _held = null;
                 _expiresAt = _registry.Now + _registry.MaxIntervalTicks + held.ExpiryGrace;
+                _sweepSlot.Lower(_expiresAt);
                 _ = ReaderChangedLocked();
             }
         }
@@ -399,25 +414,41 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
     }
 
     /// <summary>
-    /// The sweep's look without the lock: false when neither the held connect's deadline, nor the expiry, nor a lazy
-    /// flush is due at <paramref name="now"/>. Fields written under the lock may be read stale here; a deadline missed
-    /// that way is seen by the next sweep, which is the precision deadlines have anyway (SweepPeriod).
+    /// Takes a slot in the sweep's table, with the bound of this session's next deadline. Called once, by the registry,
+    /// after it published the session.
     /// </summary>
-    private bool MightBeDue(long now)
+    internal void JoinSweep(SweepTable table)
     {
-        var held = Volatile.Read(ref _held);
-        var due = held is not null ? now >= held.Deadline : now >= Volatile.Read(ref _expiresAt);
-        return due || _outbox.LazyMightBeDue(now);
+        lock (_gate)
+        {
+            if (!IsTerminated && !_sweepSlot.IsAssigned)
+            {
+                _sweepSlot = table.Add(this, NextDueLocked());
+            }
+        }
+    }
+
+    /// <summary>Gives up the sweep slot (the session ended); the registry frees it. Default when there was none.</summary>
+    internal SweepSlot LeaveSweep()
+    {
+        lock (_gate)
+        {
+            var slot = _sweepSlot;
+            _sweepSlot = default;
+            return slot;
+        }
+    }
+
+    /// <summary>The earliest of the held connect's deadline (or the expiry when none is held) and the oldest lazy message's.</summary>
+    private long NextDueLocked()
+    {
+        var due = _held is { } held ? held.Deadline : _expiresAt;
+        return Math.Min(due, _outbox.LazyDeadlineLocked is > 0 and var lazy ? lazy : long.MaxValue);
     }
 
     /// <summary>One pass of the shared sweep: ends a held connect at its deadline, flushes due lazy messages, reports expiry.</summary>
     internal bool SweepIsExpired(long now)
     {
-        if (!MightBeDue(now))
-        {
-            // The common case by far: nothing due. No lock, so the sweep does not contend with deliveries.
-            return false;
-        }
         HeldConnect? timedOut = null;
         IOutboxReader? wake;
         bool expired;
@@ -433,6 +464,9 @@ internal sealed class BayeuxSession : IRecoveringSubscriber
             }
             wake = _outbox.WakeIfLazyDueLocked(now);
             expired = _held is null && now >= _expiresAt;
+            // Looked at under the lock: the bound becomes exact again (a held connect timing out now keeps it due
+            // until its reply has moved the session on to its expiry).
+            _sweepSlot.Set(NextDueLocked());
         }
         // A lazy flush that is due wins over a plain timeout: both end the hold, but only one says why.
         wake?.MessagesAvailable();

@@ -30,6 +30,12 @@ internal interface ILazyClock
 
     /// <summary>The longest a lazy message waits before it wakes the reader (<see cref="HalleyOptions.MaxLazyTimeout"/>), in ticks.</summary>
     long MaxLazyTicks { get; }
+
+    /// <summary>
+    /// A lazy message now waits until <paramref name="deadline"/> (a <see cref="Now"/> timestamp): the session tells
+    /// the shared sweep to look at it then. Called under the outbox's lock.
+    /// </summary>
+    void LazyDueAt(long deadline);
 }
 
 /// <summary>
@@ -273,11 +279,14 @@ internal sealed class Outbox
         wake?.MessagesAvailable();
     }
 
-    /// <summary>For the shared sweep's look without the lock: whether a lazy message may be due at <paramref name="now"/>.</summary>
-    public bool LazyMightBeDue(long now)
+    /// <summary>When the oldest lazy message falls due, as a timestamp; 0 when none waits.</summary>
+    public long LazyDeadlineLocked
     {
-        var deadline = Volatile.Read(ref _lazyDeadline);
-        return deadline != 0 && now >= deadline;
+        get
+        {
+            Debug.Assert(_gate.IsHeldByCurrentThread);
+            return _lazyDeadline;
+        }
     }
 
     /// <summary>For the shared sweep: returns the reader to wake when the oldest lazy message is due at <paramref name="now"/>.</summary>
@@ -379,6 +388,7 @@ internal sealed class Outbox
             if (_lazyDeadline == 0)
             {
                 _lazyDeadline = _lazy!.Now + _lazy.MaxLazyTicks;
+                _lazy.LazyDueAt(_lazyDeadline);
             }
             return null;
         }

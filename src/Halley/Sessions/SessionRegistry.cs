@@ -8,9 +8,13 @@ using Microsoft.Extensions.Options;
 namespace Halley.Sessions;
 
 /// <summary>Every live session of this node, by client id, and the one sweep that times them all.</summary>
-internal sealed partial class SessionRegistry : ILazyClock
+internal sealed partial class SessionRegistry
 {
     private readonly ConcurrentDictionary<string, BayeuxSession> _sessions = new(StringComparer.Ordinal);
+    private readonly SweepTable _sweepTable = new();
+    // The sessions one sweep found due; reused, as one sweep runs at a time (the lock is for callers other than the sweeper).
+    private readonly List<BayeuxSession> _due = [];
+    private readonly Lock _sweepTurn = new();
     private readonly MessageHub _engine;
     private readonly HalleyMetrics _metrics;
     private readonly TimeProvider _time;
@@ -47,6 +51,7 @@ internal sealed partial class SessionRegistry : ILazyClock
             // 128 random bits make a collision practically impossible; the loop makes it certainly harmless.
             if (_sessions.TryAdd(session.Id, session))
             {
+                session.JoinSweep(_sweepTable);
                 _metrics.SessionOpened();
                 Log.SessionCreated(_logger, session.Id);
                 return session;
@@ -69,6 +74,10 @@ internal sealed partial class SessionRegistry : ILazyClock
     public void Terminate(BayeuxSession session, TerminationReason reason)
     {
         var subscriptions = session.MarkTerminated(reason);
+        if (session.LeaveSweep() is { IsAssigned: true } slot)
+        {
+            _sweepTable.Remove(slot);
+        }
         if (!_sessions.TryRemove(new KeyValuePair<string, BayeuxSession>(session.Id, session)))
         {
             return;
@@ -102,15 +111,30 @@ internal sealed partial class SessionRegistry : ILazyClock
     /// <summary>One pass over every session; run by <see cref="SessionSweeper"/>.</summary>
     public void Sweep()
     {
-        var now = Now;
-        foreach (var (_, session) in _sessions)
+        lock (_sweepTurn)
         {
-            if (session.SweepIsExpired(now))
+            var now = Now;
+            // Only the sessions the table says may be due: an idle session costs the sweep 8 bytes read in order.
+            _sweepTable.CollectDue(now, _due);
+            try
             {
-                Terminate(session, TerminationReason.Expired);
+                foreach (var session in _due)
+                {
+                    if (session.SweepIsExpired(now))
+                    {
+                        Terminate(session, TerminationReason.Expired);
+                    }
+                }
+            }
+            finally
+            {
+                _due.Clear();
             }
         }
     }
+
+    /// <summary>Sessions holding a slot of the sweep's table (tests: it must not outgrow the live sessions).</summary>
+    internal int SweepSlots => _sweepTable.Count;
 
     private static string NewId()
     {

@@ -28,6 +28,11 @@ public class OutboxTests
         public long Now { get; set; } = 1_000;
 
         public long MaxLazyTicks => 100;
+
+        /// <summary>The deadlines the outbox reported, in order.</summary>
+        public List<long> DueAt { get; } = [];
+
+        public void LazyDueAt(long deadline) => DueAt.Add(deadline);
     }
 
     /// <summary>An outbox as a session has one: its owner's lock, a lazy clock.</summary>
@@ -272,6 +277,24 @@ public class OutboxTests
         owner.Outbox.Add(Msg("/t", "2", lazy: true));
         owner.Outbox.Add(Msg("/a", "3"));
         Assert.Equal(2, reader.Calls);
+    }
+
+    [Fact]
+    public void ALazyMessage_TellsTheClockWhenItFallsDue_OncePerWait()
+    {
+        var owner = new Owner(100);
+        var reader = owner.Attach();
+
+        owner.Outbox.Add(Msg("/t", "1", lazy: true));
+        owner.Outbox.Add(Msg("/t", "2", lazy: true));
+        Assert.Equal([owner.Clock.Now + 100], owner.Clock.DueAt);
+
+        owner.SweepAt(owner.Clock.Now + 100);
+        Assert.Equal(2, owner.Drain().Count);
+        owner.Clock.Now += 500;
+        owner.Outbox.Add(Msg("/t", "3", lazy: true));
+        Assert.Equal([1_100, 1_600], owner.Clock.DueAt);
+        Assert.Equal(1, reader.Calls);
     }
 
     [Fact]

@@ -144,6 +144,45 @@ public class SessionRegistryTests
     }
 
     [Fact]
+    public void Sweep_SeesAHeldConnectsDeadline_EarlierThanTheExpiryItLookedAtBefore()
+    {
+        using var h = new Harness(new HalleyOptions { MaxInterval = TimeSpan.FromHours(1) });
+        var session = h.Registry.Create(null, null);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        h.Registry.Sweep();
+
+        // The sweep's table holds the expiry an hour away; the connect must bring its own deadline forward.
+        var held = session.BeginConnect(h.Registry.Now + h.Registry.ToTicks(TimeSpan.FromSeconds(5)), replyNow: false)!;
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        h.Registry.Sweep();
+
+        Assert.Equal(ConnectOutcome.Timeout, Held.OutcomeNow(held));
+    }
+
+    [Fact]
+    public void SweepSlots_FollowTheLiveSessions_AndAreReused()
+    {
+        using var h = new Harness(new HalleyOptions { MaxInterval = TimeSpan.FromSeconds(10) });
+        var sessions = Enumerable.Range(0, 5).Select(_ => h.Registry.Create(null, null)).ToList();
+        Assert.Equal(5, h.Registry.SweepSlots);
+
+        h.Registry.Terminate(sessions[1], TerminationReason.Disconnected);
+        h.Registry.Terminate(sessions[1], TerminationReason.Disconnected);
+        Assert.Equal(4, h.Registry.SweepSlots);
+
+        var fresh = h.Registry.Create(null, null);
+        Assert.Equal(5, h.Registry.SweepSlots);
+
+        // The reused slot times its new session, not the old one.
+        h.Time.Advance(TimeSpan.FromSeconds(10));
+        h.Registry.Sweep();
+        Assert.Equal(TerminationReason.Expired, fresh.TerminationReason);
+        Assert.All(sessions.Where(s => s != sessions[1]), s => Assert.Equal(TerminationReason.Expired, s.TerminationReason));
+        Assert.Equal(0, h.Registry.SweepSlots);
+        Assert.Equal(0, h.Registry.Count);
+    }
+
+    [Fact]
     public void Sweep_ExpiresSession_AfterMaxIntervalWithoutConnect()
     {
         using var h = new Harness(new HalleyOptions { MaxInterval = TimeSpan.FromSeconds(10) });
