@@ -18,9 +18,9 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
     private HeldConnect? _held;
     private IPushTarget? _pushTarget;
     private long _expiresAt;
-    // Where this session tells the shared sweep when it may next fall due (see SweepTable); unassigned until the
+    // Where this session tells the shared sweep when it may next fall due (see DueTable); unassigned until the
     // registry has published the session, and again once it ended.
-    private SweepSlot _sweepSlot;
+    private DueSlot _sweepSlot;
     // Rule 4 of session binding has two one-time windows in which a WebSocket with neither the browser cookie nor
     // the token may take the session over. This flag is the window opened when the server ends the session's socket
     // at its lifetime (DrainAndDetach); it closes at the next connect or claim.
@@ -417,7 +417,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
     /// Takes a slot in the sweep's table, with the bound of this session's next deadline. Called once, by the registry,
     /// after it published the session.
     /// </summary>
-    internal void JoinSweep(SweepTable table)
+    internal void JoinSweep(DueTable<BayeuxSession> table)
     {
         lock (_gate)
         {
@@ -429,7 +429,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
     }
 
     /// <summary>Gives up the sweep slot (the session ended); the registry frees it. Default when there was none.</summary>
-    internal SweepSlot LeaveSweep()
+    internal DueSlot LeaveSweep()
     {
         lock (_gate)
         {

@@ -8,9 +8,10 @@ internal interface ILiveConnection
 {
     /// <summary>
     /// Called by the shared sweep with the current timestamp. Must not block: it only notes what is due
-    /// (see <see cref="LiveClock.Check"/>) and wakes the connection's own writer.
+    /// (see <see cref="LiveClock.Check"/>) and wakes the connection's own writer. Returns when the connection next
+    /// needs a look (a timestamp; not later than its next deadline, see <see cref="LiveClock.NextDue"/>).
     /// </summary>
-    void OnSweep(long now);
+    long OnSweep(long now);
 }
 
 /// <summary>What the sweep found due for one connection.</summary>
@@ -28,7 +29,11 @@ internal enum LiveDue
 /// </summary>
 internal sealed class LiveConnections
 {
-    private readonly ConcurrentDictionary<ILiveConnection, byte> _connections = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<ILiveConnection, DueSlot> _connections = new(ReferenceEqualityComparer.Instance);
+    // When each connection next needs a look: the sweep reads it in order and visits only those due.
+    private readonly DueTable<ILiveConnection> _due = new();
+    private readonly List<(ILiveConnection Item, DueSlot Slot, long Seen)> _dueNow = [];
+    private readonly Lock _sweepTurn = new();
     private readonly TimeProvider _time;
     private readonly long _lifetimeTicks;
 
@@ -54,19 +59,58 @@ internal sealed class LiveConnections
         return new LiveClock(now, now + Math.Max(1, lifetime), HeartbeatTicks);
     }
 
-    public void Add(ILiveConnection connection) => _connections.TryAdd(connection, 0);
-
-    public void Remove(ILiveConnection connection) => _connections.TryRemove(connection, out _);
-
-    /// <summary>One pass over every connection; run by <see cref="SessionSweeper"/>.</summary>
-    public void Sweep()
+    /// <summary>Registers <paramref name="connection"/>; the next sweep looks at it and learns its deadlines.</summary>
+    public void Add(ILiveConnection connection)
     {
-        var now = Now;
-        foreach (var (connection, _) in _connections)
+        lock (_sweepTurn)
         {
-            connection.OnSweep(now);
+            if (!_connections.ContainsKey(connection))
+            {
+                _connections[connection] = _due.Add(connection, Now);
+            }
         }
     }
+
+    public void Remove(ILiveConnection connection)
+    {
+        if (_connections.TryRemove(connection, out var slot))
+        {
+            _due.Remove(slot);
+        }
+    }
+
+    /// <summary><paramref name="connection"/> set a deadline outside the sweep (a close that awaits its answer): look at it then.</summary>
+    public void DueBy(ILiveConnection connection, long deadline)
+    {
+        if (_connections.TryGetValue(connection, out var slot))
+        {
+            slot.Lower(deadline);
+        }
+    }
+
+    /// <summary>One pass over the connections that may be due; run by <see cref="SessionSweeper"/>.</summary>
+    public void Sweep()
+    {
+        lock (_sweepTurn)
+        {
+            var now = Now;
+            _due.CollectDue(now, _dueNow);
+            try
+            {
+                foreach (var (connection, slot, seen) in _dueNow)
+                {
+                    slot.TryReplace(seen, connection.OnSweep(now));
+                }
+            }
+            finally
+            {
+                _dueNow.Clear();
+            }
+        }
+    }
+
+    /// <summary>Connections holding a slot of the sweep's table (tests: it must not outgrow the live connections).</summary>
+    internal int SweepSlots => _due.Count;
 
     /// <summary><paramref name="duration"/> as <see cref="TimeProvider"/> ticks.</summary>
     public long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
@@ -86,6 +130,13 @@ internal sealed class LiveClock(long openedAt, long closeAt, long heartbeatTicks
 
     /// <summary>Records that bytes went out at <paramref name="now"/>: the next heartbeat is due an interval later.</summary>
     public void Sent(long now) => Volatile.Write(ref _lastSent, now);
+
+    /// <summary>When something may next be due: the heartbeat after the last send, or the close while it was not reported yet.</summary>
+    public long NextDue()
+    {
+        var heartbeat = Volatile.Read(ref _lastSent) + heartbeatTicks;
+        return Volatile.Read(ref _closeDue) == 0 ? Math.Min(heartbeat, CloseAt) : heartbeat;
+    }
 
     /// <summary>What is due at <paramref name="now"/>. A close is reported once.</summary>
     public LiveDue Check(long now)

@@ -11,9 +11,9 @@ namespace Halley.Sessions;
 internal sealed partial class SessionRegistry
 {
     private readonly ConcurrentDictionary<string, BayeuxSession> _sessions = new(StringComparer.Ordinal);
-    private readonly SweepTable _sweepTable = new();
+    private readonly DueTable<BayeuxSession> _sweepTable = new();
     // The sessions one sweep found due; reused, as one sweep runs at a time (the lock is for callers other than the sweeper).
-    private readonly List<BayeuxSession> _due = [];
+    private readonly List<(BayeuxSession Item, DueSlot Slot, long Seen)> _due = [];
     private readonly Lock _sweepTurn = new();
     private readonly MessageHub _engine;
     private readonly HalleyMetrics _metrics;
@@ -118,7 +118,7 @@ internal sealed partial class SessionRegistry
             _sweepTable.CollectDue(now, _due);
             try
             {
-                foreach (var session in _due)
+                foreach (var (session, _, _) in _due)
                 {
                     if (session.SweepIsExpired(now))
                     {

@@ -240,7 +240,7 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
             _signal.End();
         }
 
-        public void OnSweep(long now) => _signal.OnSweep(now);
+        public long OnSweep(long now) => _signal.OnSweep(now);
 
         public void End() => _signal.End();
 

@@ -85,7 +85,7 @@ internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnecti
     }
 
     /// <inheritdoc />
-    public void OnSweep(long now) => _signal.OnSweep(now);
+    public long OnSweep(long now) => _signal.OnSweep(now);
 
     /// <summary>Ends the stream: wakes the writer, which then stops. Called when the request is aborted.</summary>
     public void End()
@@ -125,13 +125,16 @@ internal sealed class StreamSignal(LiveClock clock) : IOutboxReader
 
     public LiveClock Clock { get; } = clock;
 
-    /// <summary>Notes what the sweep found due at <paramref name="now"/> and wakes the writer if anything is. Never blocks.</summary>
-    public void OnSweep(long now)
+    /// <summary>
+    /// Notes what the sweep found due at <paramref name="now"/> and wakes the writer if anything is. Never blocks.
+    /// Returns when the stream next needs a look.
+    /// </summary>
+    public long OnSweep(long now)
     {
         var due = Clock.Check(now);
         if (due == LiveDue.Nothing)
         {
-            return;
+            return Clock.NextDue();
         }
         lock (_gate)
         {
@@ -145,6 +148,7 @@ internal sealed class StreamSignal(LiveClock clock) : IOutboxReader
             }
         }
         Wake();
+        return Clock.NextDue();
     }
 
     /// <summary>Ends the stream: the writer's next wait completes at once and reports <see cref="StreamWork.Ended"/>.</summary>

@@ -61,6 +61,9 @@ internal struct LifetimeClose
     /// <summary>The close frame went out: the client must answer by <paramref name="deadline"/>.</summary>
     public void AwaitAnswerUntil(long deadline) => Volatile.Write(ref _abortAt, deadline);
 
+    /// <summary>When the socket is to be aborted if the close frame is still unanswered; <see cref="long.MaxValue"/> when not closing.</summary>
+    public readonly long AbortAt => Volatile.Read(in _abortAt) is var at and not 0 ? at : long.MaxValue;
+
     /// <summary>For the sweep: true when the close frame went out and the client did not answer in time.</summary>
     public bool AnswerOverdue(long now)
     {

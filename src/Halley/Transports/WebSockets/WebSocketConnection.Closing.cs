@@ -67,7 +67,9 @@ internal sealed partial class WebSocketConnection
     private async Task CloseForLifetimeAsync()
     {
         WebSocketLog.Closed(_logger, "lifetime ended");
-        _lifetime.AwaitAnswerUntil(_live.CloseDeadline());
+        var answerBy = _live.CloseDeadline();
+        _lifetime.AwaitAnswerUntil(answerBy);
+        _live.DueBy(this, answerBy);
         await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "connection lifetime ended", _aborted).ConfigureAwait(false);
     }
 }

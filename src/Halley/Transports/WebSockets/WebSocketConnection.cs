@@ -50,7 +50,7 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     {
     }
 
-    public void OnSweep(long now)
+    public long OnSweep(long now)
     {
         switch (_live.Clock.Check(now))
         {
@@ -66,6 +66,7 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
             // The close frame went out and the client never answered: stop waiting for it.
             _socket.Abort();
         }
+        return Math.Min(_live.Clock.NextDue(), _lifetime.AbortAt);
     }
 
     public async Task RunAsync(CancellationToken aborted)

@@ -22,6 +22,9 @@ internal sealed class WebSocketLiveness(LiveConnections connections, Func<Cancel
 
     public void Stop(ILiveConnection connection) => connections.Remove(connection);
 
+    /// <summary>The connection set a deadline outside the sweep: the sweep looks at it by then.</summary>
+    public void DueBy(ILiveConnection connection, long deadline) => connections.DueBy(connection, deadline);
+
     /// <summary>Records a send: any frame keeps the connection alive as well as a ping would.</summary>
     public void Sent() => Clock.Sent(connections.Now);
 
