@@ -52,7 +52,7 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
         await using var stream = new DuplexPipeStream(connection.Transport);
         using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
         var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
-        await transport.RunAsync(socket, browserId, connection.ConnectionClosed, stream.TrySendPingAsync).ConfigureAwait(false);
+        await transport.RunAsync(socket, browserId, connection.ConnectionClosed, stream).ConfigureAwait(false);
     }
 
     private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request) =>

@@ -106,7 +106,9 @@ internal sealed partial class WebSocketConnection
                 events.Clear();
                 try
                 {
-                    var send = _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _aborted);
+                    var send = _frames is { } frames
+                        ? frames.SendTextAsync(frame, _aborted)
+                        : _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _aborted);
                     // Await (and so allocate this method's state) only when the socket pushes back.
                     if (send.IsCompletedSuccessfully)
                     {

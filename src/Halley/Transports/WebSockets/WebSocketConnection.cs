@@ -15,6 +15,8 @@ namespace Halley.Transports.WebSockets;
 internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection, ISessionCarrier, IDeliveryWork
 {
     private readonly WebSocket _socket;
+    // The connection-level path writes text frames straight to the transport; null: through the framework's WebSocket.
+    private readonly IWebSocketFrameSink? _frames;
     private readonly BayeuxProcessor _processor;
     private readonly HalleyOptions _options;
     private readonly ILogger _logger;
@@ -27,10 +29,11 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     private readonly WebSocketLiveness _live;
     private bool _closed;
 
-    public WebSocketConnection(WebSocket socket, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
+    public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
     {
         _live = live;
         _socket = socket;
+        _frames = frames;
         _processor = processor;
         _options = options;
         _logger = logger;

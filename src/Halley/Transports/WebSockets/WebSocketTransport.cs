@@ -28,17 +28,17 @@ internal sealed class WebSocketTransport(BayeuxProcessor processor, BrowserCooki
 
     /// <summary>
     /// Serves Bayeux on an accepted <paramref name="socket"/> until it closes; used by both ways of accepting.
-    /// The shared sweep ends it at the end of its lifetime, and with <paramref name="sendPing"/> also pings it after
-    /// each heartbeat interval without a send (the framework's WebSocket has no ping API, so only the
-    /// connection-level path can).
+    /// The shared sweep ends it at the end of its lifetime. With <paramref name="frames"/> (the connection-level path,
+    /// which owns the pipe) the connection writes its text frames straight to the transport, and the sweep pings it
+    /// after each heartbeat interval without a send (the framework's WebSocket has no ping API).
     /// </summary>
-    public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted, Func<CancellationToken, Task>? sendPing = null)
+    public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted, IWebSocketFrameSink? frames = null)
     {
         metrics.ConnectionOpened(ConnectionTypes.WebSocket);
         try
         {
-            var live = new WebSocketLiveness(liveConnections, sendPing);
-            var connection = new WebSocketConnection(socket, browserId, processor, options.Value, logger, live);
+            var live = new WebSocketLiveness(liveConnections, frames is null ? null : frames.TrySendPingAsync);
+            var connection = new WebSocketConnection(socket, frames, browserId, processor, options.Value, logger, live);
             await connection.RunAsync(aborted).ConfigureAwait(false);
         }
         finally
