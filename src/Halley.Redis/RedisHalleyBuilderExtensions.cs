@@ -1,6 +1,7 @@
 using Halley.Engine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -29,7 +30,21 @@ public static class RedisHalleyBuilderExtensions
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.AddOptions<RedisEngineOptions>().BindConfiguration(RedisEngineOptions.SectionName).Configure(configure);
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisEngineOptions>>().Value));
+        // Started with the host, so an unreachable Redis fails the start rather than the first request.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisEngineStarter>());
         return builder.UseEngine<RedisMessageEngine>();
+    }
+
+    /// <summary>Resolves the node (and so connects to Redis and starts the engine) when the host starts.</summary>
+    private sealed class RedisEngineStarter(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = services.GetRequiredService<MessageHub>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static ConnectionMultiplexer Connect(RedisEngineOptions options)
