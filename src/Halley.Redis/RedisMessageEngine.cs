@@ -413,8 +413,9 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
                 {
                     OnReceived((byte[])received.Message!);
                 }
-                catch (Exception ex) when (ex is FormatException or OverflowException)
+                catch (Exception ex)
                 {
+                    // One bad payload must not stop the node's only reader: it is logged and dropped.
                     Log.Unreadable(_logger, ex);
                 }
             }
