@@ -50,13 +50,18 @@ namespace Halley.Redis;
 /// message after the position (by count or age), an expired stream whose newest message was after the position, or a
 /// name or pattern with no rule covering it, make the read not complete. Age is measured on the publishing node's
 /// <see cref="TimeProvider"/>, so nodes' clocks should agree (NTP).</para>
-/// <para><b>Epoch.</b> Learned from Redis at start, from each publish reply, marker and read. When it changes (Redis
-/// lost its data: a restart without persistence, a flush), the interest sets went with it, so the node declares its
-/// interest again.</para>
+/// <para><b>Epoch.</b> Learned from Redis at start, from each publish reply, marker and read, and probed by the node's
+/// sweep at most once a second (<see cref="Sweep"/>). When it changes (Redis lost its data: a restart without
+/// persistence, a flush), the interest sets went with it, so the node declares its interest again; what was published
+/// to its channels in between did not reach it live (a client resuming from a position of the old epoch is told
+/// <c>recovered: false</c> anyway).</para>
 /// </remarks>
 public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposable
 {
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+
+    // Least time between two probes of the sweep (Environment.TickCount64 milliseconds: real time, whatever the TimeProvider).
+    private const long ProbePeriodMs = 1000;
 
     // How long a declaration waits for its marker before it fails: the subscription connection is down.
     private static readonly TimeSpan MarkerTimeout = TimeSpan.FromSeconds(30);
@@ -82,6 +87,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     private ChannelMessageQueue? _queue;
     private Task? _receiving;
     private int _redeclaring;
+    private long _probedAt = long.MinValue / 2;
 
     /// <summary>Creates the engine over <paramref name="redis"/> with the history rules of <paramref name="options"/>.</summary>
     public RedisMessageEngine(IConnectionMultiplexer redis, IOptions<HalleyOptions> options, IOptions<RedisEngineOptions> redisOptions, TimeProvider time, ILogger<RedisMessageEngine>? logger = null)
@@ -264,9 +270,21 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     }
 
     /// <inheritdoc />
-    /// <remarks>Nothing to do: Redis expires idle streams by itself, and a read lets go of messages past their age.</remarks>
+    /// <remarks>
+    /// Redis expires idle streams by itself, and a read lets go of messages past their age, so there is nothing to let
+    /// go of here. The pass is used as a probe instead, at most once a second: a marker (<see cref="RedisScripts.Mark"/>)
+    /// moves the cursor of a node that receives little, and its epoch tells a node that publishes and reads nothing
+    /// that Redis lost its data, so it declares its interest again.
+    /// </remarks>
     public void Sweep()
     {
+        var now = Environment.TickCount64;
+        var last = Volatile.Read(ref _probedAt);
+        if (_listener is null || now - last < ProbePeriodMs || Interlocked.CompareExchange(ref _probedAt, now, last) != last)
+        {
+            return;
+        }
+        _ = ProbeAsync();
     }
 
     /// <summary>Withdraws this node's interest from Redis and stops receiving.</summary>
@@ -393,6 +411,19 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         finally
         {
             _markers.TryRemove(token, out _);
+        }
+    }
+
+    private async Task ProbeAsync()
+    {
+        try
+        {
+            var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Mark, [_meta, _meta], MarkArguments(0, "none")).ConfigureAwait(false))!;
+            NoteEpoch(ParseMark(reply).Epoch);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.ProbeFailed(_logger, ex);
         }
     }
 
@@ -598,6 +629,9 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
 
         [LoggerMessage(2, LogLevel.Error, "The node's listener failed on a message of {Channel}", EventName = "RedisListenerFailed")]
         public static partial void ListenerFailed(ILogger logger, string channel, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Warning, "Probing Redis from the sweep failed", EventName = "RedisProbeFailed")]
+        public static partial void ProbeFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(3, LogLevel.Error, "Redis lost its data (a new epoch) and declaring this node's interest again failed", EventName = "RedisRedeclareFailed")]
         public static partial void RedeclareFailed(ILogger logger, Exception exception);
