@@ -250,7 +250,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
                 keys[2 + i] = StreamKey(channel);
                 values[7 + 3 * i] = channel;
                 values[8 + 3 * i] = Milliseconds(rule.Ttl);
-                var receivedAfter = ReceivedAfter(query.Held, channel);
+                var receivedAfter = HeldSubscription.EarliestReceivedAfter(query.Held, channel);
                 values[9 + 3 * i] = receivedAfter == long.MaxValue ? -1 : receivedAfter;
             }
             var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Read, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false))!;
@@ -382,7 +382,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         foreach (var listed in (RedisResult[])reply[1]!)
         {
             var channel = (string)listed!;
-            if (!seen.Contains(channel) && _rules.For(channel) is { } rule && MatchesAny(keys, channel))
+            if (!seen.Contains(channel) && _rules.For(channel) is { } rule && ChannelName.MatchesAny(keys, channel))
             {
                 seen.Add(channel);
                 found.Add((channel, rule.Rule));
@@ -591,31 +591,6 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     private RedisKey InterestKey(string channelOrPattern) => _prefix + "i:" + channelOrPattern;
 
     private static long Milliseconds(TimeSpan duration) => Math.Max(1, (long)duration.TotalMilliseconds);
-
-    private static long ReceivedAfter(IReadOnlyList<HeldSubscription> held, string channel)
-    {
-        var receivedAfter = long.MaxValue;
-        foreach (var subscription in held)
-        {
-            if (subscription.ReceivedAfter < receivedAfter && ChannelName.Matches(subscription.Key, channel))
-            {
-                receivedAfter = subscription.ReceivedAfter;
-            }
-        }
-        return receivedAfter;
-    }
-
-    private static bool MatchesAny(IReadOnlyList<string> keys, string channel)
-    {
-        foreach (var key in keys)
-        {
-            if (ChannelName.Matches(key, channel))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private static string NewId(int length) => new(System.Security.Cryptography.RandomNumberGenerator.GetItems<char>(Alphabet, length));
 

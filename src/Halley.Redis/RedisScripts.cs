@@ -17,6 +17,19 @@ namespace Halley.Redis;
 internal static class RedisScripts
 {
     /// <summary>
+    /// The first step of every script that writes: the epoch of the meta hash (KEYS[1]), or, when Redis has none (it
+    /// lost the sequence with it), the new one the node passed as ARGV[1], with the sequence starting again.
+    /// </summary>
+    private const string TakeEpoch = """
+        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        if not epoch then
+          epoch = ARGV[1]
+          redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+        end
+
+        """;
+
+    /// <summary>
     /// Publishes one message. KEYS: meta, channels, the channel's stream, then the interest set of each name and pattern
     /// that matches the channel. ARGV: a new epoch (taken only if Redis has none: the sequence was lost), channel,
     /// frame, the rule's size (0: the channel keeps no history), the rule's age in ms, the node's clock in ms, the
@@ -28,12 +41,7 @@ internal static class RedisScripts
     /// wildcard interest gets it once). A publisher that receives no copy gets a marker with the offset, so its cursor
     /// passes the message in order with the rest of what it receives.
     /// </remarks>
-    public const string Publish = """
-        local epoch = redis.call('HGET', KEYS[1], 'epoch')
-        if not epoch then
-          epoch = ARGV[1]
-          redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
-        end
+    public const string Publish = TakeEpoch + """
         local size = tonumber(ARGV[4])
         local offset = ''
         if size > 0 then
@@ -82,12 +90,7 @@ internal static class RedisScripts
     /// change. The marker arrives on the node's one subscription in that order, so once it is processed every message
     /// at or below seq that this node should receive has been.
     /// </remarks>
-    public const string Mark = """
-        local epoch = redis.call('HGET', KEYS[1], 'epoch')
-        if not epoch then
-          epoch = ARGV[1]
-          redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
-        end
+    public const string Mark = TakeEpoch + """
         if ARGV[5] == 'add' then
           redis.call('SADD', KEYS[2], ARGV[3])
         elseif ARGV[5] == 'remove' then
