@@ -2,7 +2,7 @@
 # Runs every Halley test: the .NET suites (unit, functional, client), the allocation budget of the
 # micro-benchmarks, the Node interop suite with the official cometd and faye clients, then the browser suite
 # (Faye's browser client in headless Chromium), both against a Release build of the server. Installs what is
-# missing (nginx and chromium from Debian as root, npm packages from the committed lock files).
+# missing (nginx, redis-server and chromium from Debian as root, npm packages from the committed lock files).
 #
 # Every suite it means to run accounts for itself, from its own output: a suite that prints no summary,
 # reports no test, or runs fewer tests than its floor (test/suite-floors.txt; for budget, every key of
@@ -112,6 +112,9 @@ run_suites() {
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || fail_setup "Node.js and npm are required"
   # The proxy tests (test/Halley.FunctionalTests/Proxy) run a real nginx in front of Halley.
   install_missing nginx "the proxy tests" nginx /usr/sbin/nginx
+  # The Redis engine's tests (the engine specification in test/Halley.Tests, test/Halley.FunctionalTests/Clustering)
+  # start their own redis-server on a free loopback port.
+  install_missing redis-server "the Redis engine tests" redis-server /usr/bin/redis-server
   # The browser tests (test/browser) drive Debian's Chromium through playwright-core.
   install_missing chromium "the browser tests" "${HALLEY_CHROMIUM:-/usr/bin/chromium}"
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Halley.Redis;
 
 namespace Halley.Server;
 
@@ -23,8 +24,14 @@ public static class HalleyServerApp
         }
         // WebSocket upgrades of /cometd are taken before the HTTP layer (Halley:WebSockets:AcceptAtConnectionLevel).
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHalleyWebSockets()));
-        builder.Services.AddHalley()
+        var halley = builder.Services.AddHalley()
             .AddService("/service/echo", static (call, _) => ValueTask.FromResult<object?>(call.Data));
+        // Halley:Redis:Configuration (a StackExchange.Redis connection string) switches the node to the Redis engine;
+        // without it the node runs on the in-memory engine.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[Halley.Redis.RedisEngineOptions.SectionName + ":Configuration"]))
+        {
+            halley.UseRedis(static _ => { });
+        }
         builder.Services.AddHealthChecks();
         configure?.Invoke(builder);
 

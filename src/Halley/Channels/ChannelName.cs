@@ -93,6 +93,19 @@ public static class ChannelName
         return string.Equals(pattern, channel, StringComparison.Ordinal);
     }
 
+    /// <summary>Whether a concrete <paramref name="channel"/> is matched by any of <paramref name="keys"/> (names or wildcards).</summary>
+    public static bool MatchesAny(IEnumerable<string> keys, string channel)
+    {
+        foreach (var key in keys)
+        {
+            if (Matches(key, channel))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>
     /// Whether some concrete channel is matched by both <paramref name="a"/> and <paramref name="b"/> (valid names or
     /// patterns): <c>/a/*</c> and <c>/a/**</c> overlap, as do <c>/a/**</c> and <c>/a/b/c</c>; <c>/a/*</c> and

@@ -6,15 +6,20 @@ namespace Halley.Engine;
 /// <param name="Key">The channel name or pattern of <see cref="HistoryOptions.Channels"/>.</param>
 /// <param name="Index">Its place among the configured rules, so per-rule state can live in an array.</param>
 /// <param name="Rule">How much the channels it applies to keep.</param>
-internal sealed record ConfiguredRule(string Key, int Index, HistoryRule Rule);
+public sealed record ConfiguredRule(string Key, int Index, HistoryRule Rule);
 
-/// <summary>Resolves which <see cref="HistoryRule"/>, if any, applies to a channel (see <see cref="HistoryOptions.Channels"/>).</summary>
-internal sealed class HistoryRules
+/// <summary>
+/// Resolves which <see cref="HistoryRule"/>, if any, applies to a channel (see <see cref="HistoryOptions.Channels"/>).
+/// Public so that an engine in another assembly (Halley.Redis) applies the same rules, and judges a read's
+/// completeness the same way, as the in-memory engine.
+/// </summary>
+public sealed class HistoryRules
 {
     private readonly ConfiguredRule[] _all;
     private readonly ConfiguredRule[] _patterns;
     private readonly Dictionary<string, ConfiguredRule> _names;
 
+    /// <summary>Takes the configured rules (<see cref="HistoryOptions.Channels"/>), keyed by channel name or pattern.</summary>
     public HistoryRules(IReadOnlyDictionary<string, HistoryRule> rules)
     {
         _all = [.. rules.Select((r, i) => new ConfiguredRule(r.Key, i, r.Value))];
@@ -27,6 +32,7 @@ internal sealed class HistoryRules
             .ThenBy(r => r.Key, StringComparer.Ordinal)];
     }
 
+    /// <summary>Whether no rule is configured: no channel keeps a history.</summary>
     public bool IsEmpty => _all.Length == 0;
 
     /// <summary>Number of configured rules; their <see cref="ConfiguredRule.Index"/> is below it.</summary>

@@ -80,7 +80,7 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
             // the held subscriptions that match it (received live, or replayed by the recovery that made one): it
             // needs those after the position up to there. A subscription made afresh after the position has only
             // what followed it, so the messages before are replayed even though the channel is held.
-            var needThrough = Math.Min(ReceivedAfter(held, history.Channel), throughOffset);
+            var needThrough = Math.Min(HeldSubscription.EarliestReceivedAfter(held, history.Channel), throughOffset);
             if (needThrough <= sinceOffset)
             {
                 continue;
@@ -182,36 +182,11 @@ internal sealed class HistoryStore(HistoryRules rules, TimeProvider time)
         }
         foreach (var history in _byChannel.Values)
         {
-            if (MatchesAny(keys, history.Channel))
+            if (ChannelName.MatchesAny(keys, history.Channel))
             {
                 yield return history;
             }
         }
-    }
-
-    private static long ReceivedAfter(IReadOnlyList<HeldSubscription> held, string channel)
-    {
-        var receivedAfter = long.MaxValue;
-        foreach (var subscription in held)
-        {
-            if (subscription.ReceivedAfter < receivedAfter && ChannelName.Matches(subscription.Key, channel))
-            {
-                receivedAfter = subscription.ReceivedAfter;
-            }
-        }
-        return receivedAfter;
-    }
-
-    private static bool MatchesAny(IEnumerable<string> keys, string channel)
-    {
-        foreach (var key in keys)
-        {
-            if (ChannelName.Matches(key, channel))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * time.TimestampFrequency);

@@ -103,6 +103,26 @@ public sealed class BayeuxSocket : IAsyncDisposable
         return await ReplyAsync(id);
     }
 
+    /// <summary>Handshakes, subscribes to <paramref name="channel"/> (its reply carries a position) and holds a connect, so events are pushed at once.</summary>
+    public static async Task<BayeuxSocket> OpenSubscribedAsync(TestServer server, string channel)
+    {
+        var socket = await ConnectAsync(server);
+        await socket.HandshakeAsync();
+        var reply = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = channel });
+        Assert.True(reply["successful"]!.GetValue<bool>(), reply.ToJsonString());
+        Assert.NotNull(reply["ext"]?["halley"]?["position"]);
+        await socket.ConnectAndHoldAsync();
+        return socket;
+    }
+
+    /// <summary>Sends a connect answered at once, then one the server holds, so events are pushed at once.</summary>
+    public async Task ConnectAndHoldAsync()
+    {
+        var connect = await RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.True(connect["successful"]!.GetValue<bool>());
+        await SendAsync(new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = ClientId, ["connectionType"] = "websocket", ["id"] = NextId() });
+    }
+
     /// <summary>Drops the connection without a close handshake, as a dead network would.</summary>
     public void Abort() => _socket.Abort();
 

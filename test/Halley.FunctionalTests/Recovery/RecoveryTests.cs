@@ -59,7 +59,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         var reply = await back.RequestAsync(SubscribeFrom("/chat/room", last));
         Assert.True(reply["successful"]!.GetValue<bool>(), reply.ToJsonString());
         Assert.True(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>());
-        await ConnectAsync(back);
+        await back.ConnectAndHoldAsync();
         await _server.PublishAsync("/chat/room", "live");
         var received = await ReceiveAsync(back, "/chat/room", 6);
         Assert.Equal([.. missed, "live"], received.Select(m => m["data"]!.GetValue<string>()));
@@ -399,24 +399,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
     }
 
-    private async Task<BayeuxSocket> OpenSubscribedSocketAsync(string channel)
-    {
-        var socket = await BayeuxSocket.ConnectAsync(_server);
-        await socket.HandshakeAsync();
-        var reply = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = channel });
-        Assert.True(reply["successful"]!.GetValue<bool>());
-        Assert.NotNull(reply["ext"]?["halley"]?["position"]);
-        await ConnectAsync(socket);
-        return socket;
-    }
-
-    private static async Task ConnectAsync(BayeuxSocket socket)
-    {
-        var connect = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
-        Assert.True(connect["successful"]!.GetValue<bool>());
-        // Hold the next connect so events are pushed at once.
-        await socket.SendAsync(new JsonObject { ["channel"] = "/meta/connect", ["clientId"] = socket.ClientId, ["connectionType"] = "websocket", ["id"] = socket.NextId() });
-    }
+    private Task<BayeuxSocket> OpenSubscribedSocketAsync(string channel) => BayeuxSocket.OpenSubscribedAsync(_server, channel);
 
     private static JsonObject SubscribeFrom(string channel, string position) => new()
     {

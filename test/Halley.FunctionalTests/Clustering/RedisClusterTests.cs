@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Halley.FunctionalTests.Infrastructure;
+using Halley.Testing;
+
+namespace Halley.FunctionalTests.Clustering;
+
+/// <summary>
+/// Two real Halley nodes (each the composition of <c>halley serve</c>, on Kestrel at 127.0.0.1:0) sharing one real
+/// redis-server through <c>Halley:Redis:Configuration</c>: what is published on one node reaches the subscribers of
+/// the other, in order, once; and when Redis loses its data the positions start a new epoch, so an old position is
+/// answered <c>recovered: false</c>, never misread.
+/// </summary>
+public sealed class RedisClusterTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    private RedisServer _redis = null!;
+    private TestServer _a = null!;
+    private TestServer _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        string[] settings = [$"Halley:Redis:Configuration=127.0.0.1:{_redis.Port}", "Halley:History:Channels:/chat/**:Size=100"];
+        _a = await TestServer.StartAsync(settings);
+        _b = await TestServer.StartAsync(settings);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task PublishedOnNodeB_ReachesSubscribersOnNodeA_ExactAndWildcard_InOrder_Once()
+    {
+        await using var exact = await OpenSubscribedSocketAsync(_a, "/chat/room");
+        await using var wildcard = await OpenSubscribedSocketAsync(_a, "/chat/**");
+        await using var plain = await OpenSubscribedSocketAsync(_a, "/plain/news");
+
+        var positions = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            positions.Add((await _b.PublishAsync("/chat/room", i))!);
+        }
+        Assert.Null(await _b.PublishAsync("/plain/news", "no history"));
+        await _b.PublishAsync("/chat/end", "end");
+
+        foreach (var socket in new[] { exact, wildcard })
+        {
+            var received = new List<JsonObject>();
+            for (var i = 0; i < 20; i++)
+            {
+                received.Add(await socket.WaitForAsync(IsEvent("/chat/room")));
+            }
+            Assert.Equal(Enumerable.Range(0, 20), received.Select(m => m["data"]!.GetValue<int>()));
+            Assert.Equal(positions, received.Select(Position));
+        }
+        // The wildcard subscriber also gets /chat/end, after the others; nothing was handed twice before it.
+        var end = await wildcard.WaitForAsync(m => m["channel"]?.GetValue<string>() is { } c && c.StartsWith("/chat/", StringComparison.Ordinal) && m["successful"] is null);
+        Assert.Equal("/chat/end", end["channel"]!.GetValue<string>());
+        Assert.Equal("no history", (await plain.WaitForAsync(IsEvent("/plain/news")))["data"]!.GetValue<string>());
+        // Node A's history API reads what node B published (one history, in Redis).
+        var (_, history) = await _a.GetAsync("/api/history?channel=/chat/room&limit=100");
+        Assert.Equal(positions, JsonNode.Parse(history)!["messages"]!.AsArray().Select(m => m!["position"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("flush")]
+    [InlineData("restart")]
+    public async Task RedisLosesItsData_TheNextPublishHasANewEpoch_AnOldPositionIsNotRecovered_AndLiveMessagesFlowAgain(string how)
+    {
+        await using var before = await OpenSubscribedSocketAsync(_a, "/chat/e");
+        var old = (await _b.PublishAsync("/chat/e", "before"))!;
+        Assert.Equal(old, Position(await before.WaitForAsync(IsEvent("/chat/e"))));
+
+        if (how == "flush")
+        {
+            Assert.Equal("+OK", await _redis.CommandAsync("FLUSHALL"));
+        }
+        else
+        {
+            // Killed and started again with no persistence; the nodes' connections come back on their own
+            // (StackExchange.Redis reconnects), and until node B's has, its publishes fail.
+            await _redis.RestartAsync();
+        }
+        var fresh = await PublishUntilAsync(() => Task.FromResult(true), "after");
+        Assert.NotNull(fresh);
+        Assert.NotEqual(Epoch(old), Epoch(fresh));
+
+        await using var back = await BayeuxSocket.ConnectAsync(_a);
+        await back.HandshakeAsync();
+        var reply = await back.RequestAsync(new JsonObject
+        {
+            ["channel"] = "/meta/subscribe",
+            ["subscription"] = "/chat/e",
+            ["ext"] = new JsonObject { ["halley"] = new JsonObject { ["position"] = old } },
+        });
+        Assert.True(reply["successful"]!.GetValue<bool>(), reply.ToJsonString());
+        Assert.False(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
+        await back.ConnectAndHoldAsync();
+
+        // Node A declares its interest again once it learns of the new epoch (from the recovery's read, or its
+        // sweep's probe): both its subscribers get live messages again. Published until they do, since what went out
+        // before that was not for node A.
+        var arrived = Task.WhenAll(back.WaitForAsync(IsEvent("/chat/e"), Wait), before.WaitForAsync(IsEvent("/chat/e"), Wait));
+        await PublishUntilAsync(async () => (await Task.WhenAny(arrived, Task.Delay(100))) == arrived, "live");
+        foreach (var live in await arrived)
+        {
+            Assert.Equal(Epoch(fresh), Epoch(Position(live)));
+        }
+    }
+
+    [Fact]
+    public async Task ASubscribeOnNodeA_ThenAPublishOnNodeB_IsNeverMissed()
+    {
+        // The cursor's promise across nodes: once the subscribe is answered, the very next publish anywhere reaches it.
+        for (var i = 0; i < 10; i++)
+        {
+            await using var socket = await OpenSubscribedSocketAsync(_a, $"/chat/race{i}");
+            await _b.PublishAsync($"/chat/race{i}", i);
+            Assert.Equal(i, (await socket.WaitForAsync(IsEvent($"/chat/race{i}")))["data"]!.GetValue<int>());
+        }
+    }
+
+    /// <summary>
+    /// Publishes to <c>/chat/e</c> on node B until a publish succeeds and then <paramref name="done"/> says so (it
+    /// waits for what it waits for, briefly); returns the last position.
+    /// </summary>
+    private async Task<string?> PublishUntilAsync(Func<Task<bool>> done, string data)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        string? position = null;
+        for (var i = 0; ; i++)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Node B's publishes ({data}) did not get through.");
+            position = await TryPublishAsync(_b, "/chat/e", $"{data} {i}") ?? position;
+            if (position is not null && await done())
+            {
+                return position;
+            }
+            if (position is null)
+            {
+                await Task.Delay(100); // Node B's Redis connection is not back yet: try again shortly.
+            }
+        }
+    }
+
+    /// <summary>Publishes; null when the node answered an error (its Redis connection is not back yet).</summary>
+    private static async Task<string?> TryPublishAsync(TestServer server, string channel, string data)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var response = await http.PostAsync("/api/publish", JsonContent(new JsonObject { ["channel"] = channel, ["data"] = data })).Within();
+        return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["position"]?.GetValue<string>() : null;
+    }
+
+    private static StringContent JsonContent(JsonNode body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+
+    private static Task<BayeuxSocket> OpenSubscribedSocketAsync(TestServer server, string channel) => BayeuxSocket.OpenSubscribedAsync(server, channel);
+
+    private static Func<JsonObject, bool> IsEvent(string channel) =>
+        m => m["channel"]?.GetValue<string>() == channel && m["successful"] is null;
+
+    private static string Position(JsonObject message) => message["ext"]!["halley"]!["position"]!.GetValue<string>();
+
+    private static string Epoch(string position) => position[..position.LastIndexOf(':')];
+}
