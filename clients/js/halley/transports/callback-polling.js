@@ -1,0 +1,93 @@
+// callback-polling (JSONP): every batch is a GET with message=<json>&jsonp=<callback>, for pages whose origin the
+// server's CORS rules do not allow. In a browser through a <script> element; where there is no DOM (Node),
+// the same request through fetch, unwrapping the `/**/callback([…]);` answer.
+import { HttpRequests, parseBatch } from './http.js';
+import { TransportError } from './transport.js';
+
+let sequence = 0;
+
+export class CallbackPollingTransport {
+  /** @type {string} */
+  name = 'callback-polling';
+  #env;
+  #sink;
+  #http;
+  /** @type {Set<() => void>} cleanups of the script requests in flight */
+  #scripts = new Set();
+
+  /**
+   * @param {import('./transport.js').TransportEnv} env
+   * @param {import('./transport.js').TransportSink} sink
+   */
+  constructor(env, sink) {
+    this.#env = env;
+    this.#sink = sink;
+    this.#http = new HttpRequests(env);
+  }
+
+  async open() {}
+
+  /** @param {any[]} messages */
+  async send(messages) {
+    sequence += 1;
+    const callback = `__halley_jsonp_${sequence}`;
+    const url = new URL(this.#env.url);
+    url.searchParams.set('message', JSON.stringify(messages));
+    url.searchParams.set('jsonp', callback);
+    const document = this.#env.document;
+    const batch = document ? await this.#viaScript(document, url.href, callback) : await this.#viaFetch(url.href, callback);
+    this.#sink.onMessages(batch);
+  }
+
+  /**
+   * @param {any} document
+   * @param {string} url
+   * @param {string} callback
+   * @returns {Promise<any[]>}
+   */
+  #viaScript(document, url, callback) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      const global = /** @type {any} */ (globalThis);
+      const cleanup = () => {
+        this.#scripts.delete(cleanup);
+        delete global[callback];
+        script.onerror = null;
+        script.remove();
+      };
+      global[callback] = (/** @type {any} */ batch) => {
+        cleanup();
+        resolve(Array.isArray(batch) ? batch : [batch]);
+      };
+      script.onerror = () => {
+        cleanup();
+        reject(new TransportError(`GET ${url} failed`));
+      };
+      this.#scripts.add(() => {
+        cleanup();
+        reject(new TransportError('the transport was closed'));
+      });
+      script.src = url;
+      script.async = true;
+      (document.head ?? document.documentElement).appendChild(script);
+    });
+  }
+
+  /**
+   * @param {string} url
+   * @param {string} callback
+   * @returns {Promise<any[]>}
+   */
+  async #viaFetch(url, callback) {
+    const body = await this.#http.text(url, { method: 'GET' });
+    const start = body.indexOf(`${callback}(`);
+    const end = body.lastIndexOf(')');
+    if (start < 0 || end < start) throw new TransportError('the callback-polling answer is not a call of its callback');
+    return parseBatch(body.slice(start + callback.length + 1, end));
+  }
+
+  close() {
+    this.#http.abortAll();
+    for (const cancel of [...this.#scripts]) cancel();
+  }
+}
