@@ -15,7 +15,7 @@ const OUTPUT_CAP = 256 * 1024;
  * Starts `dotnet <HALLEY_SERVER_DLL> --urls http://127.0.0.1:0 [args…]` and resolves once the server
  * printed "Now listening on: http://127.0.0.1:<port>".
  * @param {string[]} [args] extra command-line settings, e.g. `--Halley:MaxConnectionLifetime=00:00:02`
- * @returns {Promise<{url: string, base: string, output: () => string, stop: () => Promise<void>}>}
+ * @returns {Promise<{url: string, base: string, output: () => string, stop: () => Promise<void>, kill: () => Promise<void>}>}
  */
 export async function startServer(args = []) {
   const dll = process.env.HALLEY_SERVER_DLL || DEFAULT_DLL;
@@ -75,6 +75,12 @@ export async function startServer(args = []) {
       const t = setTimeout(() => child.kill('SIGKILL'), 3_000);
       await exited;
       clearTimeout(t);
+    },
+    /** Ends the server at once (SIGKILL), as a crash would: no connection is closed cleanly. */
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -45,6 +45,8 @@ class SubscriptionRecord {
     this.subscriptions = new Set();
     /** @type {string | null} the session it is subscribed in */
     this.session = null;
+    /** Whether it was subscribed in an earlier session: subscribing again is a resume. */
+    this.everSubscribed = false;
     /** @type {Promise<void> | null} the subscribe in flight */
     this.inFlight = null;
     /** @type {Set<{ resolve: () => void, reject: (e: Error) => void }>} subscribe() calls waiting for a session */
@@ -308,7 +310,7 @@ export class HalleyClient {
           if (handshakes++ > 0) await this.#sleep(backoffDelay(attempt++, this.#options.backoff, this.#options.random), true);
           if (run !== this.#run) return;
           await this.#handshake(this.#transport, this.#options.requestTimeout);
-          await this.#resumeStream(this.#transport);
+          await this.#resumeStream(this.#transport, this.#options.requestTimeout);
         }
         await this.#syncSubscriptions();
         if (run !== this.#run) return;
@@ -364,11 +366,11 @@ export class HalleyClient {
         await this.#within(this.#options.connectTimeout, `${name} did not connect`, transport, async () => {
           await transport.open();
           if (!this.#session) await this.#handshake(transport, this.#options.connectTimeout);
-          await this.#resumeStream(transport);
+          await this.#resumeStream(transport, this.#options.connectTimeout);
           let reply = await this.#request(this.#connectMessage(true), this.#options.connectTimeout);
           if (!reply.successful && this.#sessionLost(reply)) {
             await this.#handshake(transport, this.#options.connectTimeout);
-            await this.#resumeStream(transport);
+            await this.#resumeStream(transport, this.#options.connectTimeout);
             reply = await this.#request(this.#connectMessage(true), this.#options.connectTimeout);
           }
           this.#takeAdvice(reply);
@@ -437,9 +439,22 @@ export class HalleyClient {
     this.#session = { clientId: reply.clientId, token: reply.ext?.halley?.token ?? null };
   }
 
-  /** @param {any} transport the eventsource transport opens its stream once there is a session */
-  async #resumeStream(transport) {
-    if (typeof transport.attach === 'function' && this.#session) await transport.attach(this.#session.clientId);
+  /**
+   * Opens the eventsource transport's stream, once there is a session. A stream refused with 404 says the session
+   * is gone (it expired, or the backend ended it while the client was away): handshake, then open it again.
+   * @param {any} transport
+   * @param {number} timeout for the handshake
+   */
+  async #resumeStream(transport, timeout) {
+    if (typeof transport.attach !== 'function' || !this.#session) return;
+    try {
+      await transport.attach(this.#session.clientId);
+    } catch (error) {
+      if (!(error instanceof TransportError) || error.status !== 404) throw error;
+      this.#forgetSession();
+      await this.#handshake(transport, timeout);
+      await transport.attach(/** @type {{ clientId: string }} */ (this.#session).clientId);
+    }
   }
 
   /**
@@ -473,14 +488,17 @@ export class HalleyClient {
       }
       record.session = session?.clientId ?? null;
       const halley = reply.ext?.halley;
-      if (typeof halley?.position === 'string' && (resuming || record.position === null)) {
-        // Where the subscription starts: a client cut off before its first message resumes from here.
-        if (!resuming || halley.recovered === false) record.position = halley.position;
-      }
-      if (resuming) {
-        record.recovered = halley?.recovered !== false;
+      // Where the subscription starts now: a fresh one, or one whose gap could not be replayed, continues from
+      // the reply's position (a client cut off before its first message still resumes from there). A recovered
+      // one keeps its own: the replay that follows moves it.
+      if (typeof halley?.position === 'string' && (!resuming || halley.recovered === false)) record.position = halley.position;
+      if (record.everSubscribed) {
+        // Subscribed again in a new session: without a position to resume from (the channel keeps no history)
+        // whatever was published meanwhile is lost, and the application is told so as when a replay fails.
+        record.recovered = resuming && halley?.recovered === true;
         for (const subscription of record.subscriptions) this.#emitter.emit('resubscribe', subscription, record.recovered);
       }
+      record.everSubscribed = true;
       for (const waiter of record.waiting) waiter.resolve();
       record.waiting.clear();
     })();
@@ -658,11 +676,15 @@ export class HalleyClient {
    */
   #sessionLost(reply) {
     if (reply.advice?.reconnect === 'handshake' || String(reply.error ?? '').startsWith('402')) {
-      this.#session = null;
-      for (const record of this.#records.values()) record.session = null;
+      this.#forgetSession();
       return true;
     }
     return false;
+  }
+
+  #forgetSession() {
+    this.#session = null;
+    for (const record of this.#records.values()) record.session = null;
   }
 
   #connected() {
