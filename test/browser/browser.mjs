@@ -10,6 +10,7 @@ const CHROMIUM = process.env.HALLEY_CHROMIUM || '/usr/bin/chromium';
 /** Files the tests serve, by path on the server's origin. */
 const FILES = {
   '/faye.html': { file: path.join(here, 'pages', 'faye.html'), type: 'text/html; charset=utf-8' },
+  '/halley-client.html': { file: path.join(here, 'pages', 'halley-client.html'), type: 'text/html; charset=utf-8' },
   '/faye-browser-min.js': { file: path.join(here, 'node_modules', 'faye', 'client', 'faye-browser-min.js'), type: 'text/javascript; charset=utf-8' },
 };
 

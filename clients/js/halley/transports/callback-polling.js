@@ -49,24 +49,28 @@ export class CallbackPollingTransport {
     return new Promise((resolve, reject) => {
       const script = document.createElement('script');
       const global = /** @type {any} */ (globalThis);
-      const cleanup = () => {
-        this.#scripts.delete(cleanup);
-        delete global[callback];
+      const cleanup = (/** @type {boolean} */ answered) => {
+        this.#scripts.delete(cancel);
+        // A script already requested may still run after its element is removed (a held connect answered
+        // after close()): its callback then stays defined, as a no-op that removes itself.
+        if (answered) delete global[callback];
+        else global[callback] = () => { delete global[callback]; };
         script.onerror = null;
         script.remove();
       };
+      const cancel = () => {
+        cleanup(false);
+        reject(new TransportError('the transport was closed'));
+      };
       global[callback] = (/** @type {any} */ batch) => {
-        cleanup();
+        cleanup(true);
         resolve(Array.isArray(batch) ? batch : [batch]);
       };
       script.onerror = () => {
-        cleanup();
+        cleanup(false);
         reject(new TransportError(`GET ${url} failed`));
       };
-      this.#scripts.add(() => {
-        cleanup();
-        reject(new TransportError('the transport was closed'));
-      });
+      this.#scripts.add(cancel);
       script.src = url;
       script.async = true;
       (document.head ?? document.documentElement).appendChild(script);
