@@ -5,7 +5,7 @@
 // eventsource through fetch with the browser's own BAYEUX_BROWSER cookie.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { exitWhenIdle, startServer } from '../interop/harness.mjs';
+import { exitWhenIdle, publishViaApi, startServer } from '../interop/harness.mjs';
 import { launchChromium, openPage } from './browser.mjs';
 
 const WAIT_MS = 20_000;
@@ -24,15 +24,6 @@ after(async () => {
   exitWhenIdle();
 });
 
-async function publish(channel, data) {
-  const response = await fetch(`${server.base}/api/publish`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel, data }),
-  });
-  assert.equal(response.status, 200, `POST /api/publish: ${await response.text()}`);
-}
-
 for (const transport of ['websocket', 'eventsource', 'long-polling', 'callback-polling']) {
   test(`${transport}: /halley.js connects, subscribes with a wildcard, receives, publishes and calls`, { timeout: 90_000 }, async () => {
     const opened = await openPage(browser, server.base, 'halley-client.html');
@@ -45,7 +36,7 @@ for (const transport of ['websocket', 'eventsource', 'long-polling', 'callback-p
       assert.equal(started.state, 'connected');
       assert.equal(typeof started.position, 'string');
 
-      await publish(`${root}/from-backend`, { n: 1 });
+      await publishViaApi(server, `${root}/from-backend`, { n: 1 });
       await page.waitForFunction(() => window.halleyTest.got.length >= 1, null, { timeout: WAIT_MS });
       const published = await page.evaluate((c) => window.halleyTest.client.publish(c, { n: 2 }), `${root}/from-page`);
       assert.equal(typeof published.position, 'string');

@@ -1,42 +1,27 @@
 // callback-polling (JSONP): every batch is a GET with message=<json>&jsonp=<callback>, for pages whose origin the
 // server's CORS rules do not allow. In a browser through a <script> element; where there is no DOM (Node),
 // the same request through fetch, unwrapping the `/**/callback([…]);` answer.
-import { HttpRequests, parseBatch } from './http.js';
+import { HttpTransport, parseBatch } from './http.js';
 import { TransportError } from './transport.js';
 
 let sequence = 0;
 
-export class CallbackPollingTransport {
+export class CallbackPollingTransport extends HttpTransport {
   /** @type {string} */
   name = 'callback-polling';
-  #env;
-  #sink;
-  #http;
-  /** @type {Set<() => void>} cleanups of the script requests in flight */
+  /** @type {Set<() => void>} cancels of the script requests in flight */
   #scripts = new Set();
-
-  /**
-   * @param {import('./transport.js').TransportEnv} env
-   * @param {import('./transport.js').TransportSink} sink
-   */
-  constructor(env, sink) {
-    this.#env = env;
-    this.#sink = sink;
-    this.#http = new HttpRequests(env);
-  }
-
-  async open() {}
 
   /** @param {any[]} messages */
   async send(messages) {
     sequence += 1;
     const callback = `__halley_jsonp_${sequence}`;
-    const url = new URL(this.#env.url);
+    const url = new URL(this.env.url);
     url.searchParams.set('message', JSON.stringify(messages));
     url.searchParams.set('jsonp', callback);
-    const document = this.#env.document;
+    const document = this.env.document;
     const batch = document ? await this.#viaScript(document, url.href, callback) : await this.#viaFetch(url.href, callback);
-    this.#sink.onMessages(batch);
+    this.sink.onMessages(batch);
   }
 
   /**
@@ -83,7 +68,7 @@ export class CallbackPollingTransport {
    * @returns {Promise<any[]>}
    */
   async #viaFetch(url, callback) {
-    const body = await this.#http.text(url, { method: 'GET' });
+    const body = await this.http.text(url, { method: 'GET' });
     const start = body.indexOf(`${callback}(`);
     const end = body.lastIndexOf(')');
     if (start < 0 || end < start) throw new TransportError('the callback-polling answer is not a call of its callback');
@@ -91,7 +76,7 @@ export class CallbackPollingTransport {
   }
 
   close() {
-    this.#http.abortAll();
+    super.close();
     for (const cancel of [...this.#scripts]) cancel();
   }
 }

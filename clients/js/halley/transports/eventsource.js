@@ -3,16 +3,13 @@
 // server answers at once. The stream is read with fetch, in browsers and Node alike, so a refused stream (404,
 // 403) is told from a network failure, and Node needs no EventSource. A new stream sends ?lastEventId= with the
 // last id the previous one carried: the server sends again what went into a dead stream after it.
-import { HttpRequests } from './http.js';
+import { HttpTransport } from './http.js';
 import { LongPollingTransport } from './long-polling.js';
 import { TransportError } from './transport.js';
 
-export class EventSourceTransport {
+export class EventSourceTransport extends HttpTransport {
   /** @type {string} */
   name = 'eventsource';
-  #env;
-  #sink;
-  #http;
   #upstream;
   /** @type {string | null} */
   #lastEventId = null;
@@ -23,13 +20,9 @@ export class EventSourceTransport {
    * @param {import('./transport.js').TransportSink} sink
    */
   constructor(env, sink) {
-    this.#env = env;
-    this.#sink = sink;
-    this.#http = new HttpRequests(env);
+    super(env, sink);
     this.#upstream = new LongPollingTransport(env, sink);
   }
-
-  async open() {}
 
   /** @param {any[]} messages */
   send(messages) {
@@ -42,9 +35,9 @@ export class EventSourceTransport {
    */
   async attach(clientId) {
     const generation = ++this.#generation;
-    const url = new URL(`${this.#env.url.replace(/\/+$/, '')}/${encodeURIComponent(clientId)}`);
+    const url = new URL(`${this.env.url.replace(/\/+$/, '')}/${encodeURIComponent(clientId)}`);
     if (this.#lastEventId) url.searchParams.set('lastEventId', this.#lastEventId);
-    const { response, done } = await this.#http.fetch(url.href, { method: 'GET', headers: { accept: 'text/event-stream' } });
+    const { response, done } = await this.http.fetch(url.href, { method: 'GET', headers: { accept: 'text/event-stream' } });
     if (!response.ok || !response.body) {
       done();
       throw new TransportError(`the event stream ${url.pathname} answered ${response.status}`, { status: response.status });
@@ -76,7 +69,7 @@ export class EventSourceTransport {
           if (data.length > 0) {
             const batch = JSON.parse(data.join('\n'));
             data = [];
-            this.#sink.onMessages(Array.isArray(batch) ? batch : [batch]);
+            this.sink.onMessages(Array.isArray(batch) ? batch : [batch]);
           }
           continue;
         }
@@ -97,12 +90,12 @@ export class EventSourceTransport {
   #end(generation, error) {
     if (generation !== this.#generation) return;
     this.#generation += 1;
-    this.#sink.onLost(error);
+    this.sink.onLost(error);
   }
 
   close() {
     this.#generation += 1;
-    this.#http.abortAll();
+    super.close();
     this.#upstream.close();
   }
 }

@@ -79,6 +79,28 @@ function keepCookies(cookies, headers) {
 }
 
 /**
+ * What the HTTP transports share: the client's environment, the sink they report to, and their requests in flight,
+ * which close() aborts. Nothing to open: each request is its own connection.
+ */
+export class HttpTransport {
+  /**
+   * @param {import('./transport.js').TransportEnv} env
+   * @param {import('./transport.js').TransportSink} sink
+   */
+  constructor(env, sink) {
+    this.env = env;
+    this.sink = sink;
+    this.http = new HttpRequests(env);
+  }
+
+  async open() {}
+
+  close() {
+    this.http.abortAll();
+  }
+}
+
+/**
  * Parses a response body that must be a JSON array of Bayeux messages.
  * @param {string} body
  * @returns {any[]}
