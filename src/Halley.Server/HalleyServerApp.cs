@@ -26,11 +26,13 @@ public static class HalleyServerApp
         builder.Services.AddHalley()
             .AddService("/service/echo", static (call, _) => ValueTask.FromResult<object?>(call.Data));
         builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton<StartPage.StartPageEndpoint>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapHalley();
         app.MapHealthChecks("/healthz");
+        app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<StartPage.StartPageEndpoint>().HandleAsync);
         return app;
     }
 
