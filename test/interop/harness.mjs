@@ -40,9 +40,16 @@ export async function startServer(args = []) {
   // Never leave the server behind, even when this process ends without running the after hooks.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  const onSignal = {};
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => { killOnExit(); process.exit(128 + (sig === 'SIGHUP' ? 1 : sig === 'SIGINT' ? 2 : 15)); });
+    onSignal[sig] = () => { killOnExit(); process.exit(128 + (sig === 'SIGHUP' ? 1 : sig === 'SIGINT' ? 2 : 15)); };
+    process.once(sig, onSignal[sig]);
   }
+  // Once the server is gone there is nothing to kill: a file that starts many servers does not pile up listeners.
+  exited.then(() => {
+    process.off('exit', killOnExit);
+    for (const [sig, handler] of Object.entries(onSignal)) process.off(sig, handler);
+  });
 
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
