@@ -477,7 +477,11 @@ export class HalleyClient {
     const message = { channel: '/meta/subscribe', clientId: session?.clientId, subscription: record.channel, id: this.#id(), ...(resuming ? { ext: { halley: { position: record.position } } } : {}) };
     const inFlight = (async () => {
       const reply = await this.#request(message, this.#options.requestTimeout);
-      if (this.#records.get(record.channel) !== record) return;
+      if (this.#records.get(record.channel) !== record) {
+        // Unsubscribed while the subscribe was on its way: undo it on the server too (unless subscribed anew).
+        if (reply.successful && !this.#records.has(record.channel)) this.#unsubscribeOnServer(record.channel).catch(() => {});
+        return;
+      }
       if (!reply.successful) {
         const error = new HalleyError(`subscribing to ${record.channel} was refused: ${reply.error ?? 'no reason'}`, { error: reply.error, channel: record.channel });
         for (const waiter of record.waiting) waiter.reject(error);
@@ -513,8 +517,14 @@ export class HalleyClient {
     if (!record || !record.subscriptions.delete(subscription) || record.subscriptions.size > 0) return;
     this.#records.delete(record.channel);
     if (this.#state !== 'connected' || !this.#session || !record.session) return;
-    const reply = await this.#request({ channel: '/meta/unsubscribe', clientId: this.#session.clientId, subscription: record.channel, id: this.#id() }, this.#options.requestTimeout);
-    if (!reply.successful) throw new HalleyError(`unsubscribing from ${record.channel} failed: ${reply.error}`, { error: reply.error, channel: record.channel });
+    await this.#unsubscribeOnServer(record.channel);
+  }
+
+  /** @param {string} channel */
+  async #unsubscribeOnServer(channel) {
+    if (!this.#session) return;
+    const reply = await this.#request({ channel: '/meta/unsubscribe', clientId: this.#session.clientId, subscription: channel, id: this.#id() }, this.#options.requestTimeout);
+    if (!reply.successful) throw new HalleyError(`unsubscribing from ${channel} failed: ${reply.error}`, { error: reply.error, channel });
   }
 
   /**

@@ -245,3 +245,27 @@ test('publish waits for the connection and calls refuse non-service channels', a
   assert.equal((await resolveOn(clock, published, 1_000, 'publish')).position, 'e:1');
   await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
 });
+
+test('a subscription ended while its resubscribe is on its way is unsubscribed on the server once that lands', async () => {
+  const { clock, server, client } = setup();
+  await resolveOn(clock, client.connect(), 1_000, 'connect');
+  const got = [];
+  const sub = await resolveOn(clock, client.subscribe('/u/*', (d) => got.push(d)), 1_000, 'subscribe');
+  server.publish('/u/a', 1);
+  await clock.until(() => got.length === 1, 1_000, 'a first event');
+  const handle = server.handle.bind(server);
+  server.handle = (batch, carrier) => {
+    // The application ends the subscription while the server handles its resubscribe (before the reply).
+    if (batch.some((m) => m.channel === '/meta/subscribe' && m.ext?.halley?.position)) void sub.unsubscribe();
+    return handle(batch, carrier);
+  };
+  server.forgetSessions();
+  server.dropAll();
+  await clock.until(() => server.received.some((m) => m.channel === '/meta/unsubscribe'), 5_000, 'the unsubscribe');
+  const [session] = server.sessions.values();
+  assert.ok(!session.subs.has('/u/*'), 'the server no longer holds it');
+  server.publish('/u/b', 2);
+  await clock.advance(100);
+  assert.deepEqual(got, [1]);
+  await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
+});
