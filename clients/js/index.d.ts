@@ -31,6 +31,12 @@ export interface HalleyClientOptions {
   requestTimeout?: number;
   /** How long a transport that failed while a later one worked is left out, in ms. Default 60,000. */
   retryWebSocketAfter?: number;
+  /**
+   * Use CometD's ack extension: the server keeps each batch until the next connect acknowledges it, so a message
+   * in flight when a connection drops (its session surviving) is sent again. Messages then travel only in connect
+   * replies (a round trip per batch over WebSocket), and eventsource is not used. Default false.
+   */
+  acknowledge?: boolean;
   /** The WebSocket constructor: the global one by default; pass the `ws` package's on Node 20. */
   WebSocket?: unknown;
   /** The fetch function: the global one by default. */

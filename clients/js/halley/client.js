@@ -99,7 +99,7 @@ export class HalleyClient {
   #run = 0;
   /** @type {any} */
   #transport = null;
-  /** @type {{ clientId: string, token: string | null } | null} */
+  /** @type {{ clientId: string, token: string | null, ack: number | null } | null} ack: the last batch received, null without the ack extension */
   #session = null;
   #advice = { reconnect: 'retry', interval: 0, timeout: 20_000 };
   #nextId = 0;
@@ -139,6 +139,7 @@ export class HalleyClient {
       connectTimeout: options.connectTimeout ?? DEFAULTS.connectTimeout,
       requestTimeout: options.requestTimeout ?? DEFAULTS.requestTimeout,
       retryWebSocketAfter: options.retryWebSocketAfter ?? DEFAULTS.retryWebSocketAfter,
+      acknowledge: options.acknowledge === true,
       setTimeout: options.timers?.setTimeout ?? ((/** @type {() => void} */ fn, /** @type {number} */ ms) => setTimeout(fn, ms)),
       clearTimeout: options.timers?.clearTimeout ?? ((/** @type {any} */ t) => clearTimeout(t)),
       now: options.timers?.now ?? (() => Date.now()),
@@ -351,7 +352,10 @@ export class HalleyClient {
    */
   async #establish(run) {
     const now = this.#options.now();
-    const available = this.#options.transports.filter((name) => isAvailable(name, this.#env));
+    // The server refuses an eventsource stream to a session with the ack extension: its messages travel only in
+    // connect replies.
+    const available = this.#options.transports.filter((name) => isAvailable(name, this.#env)
+      && !(this.#options.acknowledge && name === 'eventsource'));
     if (available.length === 0) throw new StopError(`none of the transports ${this.#options.transports.join(', ')} can run here`);
     const ladder = available.filter((name, i) => i === available.length - 1
       || now - (this.#failedAt.get(name) ?? -Infinity) >= this.#options.retryWebSocketAfter);
@@ -426,6 +430,7 @@ export class HalleyClient {
       minimumVersion: '1.0',
       supportedConnectionTypes: this.#options.transports,
       id: this.#id(),
+      ...(this.#options.acknowledge ? { ext: { ack: true } } : {}),
     }, timeout, transport);
     this.#takeAdvice(reply);
     if (!reply.successful || typeof reply.clientId !== 'string') {
@@ -436,7 +441,7 @@ export class HalleyClient {
     if (Array.isArray(reply.supportedConnectionTypes) && !reply.supportedConnectionTypes.includes(transport.name)) {
       throw new TransportError(`the server does not offer ${transport.name}`);
     }
-    this.#session = { clientId: reply.clientId, token: reply.ext?.halley?.token ?? null };
+    this.#session = { clientId: reply.clientId, token: reply.ext?.halley?.token ?? null, ack: reply.ext?.ack === true ? -1 : null };
   }
 
   /**
@@ -557,12 +562,14 @@ export class HalleyClient {
 
   /** @param {boolean} confirm */
   #connectMessage(confirm) {
-    const session = /** @type {{ clientId: string }} */ (this.#session);
+    const session = /** @type {{ clientId: string, ack: number | null }} */ (this.#session);
     return {
       channel: '/meta/connect',
       clientId: session.clientId,
       connectionType: this.#transport?.name,
       id: this.#id(),
+      // With the ack extension every connect says which batch came last; the server sends the later ones again.
+      ...(session.ack !== null ? { ext: { ack: session.ack } } : {}),
       // An immediate answer proves the connection works; afterwards the server holds the connect.
       ...(confirm ? { advice: { timeout: 0 } } : {}),
     };
@@ -627,6 +634,11 @@ export class HalleyClient {
       if (!message || typeof message.channel !== 'string') continue;
       const id = message.id === undefined || message.id === null ? null : String(message.id);
       const pending = id === null ? undefined : this.#pending.get(id);
+      // A connect reply numbers its batch (ack extension): noted as it arrives, with the events it carries, so
+      // the next connect acknowledges them whichever connection carries it.
+      if (message.channel === '/meta/connect' && typeof message.ext?.ack === 'number' && this.#session && this.#session.ack !== null) {
+        this.#session.ack = message.ext.ack;
+      }
       if (pending && 'successful' in message) {
         this.#pending.delete(/** @type {string} */ (id));
         pending.resolve(message);

@@ -13,11 +13,24 @@ export function gatedNetwork() {
   const requests = new Set();
   const gate = {
     blocked: false,
+    /** Set by loseNext: the next delivery holding this text is dropped, with its connection. */
+    lose: null,
     /** A WebSocket constructor (the ws package) that fails to connect while the gate is blocked. */
     WebSocket: function GatedWebSocket(url) {
       const socket = new WebSocket(gate.blocked ? NOWHERE : url);
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
+      // The client's onmessage sees every frame but the one loseNext names.
+      let handler = null;
+      Object.defineProperty(socket, 'onmessage', { configurable: true, get: () => handler, set: (fn) => { handler = fn; } });
+      socket.addEventListener('message', (event) => {
+        if (gate.lose && String(event.data).includes(gate.lose)) {
+          gate.lose = null;
+          socket.terminate();
+          return;
+        }
+        handler?.(event);
+      });
       return socket;
     },
     /** fetch, failing while the gate is blocked. */
@@ -27,7 +40,22 @@ export function gatedNetwork() {
       init.signal?.addEventListener('abort', () => controller.abort(), { once: true });
       // Kept until cut() (not only until the headers come): a stream's body is still being read after that.
       requests.add(controller);
-      return fetch(url, { ...init, signal: controller.signal });
+      const response = fetch(url, { ...init, signal: controller.signal });
+      if (init.headers?.accept === 'text/event-stream') return response;
+      // Each answer is read first, so one that loseNext names (armed even after the request went out, as a held
+      // connect's) is dropped as if the connection broke while it was on its way.
+      return response.then(async (r) => {
+        const body = await r.text();
+        if (gate.lose && body.includes(gate.lose)) {
+          gate.lose = null;
+          throw new TypeError('fetch failed (the answer was lost on its way)');
+        }
+        return new Response(body, { status: r.status, headers: r.headers });
+      });
+    },
+    /** Drops the next delivery (a WebSocket frame, an HTTP answer) holding `text`, and its connection. */
+    loseNext(text) {
+      gate.lose = text;
     },
     /** Blocks new connections and cuts the open ones (sockets terminated, requests and streams aborted). */
     cut() {
