@@ -29,7 +29,7 @@ export interface HalleyClientOptions {
   connectTimeout?: number;
   /** How long a reply may take (beyond the server's hold time for a connect), in ms. Default 10,000. */
   requestTimeout?: number;
-  /** How long a transport that failed while a later one worked is left out, in ms. Default 60,000. */
+  /** How long a transport that failed while a later one worked is left out, in ms; then a reconnect, or a poll, tries it again. Default 60,000. */
   retryWebSocketAfter?: number;
   /**
    * Use CometD's ack extension: the server keeps each batch until the next connect acknowledges it, so a message

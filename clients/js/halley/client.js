@@ -327,6 +327,12 @@ export class HalleyClient {
         // connections and drops them at once still meets a growing delay.
         attempt = 0;
         handshakes = 0;
+        if (this.#upgradeDue()) {
+          // Between two polls nothing is in flight (the session queues what comes meanwhile), so the transport
+          // can change here without losing a message: the next round tries the better ones again, same session.
+          this.#dropTransport();
+          continue;
+        }
         if (this.#advice.interval > 0) await this.#sleep(this.#advice.interval, false);
         if (run === this.#run && !this.#transport) throw new TransportError('the connection was lost');
       } catch (error) {
@@ -394,6 +400,23 @@ export class HalleyClient {
       }
     }
     throw lastError instanceof TransportError ? lastError : new TransportError('no transport could connect', { cause: lastError });
+  }
+
+  /**
+   * Whether a polling transport in use should give way to a better one that failed long enough ago, so a
+   * fallback is not pinned for as long as the connection lasts. Streams (websocket, eventsource) are kept: a
+   * message can be on its way on them at any time.
+   */
+  #upgradeDue() {
+    const current = this.#transport?.name;
+    if (current !== 'long-polling' && current !== 'callback-polling') return false;
+    const now = this.#options.now();
+    for (const name of this.#options.transports) {
+      if (name === current) return false;
+      const failedAt = this.#failedAt.get(name);
+      if (failedAt !== undefined && now - failedAt >= this.#options.retryWebSocketAfter && isAvailable(name, this.#env)) return true;
+    }
+    return false;
   }
 
   /**

@@ -115,7 +115,9 @@ test('after a fallback, websocket is tried again once retryWebSocketAfter has pa
   server.forgetSessions();
   await clock.advance(100);
   server.http = 'ok';
-  await clock.until(() => client.state === 'connected' && client.transport === 'websocket', 60_000, 'back on websocket');
+  // A held long-poll times out (and is retried) every 30 s; websocket, which failed again at 60 s while it was
+  // still refused, is tried once more 60 s after that.
+  await clock.until(() => client.state === 'connected' && client.transport === 'websocket', 200_000, 'back on websocket', 200);
   await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
 });
 
@@ -267,5 +269,28 @@ test('a subscription ended while its resubscribe is on its way is unsubscribed o
   server.publish('/u/b', 2);
   await clock.advance(100);
   assert.deepEqual(got, [1]);
+  await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
+});
+
+test('a polling fallback gives way to websocket once retryWebSocketAfter has passed, in the same session, losing nothing', async () => {
+  const { clock, server, client } = setup({ retryWebSocketAfter: 60_000 });
+  server.websocket = 'refuse';
+  await resolveOn(clock, client.connect(), 1_000, 'connect');
+  assert.equal(client.transport, 'long-polling');
+  const got = [];
+  await resolveOn(clock, client.subscribe('/up/*', (d) => got.push(d)), 1_000, 'subscribe');
+  const clientId = client.clientId;
+  server.publish('/up/a', 1); // answers the held long-poll
+  await clock.until(() => got.length === 1, 1_000, 'a message over long-polling');
+  assert.equal(client.transport, 'long-polling', 'websocket is left out within retryWebSocketAfter');
+
+  server.websocket = 'ok';
+  await clock.advance(60_000);
+  server.publish('/up/a', 2); // the held long-poll answers; the next round tries websocket first
+  await clock.until(() => client.transport === 'websocket' && client.state === 'connected', 5_000, 'upgraded to websocket');
+  assert.equal(client.clientId, clientId, 'the same session');
+  server.publish('/up/a', 3);
+  await clock.until(() => got.length === 3, 1_000, 'a message over websocket');
+  assert.deepEqual(got, [1, 2, 3]);
   await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
 });
