@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Halley test: the .NET suites (unit, functional, client), the allocation budget of the
-# micro-benchmarks, the Node interop suite with the official cometd and faye clients, then the browser suite
-# (Faye's browser client in headless Chromium), both against a Release build of the server. Installs what is
+# micro-benchmarks, the Node interop suite with the official cometd and faye clients, the browser suite
+# (Faye's browser client and Halley's own in headless Chromium), then the JavaScript client's suite (clients/js:
+# unit tests, package checks, integration tests), all against a Release build of the server. Installs what is
 # missing (nginx, redis-server and chromium from Debian as root, npm packages from the committed lock files).
 #
 # Every suite it means to run accounts for itself, from its own output: a suite that prints no summary,
@@ -22,9 +23,9 @@ out="$root/.test-output"
 floors="$root/test/suite-floors.txt"
 budget_json="$root/bench/Halley.Benchmarks/budget.json"
 
-all_suites=(unit functional client budget interop browser)
+all_suites=(unit functional client budget interop browser js)
 declare -A dotnet_project=([unit]=test/Halley.Tests [functional]=test/Halley.FunctionalTests [client]=test/Halley.Client.Tests)
-declare -A node_folder=([interop]=test/interop [browser]=test/browser)
+declare -A node_folder=([interop]=test/interop [browser]=test/browser [js]=clients/js)
 
 fail_setup() { echo "test.sh: $1" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
@@ -34,7 +35,7 @@ for arg in "$@"; do
   case $arg in
     --recount) recount=1 ;;
     --recount=*) recount=1; out=$(cd "${arg#--recount=}" 2>/dev/null && pwd) || fail_setup "no folder ${arg#--recount=}" ;;
-    unit|functional|client|budget|interop|browser) suites+=("$arg") ;;
+    unit|functional|client|budget|interop|browser|js) suites+=("$arg") ;;
     *) fail_setup "unknown argument $arg (suites: ${all_suites[*]}; or --recount[=DIR])" ;;
   esac
 done
@@ -135,12 +136,13 @@ run_suites() {
       client) echo "==> .NET client tests (test/Halley.Client.Tests)" ;;
       budget) echo "==> Allocation budget (BenchmarkDotNet, bench/Halley.Benchmarks/budget.json)" ;;
       interop) echo "==> Interop tests (official cometd and faye npm clients)" ;;
-      browser) echo "==> Browser tests (Faye's browser client in headless Chromium)" ;;
+      browser) echo "==> Browser tests (Faye's browser client and Halley's own in headless Chromium)" ;;
+      js) echo "==> JavaScript client (clients/js: unit, package, integration against the server)" ;;
     esac
     case $suite in
       unit|functional|client) run_dotnet_suite "$suite" ;;
       budget) run_budget_suite ;;
-      interop|browser) run_node_suite "$suite" ;;
+      interop|browser|js) run_node_suite "$suite" ;;
     esac
   done
 }
@@ -268,7 +270,7 @@ account() {
   case $name in
     unit|functional|client) count_dotnet "$name" ;;
     budget) count_budget ;;
-    interop|browser) count_node "$name" ;;
+    interop|browser|js) count_node "$name" ;;
   esac
   # budget's floor is set by count_budget: the number of keys of budget.json.
   if [ "$name" != budget ]; then

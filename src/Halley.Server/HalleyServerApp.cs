@@ -33,11 +33,13 @@ public static class HalleyServerApp
             halley.UseRedis(static _ => { });
         }
         builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton<StartPage.StartPageEndpoint>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapHalley();
         app.MapHealthChecks("/healthz");
+        app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<StartPage.StartPageEndpoint>().HandleAsync);
         return app;
     }
 

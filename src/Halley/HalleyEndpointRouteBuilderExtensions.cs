@@ -1,4 +1,5 @@
 using Halley.Api;
+using Halley.Http;
 using Halley.Transports;
 using Halley.Transports.Streams;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +16,7 @@ public static class HalleyEndpointRouteBuilderExtensions
     /// Maps the Bayeux endpoint on <paramref name="pattern"/>, <c>pattern/</c> and <c>pattern/*</c> (the CometD
     /// client appends <c>/handshake</c>, <c>/connect</c>…; Faye's <c>eventsource</c> opens <c>pattern/{clientId}</c>), the
     /// streaming endpoints <c>/sse</c> and <c>/stream</c>, and the backend API under <c>/api</c> (publish, history,
-    /// disconnect). On a
+    /// disconnect), and the JavaScript client at <c>/halley.js</c> with its modules under <c>/halley/</c>. On a
     /// <see cref="WebApplication"/> it also adds the WebSocket middleware the <c>websocket</c> transport needs.
     /// </summary>
     public static IEndpointConventionBuilder MapHalley(this IEndpointRouteBuilder endpoints, string pattern = "/cometd")
@@ -37,6 +38,10 @@ public static class HalleyEndpointRouteBuilderExtensions
         group.MapPost("/api/publish", publish.HandleAsync);
         group.MapGet("/api/history", endpoints.ServiceProvider.GetRequiredService<HistoryApi>().HandleAsync);
         group.MapPost("/api/disconnect", endpoints.ServiceProvider.GetRequiredService<DisconnectApi>().HandleAsync);
+        var client = endpoints.ServiceProvider.GetRequiredService<ClientScriptEndpoint>();
+        string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
+        group.MapMethods("/halley.js", getOrHead, client.HandleEntryAsync);
+        group.MapMethods("/halley/{**" + ClientScriptEndpoint.PathRouteValue + "}", getOrHead, client.HandleModuleAsync);
         return group;
     }
 }

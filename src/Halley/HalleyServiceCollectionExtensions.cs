@@ -2,6 +2,7 @@ using Halley.Api;
 using Halley.Diagnostics;
 using Halley.Engine;
 using Halley.Extensions;
+using Halley.Http;
 using Halley.Security;
 using Halley.Sessions;
 using Halley.Transports;
@@ -65,6 +66,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<PublishApi>();
         services.TryAddSingleton<HistoryApi>();
         services.TryAddSingleton<DisconnectApi>();
+        services.TryAddSingleton<ClientScriptEndpoint>();
         services.AddHostedService<SessionSweeper>();
         return new HalleyBuilder(services);
     }

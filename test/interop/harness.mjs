@@ -15,7 +15,7 @@ const OUTPUT_CAP = 256 * 1024;
  * Starts `dotnet <HALLEY_SERVER_DLL> --urls http://127.0.0.1:0 [args…]` and resolves once the server
  * printed "Now listening on: http://127.0.0.1:<port>".
  * @param {string[]} [args] extra command-line settings, e.g. `--Halley:MaxConnectionLifetime=00:00:02`
- * @returns {Promise<{url: string, base: string, output: () => string, stop: () => Promise<void>}>}
+ * @returns {Promise<{url: string, base: string, output: () => string, stop: () => Promise<void>, kill: () => Promise<void>}>}
  */
 export async function startServer(args = []) {
   const dll = process.env.HALLEY_SERVER_DLL || DEFAULT_DLL;
@@ -40,9 +40,16 @@ export async function startServer(args = []) {
   // Never leave the server behind, even when this process ends without running the after hooks.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  const onSignal = {};
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => { killOnExit(); process.exit(128 + (sig === 'SIGHUP' ? 1 : sig === 'SIGINT' ? 2 : 15)); });
+    onSignal[sig] = () => { killOnExit(); process.exit(128 + (sig === 'SIGHUP' ? 1 : sig === 'SIGINT' ? 2 : 15)); };
+    process.once(sig, onSignal[sig]);
   }
+  // Once the server is gone there is nothing to kill: a file that starts many servers does not pile up listeners.
+  exited.then(() => {
+    process.off('exit', killOnExit);
+    for (const [sig, handler] of Object.entries(onSignal)) process.off(sig, handler);
+  });
 
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -75,6 +82,12 @@ export async function startServer(args = []) {
       const t = setTimeout(() => child.kill('SIGKILL'), 3_000);
       await exited;
       clearTimeout(t);
+    },
+    /** Ends the server at once (SIGKILL), as a crash would: no connection is closed cleanly. */
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -1,0 +1,43 @@
+using System.Net;
+using System.Reflection;
+using System.Text;
+using Halley.Engine;
+using Halley.Protocol;
+
+namespace Halley.Server.StartPage;
+
+/// <summary>
+/// <c>/</c> in <c>halley serve</c>: what is running (version, engine, transports), the endpoints, and a live message
+/// counter that uses the JavaScript client from <c>/halley.js</c>. Only the executable maps it: a host that calls
+/// <c>MapHalley()</c> keeps its own <c>/</c>.
+/// </summary>
+internal sealed class StartPageEndpoint
+{
+    private readonly string _template;
+    private readonly string _version;
+    private readonly string _engine;
+
+    public StartPageEndpoint(IMessageEngine engine)
+    {
+        using var stream = typeof(StartPageEndpoint).Assembly.GetManifestResourceStream("Halley.Server.StartPage.start-page.html")
+            ?? throw new InvalidOperationException("The start page is not embedded.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        _template = reader.ReadToEnd();
+        _version = typeof(HalleyOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        _engine = engine is InMemoryMessageEngine ? "in-memory" : engine.GetType().Name;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var origin = $"{context.Request.Scheme}://{context.Request.Host}";
+        var html = _template
+            .Replace("{{version}}", WebUtility.HtmlEncode(_version), StringComparison.Ordinal)
+            .Replace("{{engine}}", WebUtility.HtmlEncode(_engine), StringComparison.Ordinal)
+            .Replace("{{transports}}", WebUtility.HtmlEncode(string.Join(", ", ConnectionTypes.Supported)), StringComparison.Ordinal)
+            .Replace("{{origin}}", WebUtility.HtmlEncode(origin), StringComparison.Ordinal);
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        await context.Response.WriteAsync(html, context.RequestAborted).ConfigureAwait(false);
+    }
+}
