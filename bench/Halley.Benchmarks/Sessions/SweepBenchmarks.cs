@@ -38,15 +38,18 @@ public class SweepBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        // Verification: the sweeps must have ended nothing (a held connect timed out, or a session expired, would
-        // mean the benchmark measured work it does not claim to).
-        foreach (var (session, held) in _held)
-        {
-            if (session.IsTerminated || held.IsCompleted)
-            {
-                throw new InvalidOperationException("A sweep ended an idle session or its held connect.");
-            }
-        }
+        var key = Verification.Key(nameof(SweepBenchmarks), nameof(SweepIdleSessions), N);
+        // The measured sweeps must have ended nothing: a held connect timed out, or a session expired, would mean the
+        // benchmark measured work it does not claim to.
+        var ended = _held.Count(h => h.Session.IsTerminated || h.Held.IsCompleted);
+        Verification.Require(key, ended == 0, $"{ended} of {N} idle sessions or their held connects were ended by the sweeps");
+        // And the sweep must still find what is due among them: a sweep that skipped everything would be fast too.
+        var due = _fixture.Registry.Create(browserId: null, owner: null);
+        var late = due.BeginConnect(_fixture.Registry.Now - 1, replyNow: false)
+            ?? throw new InvalidOperationException("A fresh session refused its connect.");
+        _fixture.Registry.Sweep();
+        Verification.Require(key, late.IsCompleted, $"a sweep over {N} idle sessions missed the one whose held connect was due");
+        Verification.Passed(key, $"sweeps over {N} idle sessions ended none, and found the one due");
         _fixture.Dispose();
     }
 }
