@@ -30,7 +30,10 @@ public sealed class MessageHub
     // declared to the engine whenever it has a local subscriber.
     private readonly SemaphoreSlim _interestTurn = new(1, 1);
     private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
-    private long _fannedOutThrough;
+    // The last positioned message fanned out, under the gate. A position, not an offset: an engine whose history was
+    // lost (Redis restarted without persistence) starts a new epoch whose offsets begin again, and an offset of the
+    // old epoch must never be read as one of the new.
+    private StreamPosition? _fannedOutThrough;
 
     [ThreadStatic]
     private static HashSet<ISubscriber>? t_seen;
@@ -255,7 +258,7 @@ public sealed class MessageHub
                 // The engine's cursor moves after the hub fanned a message out, or when it passes over one nobody here
                 // wanted; the hub's own mark covers a message fanned out whose cursor move is still to come.
                 var cursor = _engine.Cursor;
-                return cursor with { Offset = Math.Max(cursor.Offset, Volatile.Read(ref _fannedOutThrough)) };
+                return _fannedOutThrough is { } fanned && fanned.Epoch == cursor.Epoch && fanned.Offset > cursor.Offset ? fanned : cursor;
             }
         }
         finally
@@ -294,7 +297,7 @@ public sealed class MessageHub
             lock (_gate)
             {
                 FanOut(message);
-                Volatile.Write(ref _fannedOutThrough, position.Offset);
+                _fannedOutThrough = position;
             }
             return;
         }
