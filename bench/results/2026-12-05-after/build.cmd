@@ -1,0 +1,1 @@
+dotnet build bench/Halley.BenchReport/bench.slnx -c Release --artifacts-path artifacts/bench -v quiet -clp:ErrorsOnly -nologo
