@@ -41,6 +41,11 @@ internal sealed class OriginPolicy
         {
             return true;
         }
+        // The common case, a page of the server itself, without an allocation: "scheme://" + Host, as browsers send it.
+        if (!string.IsNullOrEmpty(host) && ((!isHttps && IsSchemeAndHost(origin, "http://", host)) || IsSchemeAndHost(origin, "https://", host)))
+        {
+            return true;
+        }
         if (!TryParse(origin, out var parsed))
         {
             // "null" (a sandboxed or file: page), two Origin headers joined, or garbage: not ours, not listed.
@@ -51,6 +56,11 @@ internal sealed class OriginPolicy
 
     /// <summary>Whether a listed origin (or <c>*</c>) is well-formed: <c>http(s)://host[:port]</c>, nothing after.</summary>
     public static bool IsValidListEntry(string? entry) => entry == "*" || TryParse(entry, out _);
+
+    private static bool IsSchemeAndHost(string origin, string scheme, string host) =>
+        origin.Length == scheme.Length + host.Length
+        && origin.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+        && origin.AsSpan(scheme.Length).Equals(host, StringComparison.OrdinalIgnoreCase);
 
     private static bool IsOwn((string Scheme, string Host, int Port) origin, bool isHttps, string? host)
     {
