@@ -31,6 +31,11 @@ internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
         Require(options.Streaming.Padding >= 0 && options.Streaming.Padding <= options.Streaming.MaxPadding, "Halley:Streaming:Padding must be between 0 and Halley:Streaming:MaxPadding.");
         Require(options.Streaming.RetryDelay >= TimeSpan.Zero, "Halley:Streaming:RetryDelay must not be negative.");
         Require(!string.IsNullOrWhiteSpace(options.SessionBinding.BrowserCookieName), "Halley:SessionBinding:BrowserCookieName must be set.");
+        foreach (var origin in options.Cors.AllowedOrigins)
+        {
+            Require(Security.OriginPolicy.IsValidListEntry(origin),
+                $"Halley:Cors:AllowedOrigins has '{origin}', which is not an origin: use scheme://host[:port] (e.g. https://app.example.com) or *.");
+        }
         foreach (var pattern in options.LazyChannels)
         {
             Require(ChannelName.IsValid(pattern, out _), $"Halley:LazyChannels has an invalid channel '{pattern}'.");

@@ -53,6 +53,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<BrowserCookie>();
         services.TryAddSingleton<BayeuxCors>();
         services.TryAddSingleton<ApiKeyAuthorization>();
+        services.TryAddSingleton<OriginPolicy>();
         services.TryAddSingleton<ConnectionAuthorization>();
         services.TryAddSingleton<PollingExchange>();
         services.TryAddSingleton<LongPollingTransport>();

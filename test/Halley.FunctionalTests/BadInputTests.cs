@@ -127,6 +127,73 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DuplicateKey_OverWebSocket_IsRefused_PublishesNothing_AndTheSocketKeepsWorking()
+    {
+        await using var socket = await BayeuxSocket.ConnectAsync(_server);
+        await socket.HandshakeAsync();
+        var subscribed = await socket.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["clientId"] = socket.ClientId, ["subscription"] = "/dup/a" });
+        Assert.True(subscribed["successful"]!.GetValue<bool>());
+        var sessions = _server.Get<SessionRegistry>().Count;
+
+        // Read as the last value, this publish would be a second handshake.
+        await socket.SendRawAsync($$"""[{"channel":"/dup/a","channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["websocket"],"clientId":"{{socket.ClientId}}","data":1,"id":"dup"}]""");
+        var refused = await socket.ReplyAsync("dup");
+        Assert.False(refused["successful"]!.GetValue<bool>());
+        Assert.Equal("400::duplicate_field_channel", refused["error"]!.GetValue<string>());
+        Assert.Equal(sessions, _server.Get<SessionRegistry>().Count);
+
+        await socket.SendRawAsync($$"""[{"channel":"/dup/a","clientId":"{{socket.ClientId}}","data":2,"id":"ok"}]""");
+        Assert.True((await socket.ReplyAsync("ok"))["successful"]!.GetValue<bool>());
+        // The first event the subscriber gets is the valid one: the refused message published nothing.
+        var delivered = await socket.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/dup/a" && m["data"] is not null);
+        Assert.Equal(2, delivered["data"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task DuplicateKey_OverLongPolling_IsRefused_AndTheSessionKeepsWorking()
+    {
+        using var client = new BayeuxHttp(_server);
+        await client.HandshakeAsync();
+        var sessions = _server.Get<SessionRegistry>().Count;
+
+        using var response = await client.PostRawAsync($$"""[{"channel":"/dup/b","clientId":"{{client.ClientId}}","clientId":"other","data":1,"id":"7"}]""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var reply = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray()[0]!;
+        Assert.False(reply["successful"]!.GetValue<bool>());
+        Assert.Equal("400::duplicate_field_clientId", reply["error"]!.GetValue<string>());
+        Assert.Equal(sessions, _server.Get<SessionRegistry>().Count);
+
+        var published = (await client.SendAsync(client.Publish("/dup/b", 2)))[0]!;
+        Assert.True(published["successful"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task HandshakeWithoutVersion_IsRefused_AndCreatesNoSession()
+    {
+        using var client = new BayeuxHttp(_server);
+        var before = _server.Get<SessionRegistry>().Count;
+        var reply = (await client.SendAsync(new JsonObject { ["channel"] = "/meta/handshake", ["supportedConnectionTypes"] = new JsonArray("long-polling"), ["id"] = "1" }))[0]!;
+        Assert.False(reply["successful"]!.GetValue<bool>());
+        Assert.Equal("400::version_missing", reply["error"]!.GetValue<string>());
+        Assert.Null(reply["clientId"]);
+        Assert.Equal(before, _server.Get<SessionRegistry>().Count);
+    }
+
+    [Fact]
+    public async Task PublishApi_DuplicateKey_Is400_AndPublishesNothing()
+    {
+        using var http = new HttpClient { BaseAddress = _server.BaseAddress };
+        using var response = await http.PostAsync("/api/publish",
+            new StringContent("""{"channel":"/dup/c","channel":"/dup/d","data":1}""", System.Text.Encoding.UTF8, "application/json")).Within();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("'channel' is given twice.", await response.Content.ReadAsStringAsync());
+        // Duplicates inside data are the application's business, passed on as they came.
+        using var inData = await http.PostAsync("/api/publish",
+            new StringContent("""{"channel":"/dup/c","data":{"x":1,"x":2}}""", System.Text.Encoding.UTF8, "application/json")).Within();
+        Assert.Equal(HttpStatusCode.OK, inData.StatusCode);
+    }
+
+    [Fact]
     public async Task UnsupportedConnectionType_IsRefused()
     {
         using var client = new BayeuxHttp(_server);

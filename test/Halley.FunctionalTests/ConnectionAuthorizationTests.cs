@@ -28,10 +28,14 @@ public sealed class ConnectionAuthorizationTests
         }
     }
 
+    // Every origin passes the origin policy (Halley:Cors:AllowedOrigins), so that the authorizer decides alone here;
+    // the policy itself is tested in OriginTests.
+    private const string AnyOrigin = "Halley:Cors:AllowedOrigins:0=*";
+
     private static async Task<(TestServer Server, OriginAuthorizer Authorizer)> StartAsync(params string[] settings)
     {
         var authorizer = new OriginAuthorizer();
-        var server = await TestServer.StartAsync(b => b.Services.AddSingleton<IConnectionAuthorizer>(authorizer), settings);
+        var server = await TestServer.StartAsync(b => b.Services.AddSingleton<IConnectionAuthorizer>(authorizer), [AnyOrigin, .. settings]);
         return (server, authorizer);
     }
 
@@ -109,7 +113,7 @@ public sealed class ConnectionAuthorizationTests
     [Fact]
     public async Task WithoutAuthorizers_NothingIsRefused()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(AnyOrigin);
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         using var response = await SendAsync(http, "GET", "/sse?channel=/a", Refused, accept: null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

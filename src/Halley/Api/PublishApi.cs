@@ -64,6 +64,12 @@ internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authoriz
                 error = "Expected a JSON object with a string 'channel' and a 'data' value.";
                 return false;
             }
+            if (FindDuplicate(root) is { } duplicate)
+            {
+                // Ambiguous: which 'channel' was meant? Refused, never guessed at (as the Bayeux endpoint does).
+                error = $"'{duplicate}' is given twice.";
+                return false;
+            }
             channel = channelElement.GetString()!;
             if (ChannelPolicy.ForBroadcast(channel) != ChannelVerdict.Allowed)
             {
@@ -84,5 +90,19 @@ internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authoriz
             error = "Malformed JSON.";
             return false;
         }
+    }
+
+    /// <summary>A property <paramref name="root"/> has twice, if any; data's content is the application's and passed on as it came.</summary>
+    private static string? FindDuplicate(JsonElement root)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!names.Add(property.Name))
+            {
+                return property.Name.Length > 64 ? property.Name[..64] : property.Name;
+            }
+        }
+        return null;
     }
 }

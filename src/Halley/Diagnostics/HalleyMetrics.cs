@@ -25,7 +25,7 @@ public sealed class HalleyMetrics : IDisposable
         _sessions = _meter.CreateUpDownCounter<long>("halley.sessions.active", description: "Bayeux sessions alive on this node.");
         _connections = _meter.CreateUpDownCounter<long>("halley.connections.active", description: "Open connections by transport.");
         _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired, over their queue limit, or disconnected through the backend API.");
-        _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused by a connection authorizer, by transport.");
+        _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused before they opened, by transport and reason: origin (not allowed by Halley:Cors:AllowedOrigins) or authorizer (a connection authorizer refused).");
     }
 
     internal void Published() => _published.Add(1);
@@ -42,7 +42,8 @@ public sealed class HalleyMetrics : IDisposable
 
     internal void ConnectionClosed(string transport) => _connections.Add(-1, new KeyValuePair<string, object?>("transport", transport));
 
-    internal void ConnectionRefused(string transport) => _connectionsRefused.Add(1, new KeyValuePair<string, object?>("transport", transport));
+    internal void ConnectionRefused(string transport, string reason) =>
+        _connectionsRefused.Add(1, new KeyValuePair<string, object?>("transport", transport), new KeyValuePair<string, object?>("reason", reason));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

@@ -63,79 +63,162 @@ internal static class BayeuxCodec
         }
     }
 
+    /// <summary>The fields Bayeux defines, in <see cref="FieldNames"/> order.</summary>
+    private enum Field
+    {
+        Channel,
+        Id,
+        ClientId,
+        Data,
+        Ext,
+        Advice,
+        Subscription,
+        ConnectionType,
+        SupportedConnectionTypes,
+        Version,
+    }
+
+    private static readonly string[] FieldNames =
+        ["channel", "id", "clientId", "data", "ext", "advice", "subscription", "connectionType", "supportedConnectionTypes", "version"];
+
+    private static readonly byte[][] FieldNamesUtf8 = [.. FieldNames.Select(System.Text.Encoding.UTF8.GetBytes)];
+
+    // ext is read whole into a JsonElement; it must not be ambiguous either (ext.halley.token, ext.ack, an
+    // extension's own fields). Its syntax and depth were already checked by the batch's reader.
+    private static readonly JsonDocumentOptions ExtOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
     private static BayeuxMessage ReadMessage(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body)
     {
         var message = new BayeuxMessage();
+        var names = new SeenNames();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.ValueSpan;
-            // Property names are unescaped only when they need it; Bayeux clients never escape them.
-            var key = reader.ValueIsEscaped ? reader.GetString()! : null;
+            var field = FieldOf(ref reader);
+            // A field given twice is ambiguous (which one would a proxy, a log or another server read?): the message is
+            // refused, not guessed at, and nothing of the second value is used.
+            var first = names.Add(field is { } known ? (int)known : -1, ref reader);
             reader.Read();
-            if (Is(name, key, "channel"u8))
+            if (!first)
             {
-                message.Channel = ReadString(ref reader, message, "channel");
+                Duplicate(ref reader, message, field is { } f ? FieldNames[(int)f] : null);
+                continue;
             }
-            else if (Is(name, key, "id"u8))
+            switch (field)
             {
-                if (reader.TokenType is JsonTokenType.String or JsonTokenType.Number)
-                {
-                    message.IdJson = Slice(ref reader, body);
-                }
-                else
-                {
-                    Reject(ref reader, message, "id");
-                }
-            }
-            else if (Is(name, key, "clientId"u8))
-            {
-                message.ClientId = ReadString(ref reader, message, "clientId");
-            }
-            else if (Is(name, key, "data"u8))
-            {
-                message.DataJson = Slice(ref reader, body);
-            }
-            else if (Is(name, key, "ext"u8))
-            {
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    message.Ext = JsonElement.ParseValue(ref reader);
-                }
-                else if (reader.TokenType == JsonTokenType.Null)
-                {
-                    message.Ext = null;
-                }
-                else
-                {
-                    Reject(ref reader, message, "ext");
-                }
-            }
-            else if (Is(name, key, "advice"u8))
-            {
-                ReadAdvice(ref reader, message);
-            }
-            else if (Is(name, key, "subscription"u8))
-            {
-                ReadSubscription(ref reader, message);
-            }
-            else if (Is(name, key, "connectionType"u8))
-            {
-                message.ConnectionType = ReadString(ref reader, message, "connectionType");
-            }
-            else if (Is(name, key, "supportedConnectionTypes"u8))
-            {
-                message.SupportedConnectionTypes = ReadStringArray(ref reader, message, "supportedConnectionTypes");
-            }
-            else if (Is(name, key, "version"u8))
-            {
-                message.Version = ReadString(ref reader, message, "version");
-            }
-            else
-            {
-                reader.Skip();
+                case Field.Channel:
+                    message.Channel = ReadString(ref reader, message, "channel");
+                    break;
+                case Field.Id:
+                    if (reader.TokenType is JsonTokenType.String or JsonTokenType.Number)
+                    {
+                        message.IdJson = Slice(ref reader, body);
+                    }
+                    else
+                    {
+                        Reject(ref reader, message, "id");
+                    }
+                    break;
+                case Field.ClientId:
+                    message.ClientId = ReadString(ref reader, message, "clientId");
+                    break;
+                case Field.Data:
+                    // Passed on as it came: what data means is the application's business, not the server's.
+                    message.DataJson = Slice(ref reader, body);
+                    break;
+                case Field.Ext:
+                    ReadExt(ref reader, message, body);
+                    break;
+                case Field.Advice:
+                    ReadAdvice(ref reader, message);
+                    break;
+                case Field.Subscription:
+                    ReadSubscription(ref reader, message);
+                    break;
+                case Field.ConnectionType:
+                    message.ConnectionType = ReadString(ref reader, message, "connectionType");
+                    break;
+                case Field.SupportedConnectionTypes:
+                    message.SupportedConnectionTypes = ReadStringArray(ref reader, message, "supportedConnectionTypes");
+                    break;
+                case Field.Version:
+                    message.Version = ReadString(ref reader, message, "version");
+                    break;
+                default:
+                    reader.Skip();
+                    break;
             }
         }
         return message;
+    }
+
+    /// <summary>The Bayeux field the reader's property name is; null for another.</summary>
+    private static Field? FieldOf(ref Utf8JsonReader reader)
+    {
+        var name = reader.ValueSpan;
+        // Property names are unescaped only when they need it; Bayeux clients never escape them.
+        var key = reader.ValueIsEscaped ? reader.GetString()! : null;
+        for (var i = 0; i < FieldNamesUtf8.Length; i++)
+        {
+            if (Is(name, key, FieldNamesUtf8[i]))
+            {
+                return (Field)i;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The property names one object has had so far: known fields (by index) in a bit set, others in a set made only
+    /// when one appears.
+    /// </summary>
+    private struct SeenNames
+    {
+        private int _known;
+        private HashSet<string>? _others;
+
+        /// <summary>Adds the property the reader is on (<paramref name="known"/>, or -1 to read its name); false when it was there already.</summary>
+        public bool Add(int known, ref Utf8JsonReader reader)
+        {
+            if (known < 0)
+            {
+                return (_others ??= new HashSet<string>(StringComparer.Ordinal)).Add(reader.GetString()!);
+            }
+            var bit = 1 << known;
+            var first = (_known & bit) == 0;
+            _known |= bit;
+            return first;
+        }
+    }
+
+    private static void Duplicate(ref Utf8JsonReader reader, BayeuxMessage message, string? field)
+    {
+        reader.Skip();
+        message.Invalid ??= BayeuxErrors.DuplicateField(field);
+    }
+
+    private static void ReadExt(ref Utf8JsonReader reader, BayeuxMessage message, ReadOnlyMemory<byte> body)
+    {
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            var raw = Slice(ref reader, body);
+            try
+            {
+                message.Ext = JsonElement.Parse(raw.Span, ExtOptions);
+            }
+            catch (JsonException)
+            {
+                // The syntax was valid (the batch's reader skipped over it): a property is there twice.
+                message.Invalid ??= BayeuxErrors.DuplicateField("ext");
+            }
+        }
+        else if (reader.TokenType == JsonTokenType.Null)
+        {
+            message.Ext = null;
+        }
+        else
+        {
+            Reject(ref reader, message, "ext");
+        }
     }
 
     private static bool Is(ReadOnlySpan<byte> raw, string? unescaped, ReadOnlySpan<byte> expected) =>
@@ -204,11 +287,17 @@ internal static class BayeuxCodec
             Reject(ref reader, message, "advice");
             return;
         }
+        var names = new SeenNames();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isTimeout = reader.ValueTextEquals("timeout"u8);
+            var first = names.Add(isTimeout ? 0 : -1, ref reader);
             reader.Read();
-            if (isTimeout && reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var timeout) && timeout >= 0)
+            if (!first)
+            {
+                Duplicate(ref reader, message, "advice");
+            }
+            else if (isTimeout && reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var timeout) && timeout >= 0)
             {
                 message.AdviceTimeout = (long)Math.Min(timeout, long.MaxValue);
             }

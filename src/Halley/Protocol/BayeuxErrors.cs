@@ -11,8 +11,12 @@ internal static class BayeuxErrors
     public static readonly string SessionUnknown = Format(402, "", "session_unknown");
     public static readonly string HandshakeBatched = Format(400, "", "handshake_must_be_sent_alone");
     public static readonly string VersionMismatch = Format(300, "", "version_mismatch");
+    public static readonly string VersionMissing = Format(400, "", "version_missing");
 
     public static string InvalidMessage(string reason) => Format(400, "", reason);
+
+    /// <summary>A message had a field twice (<paramref name="field"/>: one of Bayeux's, or one inside ext or advice; null for another).</summary>
+    public static string DuplicateField(string? field) => Format(400, "", field is null ? "duplicate_field" : $"duplicate_field_{field}");
 
     public static string InvalidChannel(string channel) => Format(400, Sanitize(channel), "invalid_channel");
 

@@ -8,25 +8,34 @@ namespace Halley.Security;
 /// <summary>
 /// The one connection-authorization step every accept path calls: the Bayeux endpoint for each connection type,
 /// the connection-level WebSocket accept (<c>UseHalleyWebSockets</c>), <c>/sse</c> and <c>/stream</c>. It asks the
-/// registered <see cref="IConnectionAuthorizer"/>s in order; with none registered it allows at once, without an
-/// allocation. This is where origin checks and authentication go (issue 13).
+/// <see cref="OriginPolicy"/> first (<c>Halley:Cors:AllowedOrigins</c>), then the registered
+/// <see cref="IConnectionAuthorizer"/>s in order; a request without an <c>Origin</c> and with no authorizer registered
+/// is allowed at once, without an allocation. This is where authentication goes too (issue 13).
 /// </summary>
-internal sealed class ConnectionAuthorization(IEnumerable<IConnectionAuthorizer> authorizers, HalleyMetrics metrics)
+internal sealed class ConnectionAuthorization(IEnumerable<IConnectionAuthorizer> authorizers, OriginPolicy origins, HalleyMetrics metrics)
 {
+    private static readonly ConnectionDecision OriginRefused = ConnectionDecision.Deny(OriginPolicy.RefusalReason);
+
     private readonly IConnectionAuthorizer[] _authorizers = [.. authorizers];
 
-    /// <summary>Whether any authorizer is registered; when none is, every request is allowed.</summary>
-    public bool IsEnabled => _authorizers.Length > 0;
-
-    /// <summary>Asks every authorizer about <paramref name="request"/>; the first refusal wins.</summary>
+    /// <summary>
+    /// Checks the origin, then asks every authorizer about <paramref name="request"/>; the first refusal wins and
+    /// is counted (<c>halley.connections.refused</c>, tagged with the transport and <c>reason</c>: <c>origin</c>
+    /// or <c>authorizer</c>).
+    /// </summary>
     public async ValueTask<ConnectionDecision> AuthorizeAsync(ConnectionRequest request, CancellationToken cancellationToken)
     {
+        if (!origins.Allows(request.Origin, request.IsHttps, request.Host))
+        {
+            metrics.ConnectionRefused(request.Transport, "origin");
+            return OriginRefused;
+        }
         foreach (var authorizer in _authorizers)
         {
             var decision = await authorizer.AuthorizeAsync(request, cancellationToken).ConfigureAwait(false);
             if (!decision.IsAllowed)
             {
-                metrics.ConnectionRefused(request.Transport);
+                metrics.ConnectionRefused(request.Transport, "authorizer");
                 return decision;
             }
         }
@@ -34,12 +43,23 @@ internal sealed class ConnectionAuthorization(IEnumerable<IConnectionAuthorizer>
     }
 
     /// <summary>
+    /// Whether a request carrying <paramref name="origin"/> must be asked about at all: it is refused by origin, or
+    /// an authorizer is registered. False for the common case (no authorizer, an allowed or no origin), which then
+    /// costs nothing more.
+    /// </summary>
+    public bool MustAsk(string? origin, bool isHttps, string? host) => _authorizers.Length > 0 || !origins.Allows(origin, isHttps, host);
+
+    /// <inheritdoc cref="MustAsk(string?, bool, string?)"/>
+    public bool MustAsk(HttpRequest request) =>
+        MustAsk(ConnectionRequest.OriginOf(request), request.IsHttps, ConnectionRequest.HostOf(request));
+
+    /// <summary>
     /// Authorizes an HTTP request for <paramref name="transport"/>; a refusal is answered here (its status and a
     /// plain-text reason) and false returned, so the caller just stops.
     /// </summary>
     public async ValueTask<bool> TryAuthorizeAsync(HttpContext context, string transport)
     {
-        if (_authorizers.Length == 0)
+        if (!MustAsk(context.Request))
         {
             return true;
         }

@@ -12,11 +12,13 @@ public sealed class ConnectionRequest
 {
     private readonly Func<string, string?> _cookie;
 
-    internal ConnectionRequest(string transport, string path, string? origin, IPAddress? remoteAddress, HttpContext? httpContext, Func<string, string?> cookie)
+    internal ConnectionRequest(string transport, string path, string? origin, string? host, bool isHttps, IPAddress? remoteAddress, HttpContext? httpContext, Func<string, string?> cookie)
     {
         Transport = transport;
         Path = path;
         Origin = origin;
+        Host = host;
+        IsHttps = isHttps;
         RemoteAddress = remoteAddress;
         HttpContext = httpContext;
         _cookie = cookie;
@@ -35,6 +37,12 @@ public sealed class ConnectionRequest
     /// <summary>The request's <c>Origin</c> header; null when it has none (a non-browser client).</summary>
     public string? Origin { get; }
 
+    /// <summary>The request's <c>Host</c> header (with its port, if it has one); null when it has none.</summary>
+    public string? Host { get; }
+
+    /// <summary>Whether the request came over TLS to this server (not to a proxy in front of it).</summary>
+    public bool IsHttps { get; }
+
     /// <summary>The client's address as the server sees it (a proxy's, behind one).</summary>
     public IPAddress? RemoteAddress { get; }
 
@@ -48,6 +56,12 @@ public sealed class ConnectionRequest
     public string? GetCookie(string name) => _cookie(name);
 
     internal static ConnectionRequest FromHttp(HttpContext context, string transport) =>
-        new(transport, context.Request.Path.Value ?? "", context.Request.Headers.Origin.Count > 0 ? context.Request.Headers.Origin.ToString() : null,
-            context.Connection.RemoteIpAddress, context, name => context.Request.Cookies.TryGetValue(name, out var value) ? value : null);
+        new(transport, context.Request.Path.Value ?? "", OriginOf(context.Request), HostOf(context.Request),
+            context.Request.IsHttps, context.Connection.RemoteIpAddress, context, name => context.Request.Cookies.TryGetValue(name, out var value) ? value : null);
+
+    /// <summary>The request's <c>Origin</c> header; several are joined with commas (and so match no origin).</summary>
+    internal static string? OriginOf(HttpRequest request) => request.Headers.Origin.Count > 0 ? request.Headers.Origin.ToString() : null;
+
+    /// <summary>The request's <c>Host</c> header, null when it has none.</summary>
+    internal static string? HostOf(HttpRequest request) => request.Host.HasValue ? request.Host.Value : null;
 }

@@ -174,7 +174,13 @@ internal sealed class BayeuxProcessor
             Reply(replies, ExtensionPipeline.Refusal(message), message, null, receivedAt);
             return;
         }
-        if (message.Version is { } version && !version.StartsWith('1'))
+        // Bayeux 1.0 makes version mandatory in a handshake; a client that omits it is not a Bayeux client we know.
+        if (message.Version is null)
+        {
+            Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.VersionMissing, Advice.Stop), message, null, receivedAt);
+            return;
+        }
+        if (!message.Version.StartsWith('1'))
         {
             Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.VersionMismatch, Advice.Stop), message, null, receivedAt);
             return;

@@ -29,7 +29,8 @@ internal sealed class BayeuxEndpoint(WebSocketTransport webSocket, LongPollingTr
             context.Response.Headers.Allow = "GET, POST, OPTIONS";
             return HttpResponses.WriteStatusAsync(context, StatusCodes.Status405MethodNotAllowed, "Use POST (long-polling), GET with message= and jsonp= (callback-polling), GET /cometd/{clientId} accepting text/event-stream (eventsource), or a WebSocket upgrade.");
         }
-        return authorization.IsEnabled ? AuthorizeThenRouteAsync(context, connectionType) : Route(context, connectionType);
+        return authorization.MustAsk(context.Request) ? AuthorizeThenRouteAsync(context, connectionType)
+ : Route(context, connectionType);
     }
 
     /// <summary>The connection type a request on the endpoint opens; null when it opens none (the method is not allowed).</summary>

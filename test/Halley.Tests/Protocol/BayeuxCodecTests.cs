@@ -120,6 +120,52 @@ public class BayeuxCodecTests
         Assert.Equal($"400::invalid_field_{field}", message.Invalid);
     }
 
+    [Theory]
+    [InlineData("""{"channel":"/a/b","channel":"/meta/handshake","version":"1.0"}""", "duplicate_field_channel")]
+    [InlineData("""{"channel":"/a/b","chan\u006eel":"/meta/handshake"}""", "duplicate_field_channel")]
+    [InlineData("""{"channel":"/a","clientId":"x","clientId":"y"}""", "duplicate_field_clientId")]
+    [InlineData("""{"channel":"/a","data":1,"data":2}""", "duplicate_field_data")]
+    [InlineData("""{"channel":"/a","id":"1","id":"2"}""", "duplicate_field_id")]
+    [InlineData("""{"channel":"/meta/handshake","version":"1.0","version":"2.0"}""", "duplicate_field_version")]
+    [InlineData("""{"channel":"/meta/subscribe","subscription":"/a","subscription":"/b"}""", "duplicate_field_subscription")]
+    [InlineData("""{"channel":"/meta/connect","connectionType":"long-polling","connectionType":"websocket"}""", "duplicate_field_connectionType")]
+    [InlineData("""{"channel":"/a","ext":{},"ext":{}}""", "duplicate_field_ext")]
+    [InlineData("""{"channel":"/a","ext":{"halley":{"token":"a","token":"b"}}}""", "duplicate_field_ext")]
+    [InlineData("""{"channel":"/a","ext":{"ack":true,"ack":false}}""", "duplicate_field_ext")]
+    [InlineData("""{"channel":"/meta/connect","advice":{"timeout":0,"timeout":60000}}""", "duplicate_field_advice")]
+    [InlineData("""{"channel":"/meta/connect","advice":{"interval":0,"interval":1}}""", "duplicate_field_advice")]
+    [InlineData("""{"channel":"/a","other":1,"other":2}""", "duplicate_field")]
+    public void Parse_DuplicateField_SetsInvalid(string json, string reason)
+    {
+        var message = ParseOne(json);
+
+        Assert.Equal($"400::{reason}", message.Invalid);
+    }
+
+    [Fact]
+    public void Parse_DuplicateChannel_KeepsTheFirstValue_AndTheRestOfTheBatch()
+    {
+        var error = Parse("""[{"channel":"/a/b","channel":"/meta/handshake","data":1},{"channel":"/c","data":2}]""", out var messages);
+
+        Assert.Equal(BatchParseError.None, error);
+        Assert.Equal(2, messages.Count);
+        // The second value is never used: the message cannot turn into a handshake, and its reply names what came first.
+        Assert.Equal("/a/b", messages[0].Channel);
+        Assert.Equal("400::duplicate_field_channel", messages[0].Invalid);
+        Assert.Null(messages[1].Invalid);
+        Assert.Equal("/c", messages[1].Channel);
+    }
+
+    [Theory]
+    [InlineData("""{"channel":"/a","data":{"x":1,"x":2}}""")]
+    [InlineData("""{"channel":"/a","data":1,"ext":{"a":{"x":1},"b":{"x":1}}}""")]
+    [InlineData("""{"channel":"/meta/connect","advice":{"timeout":0,"interval":0}}""")]
+    [InlineData("""{"channel":"/a","other":1,"another":1}""")]
+    public void Parse_SameNameInDifferentObjects_OrInsideData_IsNotADuplicate(string json)
+    {
+        Assert.Null(ParseOne(json).Invalid);
+    }
+
     [Fact]
     public void Parse_WrongFieldType_KeepsReadingTheRestOfTheBatch()
     {

@@ -92,6 +92,36 @@ public class BayeuxProcessorTests
         Assert.Equal(0, h.Registry.Count);
     }
 
+    [Theory]
+    [InlineData("""{"channel":"/meta/handshake","id":"1","supportedConnectionTypes":["long-polling"]}""")]
+    [InlineData("""{"channel":"/meta/handshake","id":"1","version":null,"supportedConnectionTypes":["long-polling"]}""")]
+    public async Task Handshake_WithoutVersion_IsRefused(string json)
+    {
+        using var h = new Harness();
+
+        var reply = await SendOneAsync(h, json);
+
+        Assert.False(reply.Successful);
+        Assert.Equal("400::version_missing", reply.Error);
+        Assert.Equal(ReconnectAdvice.Stop, reply.Advice!.Reconnect);
+        Assert.Null(reply.ClientId);
+        Assert.Equal(0, h.Registry.Count);
+    }
+
+    [Fact]
+    public async Task DuplicateChannel_IsRefused_AndCreatesNoSession()
+    {
+        using var h = new Harness();
+
+        // Read as the last value, this publish would be a handshake.
+        var reply = await SendOneAsync(h, """{"channel":"/a/b","channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":"1"}""");
+
+        Assert.False(reply.Successful);
+        Assert.Equal("400::duplicate_field_channel", reply.Error);
+        Assert.Null(reply.ClientId);
+        Assert.Equal(0, h.Registry.Count);
+    }
+
     [Fact]
     public async Task Session_FromOtherBrowser_IsRefused_WhenCookieRequired()
     {

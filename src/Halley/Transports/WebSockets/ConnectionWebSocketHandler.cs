@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Halley.Security;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -37,9 +38,10 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
             return;
         }
         var output = connection.Transport.Output;
-        if (authorization.IsEnabled)
+        var isHttps = connection.Features.Get<ITlsHandshakeFeature>() is not null;
+        if (authorization.MustAsk(request.Origin, isHttps, request.Host))
         {
-            var decision = await authorization.AuthorizeAsync(ToConnectionRequest(connection, request), connection.ConnectionClosed).ConfigureAwait(false);
+            var decision = await authorization.AuthorizeAsync(ToConnectionRequest(connection, request, isHttps), connection.ConnectionClosed).ConfigureAwait(false);
             if (!decision.IsAllowed)
             {
                 // Refused before the 101, as the HTTP path refuses: the client sees the status and the reason.
@@ -55,8 +57,8 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
         await transport.RunAsync(socket, browserId, connection.ConnectionClosed, stream).ConfigureAwait(false);
     }
 
-    private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request) =>
-        new(Protocol.ConnectionTypes.WebSocket, request.Path, request.Origin, (connection.RemoteEndPoint as IPEndPoint)?.Address, httpContext: null, request.GetCookie);
+    private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request, bool isHttps) =>
+        new(Protocol.ConnectionTypes.WebSocket, request.Path, request.Origin, request.Host, isHttps, (connection.RemoteEndPoint as IPEndPoint)?.Address, httpContext: null, request.GetCookie);
 
     private enum HeadOutcome
     {

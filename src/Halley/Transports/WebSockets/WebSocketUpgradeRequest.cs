@@ -8,7 +8,7 @@ namespace Halley.Transports.WebSockets;
 /// endpoint. Anything unusual (another path or method, a subprotocol, an extension-only client, a malformed
 /// head) is not a candidate, and the request goes to the ordinary HTTP pipeline unchanged.
 /// </summary>
-internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cookie, string? Origin, string Path, int HeadLength)
+internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cookie, string? Origin, string? Host, string Path, int HeadLength)
 {
     /// <summary>Longest head examined; longer heads go to Kestrel, which enforces its own limits.</summary>
     public const int MaxHeadLength = 8 * 1024;
@@ -47,7 +47,7 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
         {
             return Verdict.PassThrough;
         }
-        string? key = null, version = null, upgrade = null, connection = null, cookie = null, origin = null;
+        string? key = null, version = null, upgrade = null, connection = null, cookie = null, origin = null, host = null;
         for (var i = 1; i < lines.Length; i++)
         {
             var colon = lines[i].IndexOf(':');
@@ -68,6 +68,12 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
                 if (origin is not null) return Verdict.PassThrough;
                 origin = value;
             }
+            else if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                // As for Origin: the own origin is read from Host, so two of them go to HTTP, which refuses them.
+                if (host is not null) return Verdict.PassThrough;
+                host = value;
+            }
             else if (name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase)) return Verdict.PassThrough;
         }
         var valid = version == "13"
@@ -78,7 +84,7 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
         {
             return Verdict.PassThrough;
         }
-        request = new WebSocketUpgradeRequest(key!, cookie, origin, TargetPath(lines[0]), headLength);
+        request = new WebSocketUpgradeRequest(key!, cookie, origin, host, TargetPath(lines[0]), headLength);
         return Verdict.Upgrade;
     }
 

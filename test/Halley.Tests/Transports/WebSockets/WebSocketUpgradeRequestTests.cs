@@ -27,6 +27,23 @@ public sealed class WebSocketUpgradeRequestTests
         Assert.Null(request.GetCookie("missing"));
     }
 
+    [Fact]
+    public void OriginAndHost_AreRead_ForTheOriginPolicy()
+    {
+        Assert.Equal(Verdict.Upgrade, Parse(Head(extra: "Origin: http://app.example\r\n"), out var request));
+        Assert.Equal("http://app.example", request.Origin);
+        Assert.Equal("h", request.Host);
+        Assert.Equal(Verdict.Upgrade, Parse(Head(), out var withoutOrigin));
+        Assert.Null(withoutOrigin.Origin);
+    }
+
+    [Theory]
+    [InlineData("Host: other\r\n")]
+    [InlineData("Origin: http://a.example\r\nOrigin: http://b.example\r\n")]
+    public void TwoHostOrOriginHeaders_GoToHttp(string extra) =>
+        // Ambiguous: which one is the page's origin, or the server's? Kestrel's HTTP layer decides (two Hosts get 400).
+        Assert.Equal(Verdict.PassThrough, Parse(Head(extra: extra), out _));
+
     [Theory]
     [InlineData("GET /cometd/handshake HTTP/1.1")]
     [InlineData("GET /cometd?x=1 HTTP/1.1")]
