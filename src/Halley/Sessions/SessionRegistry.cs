@@ -108,7 +108,7 @@ internal sealed partial class SessionRegistry
         _ => "other",
     };
 
-    /// <summary>One pass over every session; run by <see cref="SessionSweeper"/>.</summary>
+    /// <summary>One pass over the sessions whose next deadline may have come (see <see cref="DueTable{T}"/>); run by <see cref="SessionSweeper"/>.</summary>
     public void Sweep()
     {
         lock (_sweepTurn)
