@@ -65,9 +65,5 @@ internal struct LifetimeClose
     public readonly long AbortAt => Volatile.Read(in _abortAt) is var at and not 0 ? at : long.MaxValue;
 
     /// <summary>For the sweep: true when the close frame went out and the client did not answer in time.</summary>
-    public bool AnswerOverdue(long now)
-    {
-        var abortAt = Volatile.Read(ref _abortAt);
-        return abortAt != 0 && now >= abortAt;
-    }
+    public readonly bool AnswerOverdue(long now) => now >= AbortAt;
 }
