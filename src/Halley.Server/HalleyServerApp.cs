@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Halley.Redis;
+using Halley.Server.Samples;
 
 namespace Halley.Server;
 
@@ -34,9 +35,12 @@ public static class HalleyServerApp
         }
         builder.Services.AddHealthChecks();
         builder.Services.AddSingleton<StartPage.StartPageEndpoint>();
+        // The chat and ticker samples (/samples/…): pages, the chat's history service, the simulated price feed.
+        builder.AddSamples();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseSamples();
         app.MapHalley();
         app.MapHealthChecks("/healthz");
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<StartPage.StartPageEndpoint>().HandleAsync);
