@@ -34,13 +34,16 @@ public static class HalleyServerApp
             halley.UseRedis(static _ => { });
         }
         builder.Services.AddHealthChecks();
-        builder.Services.AddSingleton<StartPage.StartPageEndpoint>();
         // The chat and ticker samples (/samples/…): pages, the chat's history service, the simulated price feed.
-        builder.AddSamples();
+        var samples = builder.AddSamples();
+        builder.Services.AddSingleton(sp => new StartPage.StartPageEndpoint(sp.GetRequiredService<Halley.Engine.IMessageEngine>(), samples));
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseSamples();
+        if (samples)
+        {
+            app.UseSamples();
+        }
         app.MapHalley();
         app.MapHealthChecks("/healthz");
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<StartPage.StartPageEndpoint>().HandleAsync);

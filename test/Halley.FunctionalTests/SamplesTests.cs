@@ -31,7 +31,7 @@ public sealed class SamplesTests
     [InlineData("/samples/samples.css", "text/css; charset=utf-8", "--up-bg")]
     public async Task SampleFiles_AreServed_WithTheirContentTypes(string path, string contentType, string content)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartWithSamplesAsync();
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         using var response = await http.GetAsync(path).Within();
 
@@ -48,7 +48,7 @@ public sealed class SamplesTests
     [InlineData("/samples/", HttpStatusCode.NotFound)]
     public async Task OtherSamplePaths_RedirectToTheFolder_OrAreNotFound(string path, HttpStatusCode status)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartWithSamplesAsync();
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseAddress };
         using var response = await http.GetAsync(path).Within();
 
@@ -62,7 +62,7 @@ public sealed class SamplesTests
     [Fact]
     public async Task StartPage_LinksToTheSamples()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartWithSamplesAsync();
         var (status, html) = await server.GetAsync("/");
 
         Assert.Equal(HttpStatusCode.OK, status);
@@ -73,7 +73,7 @@ public sealed class SamplesTests
     [Fact]
     public async Task Ticker_WhenEnabled_PublishesQuotesOfEverySymbol_OnTheirChannels()
     {
-        await using var server = await TestServer.StartAsync("Halley:Samples:Ticker:Enabled=true", "Halley:Samples:Ticker:UpdatesPerSecond=500");
+        await using var server = await StartWithSamplesAsync("Halley:Samples:Ticker:Enabled=true", "Halley:Samples:Ticker:UpdatesPerSecond=500");
         using var client = new BayeuxHttp(server);
         await client.HandshakeAsync();
         await client.SubscribeAsync(TickerFeed.ChannelPrefix + "*");
@@ -100,7 +100,7 @@ public sealed class SamplesTests
     [Fact]
     public async Task Ticker_WhenDisabled_IsNotThere_AndPublishesNothing()
     {
-        await using var server = await TestServer.StartAsync("Halley:Samples:Ticker:Enabled=false");
+        await using var server = await StartWithSamplesAsync();
         Assert.DoesNotContain(server.Services.GetServices<IHostedService>(), s => s is TickerFeed);
 
         using var client = new BayeuxHttp(server);
@@ -116,7 +116,7 @@ public sealed class SamplesTests
     [Fact]
     public async Task Ticker_RefusesARateOutOfRange_AtStart()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWithSamplesAsync(
             "Halley:Samples:Ticker:Enabled=true", "Halley:Samples:Ticker:UpdatesPerSecond=0"));
         Assert.Contains("UpdatesPerSecond", error.Message, StringComparison.Ordinal);
     }
@@ -124,7 +124,7 @@ public sealed class SamplesTests
     [Fact]
     public async Task ChatHistory_AnswersTheRoomsRecentMessages_OldestFirst_WithTheirPositions()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartWithSamplesAsync();
         var positions = new List<string?>();
         for (var i = 1; i <= 3; i++)
         {
@@ -144,7 +144,7 @@ public sealed class SamplesTests
     [Fact]
     public async Task ChatHistory_OfARoomWithNoMessage_IsEmpty()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartWithSamplesAsync();
         var answer = await CallHistoryAsync(server, new JsonObject { ["room"] = "quiet" });
         Assert.Empty(answer["messages"]!.AsArray());
     }
@@ -160,7 +160,7 @@ public sealed class SamplesTests
     [InlineData("""{"room":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")]
     public async Task ChatHistory_RefusesAnythingButARoomName(string data)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartWithSamplesAsync();
         // A room is a name, never a channel or pattern: the service reads no other history than the rooms'.
         await server.PublishAsync("/samples/chat/a/b", "not a room");
 
@@ -168,6 +168,35 @@ public sealed class SamplesTests
 
         Assert.Equal("invalid_room", answer["error"]!.GetValue<string>());
         Assert.Empty(answer["messages"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Samples_WhenDisabled_AreNotThere()
+    {
+        await using var server = await TestServer.StartAsync("Halley:Samples:Enabled=false", "Halley:Samples:Ticker:Enabled=true");
+
+        Assert.DoesNotContain(server.Services.GetServices<IHostedService>(), s => s is TickerFeed);
+        Assert.Null(server.Services.GetService<ChatHistoryService>());
+        Assert.DoesNotContain(ChatHistoryService.RoomPattern, server.Get<IOptions<HalleyOptions>>().Value.History.Channels.Keys);
+        Assert.Equal(HttpStatusCode.NotFound, (await server.GetAsync("/samples/chat/")).Status);
+        var (status, html) = await server.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain("/samples/", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Endpoints</h2>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChatRooms_KeepAHistory_UnlessTheConfigurationSaysOtherwise()
+    {
+        await using (var server = await StartWithSamplesAsync())
+        {
+            var rule = server.Get<IOptions<HalleyOptions>>().Value.History.Channels[ChatHistoryService.RoomPattern];
+            Assert.Equal((100, TimeSpan.FromHours(1)), (rule.Size, rule.Ttl));
+        }
+        await using (var server = await StartWithSamplesAsync($"Halley:History:Channels:{ChatHistoryService.RoomPattern}:Size=5"))
+        {
+            Assert.Equal(5, server.Get<IOptions<HalleyOptions>>().Value.History.Channels[ChatHistoryService.RoomPattern].Size);
+        }
     }
 
     [Fact]
@@ -197,6 +226,10 @@ public sealed class SamplesTests
             await app.StopAsync().Within();
         }
     }
+
+    /// <summary>A server with the samples, as <c>halley serve</c> has them, but the ticker's feed only when asked for.</summary>
+    private static Task<TestServer> StartWithSamplesAsync(params string[] settings) =>
+        TestServer.StartAsync(["Halley:Samples:Enabled=true", "Halley:Samples:Ticker:Enabled=false", .. settings]);
 
     private static async Task<JsonObject> CallHistoryAsync(TestServer server, JsonNode? data)
     {

@@ -17,21 +17,33 @@ internal static class SamplesExtensions
     /// <summary>Where the pages are served.</summary>
     public const string RequestPath = "/samples";
 
-    /// <summary>Registers the samples' services: the chat's history service, and the ticker's feed when it is enabled.</summary>
-    public static void AddSamples(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Registers the samples' services when <see cref="SamplesOptions.Enabled"/>: the chat's history service and its
+    /// rooms' history rule, and the ticker's feed when it is enabled too. Returns whether the samples are on.
+    /// </summary>
+    public static bool AddSamples(this WebApplicationBuilder builder)
     {
+        // Decided at composition: a disabled sample is not a service that idles, it is not there at all.
+        var samples = builder.Configuration.GetSection(SamplesOptions.SectionName).Get<SamplesOptions>() ?? new SamplesOptions();
+        if (!samples.Enabled)
+        {
+            return false;
+        }
         var services = builder.Services;
         services.AddSingleton<ChatHistoryService>();
         services.AddOptions<ServiceChannelOptions>()
             .Configure<ChatHistoryService>(static (o, chat) => o.Handlers[ChatHistoryService.Channel] = chat.HandleAsync);
+        // The rooms keep their recent messages, so a page that joins shows them. A rule the configuration gives the
+        // same pattern wins (it was bound before this runs).
+        services.PostConfigure<HalleyOptions>(static o => o.History.Channels.TryAdd(ChatHistoryService.RoomPattern, ChatHistoryService.RoomHistory));
 
         var ticker = builder.Configuration.GetSection(TickerOptions.SectionName);
         services.AddOptions<TickerOptions>().Bind(ticker).ValidateDataAnnotations().ValidateOnStart();
-        // Decided at composition: a disabled feed is not a service that idles, it is not there at all.
         if (ticker.Get<TickerOptions>()?.Enabled ?? new TickerOptions().Enabled)
         {
             services.AddHostedService<TickerFeed>();
         }
+        return true;
     }
 
     /// <summary>Serves the samples' pages under <see cref="RequestPath"/> (<c>/samples/chat</c> redirects to <c>/samples/chat/</c>).</summary>

@@ -17,14 +17,25 @@ internal sealed class StartPageEndpoint
     private readonly string _version;
     private readonly string _engine;
 
-    public StartPageEndpoint(IMessageEngine engine)
+    /// <param name="engine">The node's engine, named on the page.</param>
+    /// <param name="samples">Whether <c>halley serve</c> has its samples: without them the page does not link to them.</param>
+    public StartPageEndpoint(IMessageEngine engine, bool samples)
     {
         using var stream = typeof(StartPageEndpoint).Assembly.GetManifestResourceStream("Halley.Server.StartPage.start-page.html")
             ?? throw new InvalidOperationException("The start page is not embedded.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        _template = reader.ReadToEnd();
+        _template = samples ? reader.ReadToEnd() : WithoutSamples(reader.ReadToEnd());
         _version = typeof(HalleyOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         _engine = engine is InMemoryMessageEngine ? "in-memory" : engine.GetType().Name;
+    }
+
+    /// <summary>The template without its samples section (from <c>&lt;!--samples--&gt;</c> to <c>&lt;!--/samples--&gt;</c>).</summary>
+    private static string WithoutSamples(string template)
+    {
+        const string Start = "<!--samples-->", End = "<!--/samples-->";
+        var start = template.IndexOf(Start, StringComparison.Ordinal);
+        var end = template.IndexOf(End, StringComparison.Ordinal);
+        return start < 0 || end < start ? template : template[..start] + template[(end + End.Length)..];
     }
 
     public async Task HandleAsync(HttpContext context)

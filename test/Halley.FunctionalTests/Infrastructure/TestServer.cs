@@ -33,9 +33,10 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Starts a server, letting <paramref name="configure"/> change what configuration cannot (Kestrel limits).</summary>
     public static async Task<TestServer> StartAsync(Action<WebApplicationBuilder>? configure, params string[] settings)
     {
-        // Without the ticker sample's feed unless a test turns it on (a later setting wins): its quotes would land in
-        // the wildcard subscriptions of tests that count what they receive.
-        string[] args = ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Halley:Samples:Ticker:Enabled=false", .. settings.Select(s => "--" + s)];
+        // Without the samples unless a test turns them on (a later setting wins): the ticker's quotes would land in the
+        // wildcard subscriptions of tests that count what they receive, and the chat's history rule would give every
+        // stream a starting position.
+        string[] args = ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Halley:Samples:Enabled=false", .. settings.Select(s => "--" + s)];
         var app = HalleyServerApp.Build(args, configure);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

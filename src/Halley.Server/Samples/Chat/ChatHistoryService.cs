@@ -25,10 +25,16 @@ internal sealed class ChatHistoryService(MessageHub hub)
     /// <summary>The prefix of a room's channel: the room <c>lobby</c> talks on <c>/samples/chat/lobby</c>.</summary>
     public const string RoomPrefix = "/samples/chat/";
 
+    /// <summary>The history rule's pattern: every room's channel, not their presence channels.</summary>
+    public const string RoomPattern = RoomPrefix + "*";
+
+    /// <summary>What a room keeps, unless the configuration has its own rule for <see cref="RoomPattern"/>.</summary>
+    public static HistoryRule RoomHistory => new() { Size = MaxMessages, Ttl = TimeSpan.FromHours(1) };
+
     /// <summary>Most messages one answer holds: the newest ones.</summary>
     public const int MaxMessages = 100;
 
-    // The rule keeps far fewer (appsettings.json); a read of this many is one page however the rule is changed.
+    // The default rule keeps far fewer; a read of this many is one page however the rule is configured.
     private const int ReadLimit = 1_000;
 
     /// <summary>Answers a call; a request without a valid room gets <c>{"error":"invalid_room"}</c>, not a failure.</summary>
