@@ -48,10 +48,15 @@ await client.subscribe(channel, (data, message) => {
   if (held) held.push({ data, position: message.position });
   else showMessage(data, message.position, false);
 });
-const history = await client.call('/service/samples/chat/history', { room });
-if (history.messages.length > 0) {
-  for (const entry of history.messages) showMessage(entry.data, entry.position, true);
-  addDivider('earlier messages above');
+try {
+  const history = await client.call('/service/samples/chat/history', { room });
+  if (history.messages.length > 0) {
+    for (const entry of history.messages) showMessage(entry.data, entry.position, true);
+    addDivider('earlier messages above');
+  }
+} catch {
+  // The room still works without its past: say so, and go on with the live messages.
+  addDivider('the earlier messages could not be read');
 }
 for (const entry of held) showMessage(entry.data, entry.position, false);
 held = null;
