@@ -175,9 +175,7 @@ public sealed class SamplesTests
     {
         await using var server = await TestServer.StartAsync("Halley:Samples:Enabled=false", "Halley:Samples:Ticker:Enabled=true");
 
-        Assert.DoesNotContain(server.Services.GetServices<IHostedService>(), s => s is TickerFeed);
-        Assert.Null(server.Services.GetService<ChatHistoryService>());
-        Assert.DoesNotContain(ChatHistoryService.RoomPattern, server.Get<IOptions<HalleyOptions>>().Value.History.Channels.Keys);
+        AssertNoSampleService(server.Services);
         Assert.Equal(HttpStatusCode.NotFound, (await server.GetAsync("/samples/chat/")).Status);
         var (status, html) = await server.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, status);
@@ -210,9 +208,7 @@ public sealed class SamplesTests
         await app.StartAsync().Within();
         try
         {
-            Assert.DoesNotContain(app.Services.GetServices<IHostedService>(), s => s is TickerFeed);
-            Assert.Null(app.Services.GetService<ChatHistoryService>());
-            Assert.False(app.Services.GetRequiredService<IOptions<ServiceChannelOptions>>().Value.Handlers.ContainsKey(ChatHistoryService.Channel));
+            AssertNoSampleService(app.Services);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             using var http = new HttpClient { BaseAddress = new Uri(address) };
             foreach (var path in new[] { "/samples/chat/", "/samples/ticker/", "/samples/samples.css" })
@@ -225,6 +221,15 @@ public sealed class SamplesTests
         {
             await app.StopAsync().Within();
         }
+    }
+
+    /// <summary>No feed, no chat history service or channel, no history rule for the rooms.</summary>
+    private static void AssertNoSampleService(IServiceProvider services)
+    {
+        Assert.DoesNotContain(services.GetServices<IHostedService>(), s => s is TickerFeed);
+        Assert.Null(services.GetService<ChatHistoryService>());
+        Assert.False(services.GetRequiredService<IOptions<ServiceChannelOptions>>().Value.Handlers.ContainsKey(ChatHistoryService.Channel));
+        Assert.DoesNotContain(ChatHistoryService.RoomPattern, services.GetRequiredService<IOptions<HalleyOptions>>().Value.History.Channels.Keys);
     }
 
     /// <summary>A server with the samples, as <c>halley serve</c> has them, but the ticker's feed only when asked for.</summary>
