@@ -114,7 +114,8 @@ test('two chat pages see each other, exchange messages, and a joiner gets the re
     await waitForMessage(bob.page, 'carol joined late');
     // Each message once on every page, though the history and the live subscription overlap.
     assert.deepEqual(await texts(bob.page, '#messages li .text'), ['hello from alice', 'hi alice, bob here', 'carol joined late']);
-    await alice.page.screenshot({ path: path.join(screenshots, 'chat.png') });
+    // The latecomer's page shows it all: the history (dimmed, above the divider), the live message, three here.
+    await carol.page.screenshot({ path: path.join(screenshots, 'chat.png') });
 
     // Bob leaves: the others' lists drop him (his page says "leave" as it goes).
     await bob.page.close({ runBeforeUnload: true });
