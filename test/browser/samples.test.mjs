@@ -46,10 +46,10 @@ const ready = (page) => page.waitForFunction(() => document.body.dataset.ready =
 const texts = (page, selector) => page.$$eval(selector, (elements) => elements.map((e) => e.textContent));
 
 /** Waits until the page's who-is-here list is exactly `names` (sorted). */
-async function waitForMembers(page, names) {
+async function waitForMembers(page, names, timeout = WAIT_MS) {
   await page.waitForFunction(
     (expected) => JSON.stringify([...document.querySelectorAll('#members li')].map((e) => e.textContent)) === JSON.stringify(expected),
-    names, { timeout: WAIT_MS },
+    names, { timeout },
   ).catch(async (e) => {
     e.message += `\nwho-is-here shows ${JSON.stringify(await texts(page, '#members li'))}, expected ${JSON.stringify(names)}`;
     throw e;
@@ -117,9 +117,10 @@ test('two chat pages see each other, exchange messages, and a joiner gets the re
     // The latecomer's page shows it all: the history (dimmed, above the divider), the live message, three here.
     await carol.page.screenshot({ path: path.join(screenshots, 'chat.png') });
 
-    // Bob leaves: the others' lists drop him (his page says "leave" as it goes).
+    // Bob leaves: the others' lists drop him. His page says "leave" as it goes; were that lost, the page's expiry
+    // (25 s without a word, checked every 10 s) would drop him too, hence the longer wait.
     await bob.page.close({ runBeforeUnload: true });
-    await waitForMembers(alice.page, ['alice (you)', 'carol']);
+    await waitForMembers(alice.page, ['alice (you)', 'carol'], 45_000);
   });
 });
 
