@@ -361,6 +361,23 @@ public sealed class MessageHub
         _metrics.Delivered(delivered);
     }
 
+    /// <summary>Tells every subscriber of <paramref name="keys"/> that messages it should have had were lost (see <see cref="IEngineListener.OnMessagesLost"/>).</summary>
+    private void OnMessagesLost(IReadOnlyList<string> keys)
+    {
+        var told = new HashSet<ISubscriber>(ReferenceEqualityComparer.Instance);
+        foreach (var key in keys)
+        {
+            foreach (var subscriber in _index.Get(key))
+            {
+                if (told.Add(subscriber))
+                {
+                    subscriber.MessagesLost();
+                }
+            }
+        }
+        _metrics.MessagesLost(told.Count);
+    }
+
     private bool IsLazy(string channel)
     {
         foreach (var pattern in _lazyChannels)
@@ -377,5 +394,7 @@ public sealed class MessageHub
     private sealed class Listener(MessageHub hub) : IEngineListener
     {
         public void OnMessage(EncodedMessage message) => hub.OnMessage(message);
+
+        public void OnMessagesLost(IReadOnlyList<string> keys) => hub.OnMessagesLost(keys);
     }
 }
