@@ -32,7 +32,10 @@ public static class RedisHalleyBuilderExtensions
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisEngineOptions>>().Value));
         // Started with the host, so an unreachable Redis fails the start rather than the first request.
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisEngineStarter>());
-        return builder.UseEngine<RedisMessageEngine>();
+        builder.UseEngine<RedisMessageEngine>();
+        builder.Services.TryAddSingleton(sp => (RedisMessageEngine)sp.GetRequiredService<IMessageEngine>());
+        builder.Services.AddHealthChecks().AddCheck<RedisEngineHealthCheck>("redis", tags: [RedisEngineHealthCheck.ReadyTag]);
+        return builder;
     }
 
     /// <summary>Resolves the node (and so connects to Redis and starts the engine) when the host starts.</summary>

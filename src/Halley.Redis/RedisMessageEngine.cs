@@ -79,6 +79,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     private readonly RedisKey _channels;
     private readonly string _nodeChannels;
     private readonly string _nodeId;
+    private readonly long _subscriptionTimeoutMs;
     private readonly Dictionary<string, int> _interest = new(StringComparer.Ordinal);
     // One declaration or withdrawal at a time, so the sets in Redis follow the order of the calls.
     private readonly SemaphoreSlim _interestTurn = new(1, 1);
@@ -91,6 +92,9 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     private string _deliveryEpoch = string.Empty;
     private long _lastDelivery;
     private long _gapsFilled;
+    // When the reader last took something off the node's channel (Environment.TickCount64); the sweep's probe sends
+    // a marker every second, so a long silence means the subscription no longer delivers.
+    private long _receivedAt = Environment.TickCount64;
     private long _nextToken;
     private volatile Mark _cursor = new(string.Empty, 0);
     private volatile string _epoch = string.Empty;
@@ -113,6 +117,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         _channels = _prefix + "channels";
         _nodeChannels = _prefix + "node:";
         _nodeId = NewId(16);
+        _subscriptionTimeoutMs = (long)redisOptions.Value.SubscriptionTimeout.TotalMilliseconds;
     }
 
     /// <inheritdoc />
@@ -173,7 +178,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             NewId(8), channel, message.Frame, rule?.Size ?? 0, Milliseconds(rule?.Ttl ?? TimeSpan.Zero),
             _time.GetUtcNow().ToUnixTimeMilliseconds(), _nodeChannels, _nodeId, .. HighWaterMark(),
         ];
-        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Publish, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Publish, keys, values), "publish", cancellationToken).ConfigureAwait(false))!;
         var epoch = (string)reply[0]!;
         NoteEpoch(epoch);
         var offset = (string?)reply[1];
@@ -278,7 +283,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
                 var receivedAfter = HeldSubscription.EarliestReceivedAfter(query.Held, channel);
                 values[9 + 3 * i] = receivedAfter == long.MaxValue ? -1 : receivedAfter;
             }
-            var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Read, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+            var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Read, keys, values), "read history", cancellationToken).ConfigureAwait(false))!;
             switch ((string?)reply[0])
             {
                 case "retry" when attempt < 10:
@@ -310,6 +315,26 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             return;
         }
         _ = ProbeAsync();
+    }
+
+    /// <summary>
+    /// Null while the node can serve: Redis is connected and the node's channel delivered something (at least the
+    /// sweep's probe marker) within <see cref="RedisEngineOptions.SubscriptionTimeout"/>; otherwise why not.
+    /// </summary>
+    public string? Readiness()
+    {
+        if (_listener is null)
+        {
+            return "The engine has not started.";
+        }
+        if (!_redis.IsConnected)
+        {
+            return "Redis is not connected.";
+        }
+        var silent = Environment.TickCount64 - Volatile.Read(ref _receivedAt);
+        return silent > _subscriptionTimeoutMs
+            ? $"This node's Redis subscription has delivered nothing for {silent / 1000.0:0.#} s, although the sweep probes it every second."
+            : null;
     }
 
     /// <summary>Withdraws this node's interest from Redis and stops receiving.</summary>
@@ -405,7 +430,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         {
             return (found, null);
         }
-        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Channels, [_meta, _channels]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Channels, [_meta, _channels]), "list channels", cancellationToken).ConfigureAwait(false))!;
         foreach (var listed in (RedisResult[])reply[1]!)
         {
             var channel = (string)listed!;
@@ -432,8 +457,8 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             _markers[token] = processed;
             try
             {
-                var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Mark, [_meta, InterestKey(key)], MarkArguments(token, action))
-                    .WaitAsync(cancellationToken).ConfigureAwait(false))!;
+                var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Mark, [_meta, InterestKey(key)], MarkArguments(token, action)),
+                    "declare interest", cancellationToken).ConfigureAwait(false))!;
                 NoteEpoch(ParseMark(reply).Epoch);
                 var left = TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
                 if (await processed.Task.WaitAsync(left, cancellationToken).ConfigureAwait(false))
@@ -443,7 +468,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             }
             catch (TimeoutException ex)
             {
-                throw new TimeoutException($"Redis did not deliver this node's marker within {MarkerTimeout.TotalSeconds} s: its subscription connection is down.", ex);
+                throw new EngineUnavailableException($"Redis did not deliver this node's marker within {MarkerTimeout.TotalSeconds} s: its subscription connection is down.", ex);
             }
             finally
             {
@@ -462,6 +487,28 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             Log.ProbeFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>
+    /// Awaits a command, failing at once with <see cref="EngineUnavailableException"/> while no connection to Redis is
+    /// up (rather than after StackExchange.Redis' timeout), and when the command fails for want of Redis.
+    /// </summary>
+    private async Task<T> Available<T>(Func<Task<T>> command, string what, CancellationToken cancellationToken)
+    {
+        if (!_redis.IsConnected)
+        {
+            // Checked before the command is issued: StackExchange.Redis would hold it and send it on reconnect, after
+            // the caller was told it failed (a publish then retried would be doubled).
+            throw new EngineUnavailableException($"Redis is not connected, so this node cannot {what}.");
+        }
+        try
+        {
+            return await command().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        {
+            throw new EngineUnavailableException($"Redis did not answer, so this node could not {what} (a publish may still have been applied).", ex);
         }
     }
 
@@ -488,6 +535,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             while (true)
             {
                 var received = await queue.ReadAsync().ConfigureAwait(false);
+                Volatile.Write(ref _receivedAt, Environment.TickCount64);
                 try
                 {
                     var payload = (byte[])received.Message!;

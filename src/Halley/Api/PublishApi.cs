@@ -34,7 +34,17 @@ internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authoriz
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
             return;
         }
-        var published = await engine.PublishAsync(channel, data, default, context.RequestAborted).ConfigureAwait(false);
+        EncodedMessage published;
+        try
+        {
+            published = await engine.PublishAsync(channel, data, default, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (EngineUnavailableException unavailable)
+        {
+            // Not dropped silently: the backend is told to retry (a timed-out publish may have gone through).
+            await HttpResponses.WriteUnavailableAsync(context, unavailable).ConfigureAwait(false);
+            return;
+        }
         context.Response.ContentType = "application/json; charset=utf-8";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
         writer.WriteStartObject();
