@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Halley.FunctionalTests.Infrastructure;
 using Halley.Testing;
@@ -117,6 +118,43 @@ public sealed class RedisClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DuringARedisOutage_NodesAreNotReady_PublishesAnswer503_SubscribesAreToldToBackOff_SessionsStay_AndAllResumes()
+    {
+        await using var client = await BayeuxSocket.ConnectAsync(_a);
+        await client.HandshakeAsync();
+        using var http = new HttpClient { BaseAddress = _a.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz").Within()).StatusCode);
+
+        _redis.Stop();
+        await Eventually(async () => (await http.GetAsync("/readyz").Within()).StatusCode == HttpStatusCode.ServiceUnavailable, "node A to report not ready");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz").Within()).StatusCode);
+
+        // The backend is told to retry, not answered 200 for a message that went nowhere.
+        using var publish = await http.PostAsync("/api/publish", JsonContent(new JsonObject { ["channel"] = "/chat/new", ["data"] = "lost?" })).Within();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, publish.StatusCode);
+        Assert.True(publish.Headers.RetryAfter?.Delta > TimeSpan.Zero, publish.Headers.ToString());
+        // A subscribe that needs Redis: a clear error and a jittered retry interval; the session itself stays.
+        var refused = await client.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/chat/new" });
+        Assert.False(refused["successful"]!.GetValue<bool>(), refused.ToJsonString());
+        Assert.Equal("503::engine_unavailable", refused["error"]!.GetValue<string>());
+        Assert.Equal("retry", refused["advice"]!["reconnect"]!.GetValue<string>());
+        Assert.InRange(refused["advice"]!["interval"]!.GetValue<long>(), 1000, 5000);
+        var connect = await client.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.True(connect["successful"]!.GetValue<bool>(), connect.ToJsonString());
+
+        await _redis.StartAgainAsync();
+        using var httpB = new HttpClient { BaseAddress = _b.BaseAddress };
+        await Eventually(async () => (await http.GetAsync("/readyz").Within()).StatusCode == HttpStatusCode.OK, "node A to be ready again");
+        await Eventually(async () => (await httpB.GetAsync("/readyz").Within()).StatusCode == HttpStatusCode.OK, "node B to be ready again");
+        var again = await client.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/chat/new" });
+        Assert.True(again["successful"]!.GetValue<bool>(), again.ToJsonString());
+        await client.ConnectAndHoldAsync();
+        var arrived = client.WaitForAsync(IsEvent("/chat/new"), Wait);
+        await _b.PublishAsync("/chat/new", "back");
+        Assert.Equal("back", (await arrived)["data"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ASubscribeOnNodeA_ThenAPublishOnNodeB_IsNeverMissed()
     {
         // The cursor's promise across nodes: once the subscribe is answered, the very next publish anywhere reaches it.
@@ -157,6 +195,16 @@ public sealed class RedisClusterTests : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         using var response = await http.PostAsync("/api/publish", JsonContent(new JsonObject { ["channel"] = channel, ["data"] = data })).Within();
         return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["position"]?.GetValue<string>() : null;
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(100);
+        }
     }
 
     private static StringContent JsonContent(JsonNode body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
