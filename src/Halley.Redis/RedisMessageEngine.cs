@@ -80,6 +80,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     private readonly string _nodeChannels;
     private readonly string _nodeId;
     private readonly long _subscriptionTimeoutMs;
+    private readonly TimeSpan _idempotencyWindow;
     private readonly Dictionary<string, int> _interest = new(StringComparer.Ordinal);
     // One declaration or withdrawal at a time, so the sets in Redis follow the order of the calls.
     private readonly SemaphoreSlim _interestTurn = new(1, 1);
@@ -118,6 +119,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         _nodeChannels = _prefix + "node:";
         _nodeId = NewId(16);
         _subscriptionTimeoutMs = (long)redisOptions.Value.SubscriptionTimeout.TotalMilliseconds;
+        _idempotencyWindow = options.Value.Api.IdempotencyWindow;
     }
 
     /// <inheritdoc />
@@ -165,23 +167,32 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         var channel = message.Channel;
         var rule = _rules.For(channel)?.Rule;
         var matching = ChannelName.MatchingKeys(channel);
-        var keys = new RedisKey[3 + matching.Count];
+        var idempotencyKey = message.IdempotencyKey;
+        var keys = new RedisKey[4 + matching.Count];
         keys[0] = _meta;
         keys[1] = _channels;
         keys[2] = StreamKey(channel);
+        keys[3] = idempotencyKey is null ? _meta : (RedisKey)(_prefix + "p:" + idempotencyKey);
         for (var i = 0; i < matching.Count; i++)
         {
-            keys[3 + i] = InterestKey(matching[i]);
+            keys[4 + i] = InterestKey(matching[i]);
         }
         RedisValue[] values =
         [
             NewId(8), channel, message.Frame, rule?.Size ?? 0, Milliseconds(rule?.Ttl ?? TimeSpan.Zero),
-            _time.GetUtcNow().ToUnixTimeMilliseconds(), _nodeChannels, _nodeId, .. HighWaterMark(),
+            _time.GetUtcNow().ToUnixTimeMilliseconds(), _nodeChannels, _nodeId, idempotencyKey ?? string.Empty,
+            Milliseconds(_idempotencyWindow), .. HighWaterMark(),
         ];
         var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Publish, keys, values), "publish", cancellationToken).ConfigureAwait(false))!;
         var epoch = (string)reply[0]!;
-        NoteEpoch(epoch);
         var offset = (string?)reply[1];
+        if (reply.Length > 2)
+        {
+            // The key was published before: its epoch may be an old one, which says nothing about Redis now.
+            message.MarkDuplicateOf(string.IsNullOrEmpty(offset) ? null : new StreamPosition(epoch, long.Parse(offset, CultureInfo.InvariantCulture)));
+            return message.Position;
+        }
+        NoteEpoch(epoch);
         if (string.IsNullOrEmpty(offset))
         {
             return null;

@@ -40,10 +40,12 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Publishes one message. KEYS: meta, channels, the channel's stream, then the interest set of each name and pattern
-    /// that matches the channel. ARGV: a new epoch (taken only if Redis has none: the sequence was lost), channel,
+    /// Publishes one message. KEYS: meta, channels, the channel's stream, the idempotency key's key (meta when there is
+    /// none), then the interest set of each name and pattern that matches the channel. ARGV: a new epoch (taken only if Redis has none: the sequence was lost), channel,
     /// frame, the rule's size (0: the channel keeps no history), the rule's age in ms, the node's clock in ms, the
-    /// prefix of node channels, the publishing node's id, the node's high-water mark (epoch, offset). Returns { epoch, offset or "" }.
+    /// prefix of node channels, the publishing node's id, the idempotency key ("" for none), how long to remember it in
+    /// ms, the node's high-water mark (epoch, offset). Returns { epoch, offset or "" }, or, without publishing, { epoch,
+    /// offset or "", "duplicate" } when the idempotency key was published within its window.
     /// </summary>
     /// <remarks>
     /// Position, history append and PUBLISH in one script: no node receives a message its history lacks. The message
@@ -54,6 +56,13 @@ internal static class RedisScripts
     /// received, whatever dropped it (a killed subscription connection, a pub/sub output buffer limit).
     /// </remarks>
     public const string Publish = TakeEpoch + """
+        if ARGV[9] ~= '' then
+          local earlier = redis.call('GET', KEYS[4])
+          if earlier then
+            local e, o = string.match(earlier, '^(%S+) (%S*)$')
+            return { e, o, 'duplicate' }
+          end
+        end
         local size = tonumber(ARGV[4])
         local offset = ''
         if size > 0 then
@@ -76,7 +85,7 @@ internal static class RedisScripts
         end
         local payload = ' ' .. offset .. ' ' .. #ARGV[2] .. ' ' .. ARGV[2] .. ARGV[3]
         local sent = {}
-        for i = 4, #KEYS do
+        for i = 5, #KEYS do
           for _, node in ipairs(redis.call('SMEMBERS', KEYS[i])) do
             if not sent[node] then
               sent[node] = true
@@ -87,14 +96,17 @@ internal static class RedisScripts
         if offset ~= '' and not sent[ARGV[8]] then
           redis.call('PUBLISH', ARGV[7] .. ARGV[8], 'k' .. epoch .. ' ' .. redis.call('HINCRBY', KEYS[1], 'n:' .. ARGV[8], 1) .. ' ' .. offset .. ' ')
         end
+        if ARGV[9] ~= '' then
+          redis.call('SET', KEYS[4], epoch .. ' ' .. offset, 'PX', ARGV[10])
+        end
         return { epoch, tostring(offset) }
         """;
 
     /// <summary>
     /// Declares (<c>add</c>), withdraws (<c>remove</c>) or only marks (<c>none</c>) a node's interest. KEYS: meta, the
     /// interest set. ARGV: a new epoch (taken only if Redis has none or went back), the prefix of node channels, the
-    /// node's id, a token, the action, the node's high-water mark (epoch, offset). Publishes to the node's own channel a marker <c>k{epoch} {n} {seq} {token}</c> and returns
-    /// { epoch, seq }.
+    /// node's id, a token, the action, the node's high-water mark (epoch, offset). Publishes to the node's own channel a
+    /// marker <c>k{epoch} {n} {seq} {token}</c> and returns { epoch, seq }.
     /// </summary>
     /// <remarks>
     /// The change and the reading of the sequence are one atomic step: a publish before it has an offset at or below

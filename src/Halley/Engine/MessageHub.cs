@@ -75,12 +75,14 @@ public sealed class MessageHub
     /// <param name="dataJson">The <c>data</c> value as UTF-8 JSON.</param>
     /// <param name="idJson">The publisher's message id as a raw JSON token, or empty.</param>
     /// <param name="cancellationToken">Cancels waiting for the deliveries or the engine.</param>
-    public async ValueTask<EncodedMessage> PublishAsync(string channel, ReadOnlyMemory<byte> dataJson, ReadOnlyMemory<byte> idJson, CancellationToken cancellationToken)
+    /// <param name="idempotencyKey">The publisher's idempotency key, or null (see <see cref="EncodedMessage.IdempotencyKey"/>).</param>
+    public async ValueTask<EncodedMessage> PublishAsync(string channel, ReadOnlyMemory<byte> dataJson, ReadOnlyMemory<byte> idJson, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
         // While the delivery lanes are behind, a publish waits for them before it adds to their backlog: a backend
         // publishing as fast as it can is paced at what the node delivers, instead of filling every queue.
         await DeliveryLanes.Shared.WhenCaughtUpAsync(cancellationToken).ConfigureAwait(false);
         var encoded = EncodedMessage.FromFrame(channel, BayeuxCodec.EncodeEventFrame(channel, dataJson.Span, idJson.Span));
+        encoded.IdempotencyKey = idempotencyKey;
         _metrics.Published();
         await _engine.PublishAsync(encoded, cancellationToken).ConfigureAwait(false);
         return encoded;

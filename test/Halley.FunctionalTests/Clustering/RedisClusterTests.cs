@@ -155,6 +155,35 @@ public sealed class RedisClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APublishRetriedOnAnotherNodeWithItsIdempotencyKey_IsDeliveredOnce_WithTheFirstPosition()
+    {
+        await using var socket = await OpenSubscribedSocketAsync(_a, "/chat/idem");
+        var first = await PublishWithKeyAsync(_a, "/chat/idem", "once", "k-1");
+        var retry = await PublishWithKeyAsync(_b, "/chat/idem", "once", "k-1");
+        var end = await PublishWithKeyAsync(_b, "/chat/idem", "end", "k-2");
+
+        Assert.True(retry["duplicate"]!.GetValue<bool>());
+        Assert.Equal(first["position"]!.GetValue<string>(), retry["position"]!.GetValue<string>());
+        var received = new List<string>();
+        while (received.Count == 0 || received[^1] != "end")
+        {
+            received.Add((await socket.WaitForAsync(IsEvent("/chat/idem"), Wait))["data"]!.GetValue<string>());
+        }
+        Assert.Equal(["once", "end"], received);
+        Assert.NotNull(end["position"]);
+    }
+
+    private static async Task<JsonNode> PublishWithKeyAsync(TestServer server, string channel, string data, string key)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/publish") { Content = JsonContent(new JsonObject { ["channel"] = channel, ["data"] = data }) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await http.SendAsync(request).Within();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    [Fact]
     public async Task ASubscribeOnNodeA_ThenAPublishOnNodeB_IsNeverMissed()
     {
         // The cursor's promise across nodes: once the subscribe is answered, the very next publish anywhere reaches it.
