@@ -26,4 +26,10 @@ public sealed class RedisEngineOptions
     /// The sweep publishes a probe marker to it every second, so silence means the subscription is dead. Default 5 s.
     /// </summary>
     public TimeSpan SubscriptionTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a member stays in a channel's presence without its node refreshing it (every third of this): a
+    /// crashed node's members disappear within it. Default 30 s.
+    /// </summary>
+    public TimeSpan PresenceTtl { get; set; } = TimeSpan.FromSeconds(30);
 }

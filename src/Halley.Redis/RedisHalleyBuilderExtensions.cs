@@ -35,6 +35,11 @@ public static class RedisHalleyBuilderExtensions
         builder.UseEngine<RedisMessageEngine>();
         builder.Services.TryAddSingleton(sp => (RedisMessageEngine)sp.GetRequiredService<IMessageEngine>());
         builder.Services.AddHealthChecks().AddCheck<RedisEngineHealthCheck>("redis", tags: [RedisEngineHealthCheck.ReadyTag]);
+        // Presence across the cluster, refreshed by the store itself while the host runs.
+        builder.Services.RemoveAll<Presence.IPresenceStore>();
+        builder.Services.TryAddSingleton<RedisPresenceStore>();
+        builder.Services.AddSingleton<Presence.IPresenceStore>(sp => sp.GetRequiredService<RedisPresenceStore>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisPresenceStore>());
         return builder;
     }
 

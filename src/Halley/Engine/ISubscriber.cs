@@ -13,4 +13,7 @@ public interface ISubscriber
     /// block: called on the engine's thread.
     /// </summary>
     void MessagesLost() { }
+
+    /// <summary>Who the subscriber is in a channel's presence (<c>/api/presence</c>): a Bayeux session's client id; null to be left out.</summary>
+    string? PresenceId => null;
 }

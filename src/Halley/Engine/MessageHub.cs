@@ -34,14 +34,20 @@ public sealed class MessageHub
     // lost (Redis restarted without persistence) starts a new epoch whose offsets begin again, and an offset of the
     // old epoch must never be read as one of the new.
     private StreamPosition? _fannedOutThrough;
+    private readonly Presence.IPresenceStore? _presence;
 
     [ThreadStatic]
     private static HashSet<ISubscriber>? t_seen;
 
     /// <summary>Creates the hub over <paramref name="engine"/> and starts the engine's delivery to it.</summary>
-    public MessageHub(IMessageEngine engine, HalleyMetrics metrics, Microsoft.Extensions.Options.IOptions<HalleyOptions> options)
+    /// <param name="engine">The engine.</param>
+    /// <param name="metrics">The node's metrics.</param>
+    /// <param name="options">The node's settings.</param>
+    /// <param name="presence">Where subscriptions to exact channel names are recorded (<c>/api/presence</c>); none when null.</param>
+    public MessageHub(IMessageEngine engine, HalleyMetrics metrics, Microsoft.Extensions.Options.IOptions<HalleyOptions> options, Presence.IPresenceStore? presence = null)
     {
         _engine = engine;
+        _presence = presence;
         _metrics = metrics;
         _lazyChannels = [.. options.Value.LazyChannels];
         // Replayed messages wait in the subscriber's queue like live ones: more than it holds would overflow it
@@ -92,7 +98,7 @@ public sealed class MessageHub
     public async ValueTask<bool> SubscribeAsync(string channelOrPattern, ISubscriber subscriber, CancellationToken cancellationToken = default)
     {
         var added = false;
-        await AddAsync([channelOrPattern], subscriber, key => added = _index.Add(key, subscriber), cancellationToken).ConfigureAwait(false);
+        await AddAsync([channelOrPattern], subscriber, key => added = Add(key, subscriber), cancellationToken).ConfigureAwait(false);
         return added;
     }
 
@@ -130,7 +136,7 @@ public sealed class MessageHub
         StreamPosition tookEffect;
         try
         {
-            tookEffect = await AddAsync(keys, subscriber, key => _index.Add(key, subscriber), cancellationToken).ConfigureAwait(false);
+            tookEffect = await AddAsync(keys, subscriber, key => Add(key, subscriber), cancellationToken).ConfigureAwait(false);
         }
         catch when (since is not null && recovering is not null)
         {
@@ -182,6 +188,10 @@ public sealed class MessageHub
         if (!_index.Remove(channelOrPattern, subscriber))
         {
             return false;
+        }
+        if (IsPresence(channelOrPattern, subscriber, out var member))
+        {
+            _presence!.Left(channelOrPattern, member);
         }
         if (_index.Get(channelOrPattern).Count == 0)
         {
@@ -267,6 +277,27 @@ public sealed class MessageHub
         {
             _interestTurn.Release();
         }
+    }
+
+    /// <summary>Adds one subscription to the index, and to presence when it is a member's subscription to an exact name.</summary>
+    private bool Add(string key, ISubscriber subscriber)
+    {
+        if (!_index.Add(key, subscriber))
+        {
+            return false;
+        }
+        if (IsPresence(key, subscriber, out var member))
+        {
+            _presence!.Joined(key, member);
+        }
+        return true;
+    }
+
+    /// <summary>Presence counts subscribers with an id (Bayeux sessions) on exact channel names, not patterns.</summary>
+    private bool IsPresence(string key, ISubscriber subscriber, out string member)
+    {
+        member = subscriber.PresenceId!;
+        return _presence is not null && member is not null && !key.EndsWith('*');
     }
 
     private async Task WithdrawIfUnusedAsync(string key)

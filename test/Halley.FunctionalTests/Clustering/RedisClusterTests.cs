@@ -184,6 +184,43 @@ public sealed class RedisClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Presence_IsClusterWide_AndACrashedNodesMembersExpire()
+    {
+        await using var onA = await OpenSubscribedSocketAsync(_a, "/chat/here");
+        var c = await TestServer.StartAsync([$"Halley:Redis:Configuration=127.0.0.1:{_redis.Port}", "Halley:History:Channels:/chat/**:Size=100", "Halley:Redis:PresenceTtl=00:00:03"]);
+        var running = true;
+        try
+        {
+            await using var onC = await OpenSubscribedSocketAsync(c, "/chat/here");
+
+            // Either node answers for both: A's member and C's.
+            var both = new[] { onA.ClientId, onC.ClientId }.Order(StringComparer.Ordinal).ToList();
+            foreach (var node in new[] { _a, _b })
+            {
+                var presence = await PresenceApiTests.GetJsonAsync(node, "/api/presence?channel=/chat/here");
+                Assert.Equal(both, presence["members"]!.AsArray().Select(m => m!["clientId"]!.GetValue<string>()));
+            }
+            Assert.Contains("/chat/here", (await PresenceApiTests.GetJsonAsync(_b, "/api/channels?pattern=/chat/**"))["channels"]!.AsArray().Select(x => x!["channel"]!.GetValue<string>()));
+
+            // Node C stops without a word to Redis about its members (as a crash leaves them): its member expires
+            // within C's TTL, A's stays (A refreshes its own).
+            running = false;
+            await c.DisposeAsync();
+            Assert.Equal(2, (await PresenceApiTests.GetJsonAsync(_b, "/api/presence?channel=/chat/here"))["count"]!.GetValue<long>());
+            await Eventually(async () => (await PresenceApiTests.GetJsonAsync(_b, "/api/presence?channel=/chat/here"))["count"]!.GetValue<long>() == 1, "node C's member to expire");
+            var left = await PresenceApiTests.GetJsonAsync(_b, "/api/presence?channel=/chat/here");
+            Assert.Equal(onA.ClientId, left["members"]![0]!["clientId"]!.GetValue<string>());
+        }
+        finally
+        {
+            if (running)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ASubscribeOnNodeA_ThenAPublishOnNodeB_IsNeverMissed()
     {
         // The cursor's promise across nodes: once the subscribe is answered, the very next publish anywhere reaches it.
