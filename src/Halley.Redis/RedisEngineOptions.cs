@@ -20,4 +20,16 @@ public sealed class RedisEngineOptions
     /// one sequence of the engine and the keys of the channel it writes, so they must live in one slot.
     /// </summary>
     public string Prefix { get; set; } = "halley:";
+
+    /// <summary>
+    /// How long the node's subscription may deliver nothing before the node reports itself not ready (<c>/readyz</c>).
+    /// The sweep publishes a probe marker to it every second, so silence means the subscription is dead. Default 5 s.
+    /// </summary>
+    public TimeSpan SubscriptionTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a member stays in a channel's presence without its node refreshing it (every third of this): a
+    /// crashed node's members disappear within it. Default 30 s.
+    /// </summary>
+    public TimeSpan PresenceTtl { get; set; } = TimeSpan.FromSeconds(30);
 }

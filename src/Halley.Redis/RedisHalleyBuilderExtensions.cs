@@ -32,7 +32,15 @@ public static class RedisHalleyBuilderExtensions
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisEngineOptions>>().Value));
         // Started with the host, so an unreachable Redis fails the start rather than the first request.
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisEngineStarter>());
-        return builder.UseEngine<RedisMessageEngine>();
+        builder.UseEngine<RedisMessageEngine>();
+        builder.Services.TryAddSingleton(sp => (RedisMessageEngine)sp.GetRequiredService<IMessageEngine>());
+        builder.Services.AddHealthChecks().AddCheck<RedisEngineHealthCheck>("redis", tags: [RedisEngineHealthCheck.ReadyTag]);
+        // Presence across the cluster, refreshed by the store itself while the host runs.
+        builder.Services.RemoveAll<Presence.IPresenceStore>();
+        builder.Services.TryAddSingleton<RedisPresenceStore>();
+        builder.Services.AddSingleton<Presence.IPresenceStore>(sp => sp.GetRequiredService<RedisPresenceStore>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisPresenceStore>());
+        return builder;
     }
 
     /// <summary>Resolves the node (and so connects to Redis and starts the engine) when the host starts.</summary>

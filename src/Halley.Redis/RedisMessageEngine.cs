@@ -63,6 +63,9 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     // Least time between two probes of the sweep (Environment.TickCount64 milliseconds: real time, whatever the TimeProvider).
     private const long ProbePeriodMs = 1000;
 
+    // Most messages one history read hands while a gap is filled.
+    private const int GapPageSize = 512;
+
     // How long a declaration waits for its marker before it fails: the subscription connection is down.
     private static readonly TimeSpan MarkerTimeout = TimeSpan.FromSeconds(30);
 
@@ -76,10 +79,23 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     private readonly RedisKey _channels;
     private readonly string _nodeChannels;
     private readonly string _nodeId;
+    private readonly long _subscriptionTimeoutMs;
+    private readonly TimeSpan _idempotencyWindow;
     private readonly Dictionary<string, int> _interest = new(StringComparer.Ordinal);
     // One declaration or withdrawal at a time, so the sets in Redis follow the order of the calls.
     private readonly SemaphoreSlim _interestTurn = new(1, 1);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource> _markers = new();
+    // Each pending declaration's marker: true once processed; false when a gap may have swallowed it (mark again).
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<bool>> _markers = new();
+    // The keys of _interest, for the reader, which must not wait for _interestTurn (a declaration holds it while it
+    // waits for the reader to process its marker). Replaced whole under _interestTurn.
+    private volatile string[] _declaredKeys = [];
+    // Only the reader touches these: the epoch and number of the last thing received on the node's channel.
+    private string _deliveryEpoch = string.Empty;
+    private long _lastDelivery;
+    private long _gapsFilled;
+    // When the reader last took something off the node's channel (Environment.TickCount64); the sweep's probe sends
+    // a marker every second, so a long silence means the subscription no longer delivers.
+    private long _receivedAt = Environment.TickCount64;
     private long _nextToken;
     private volatile Mark _cursor = new(string.Empty, 0);
     private volatile string _epoch = string.Empty;
@@ -102,6 +118,8 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         _channels = _prefix + "channels";
         _nodeChannels = _prefix + "node:";
         _nodeId = NewId(16);
+        _subscriptionTimeoutMs = (long)redisOptions.Value.SubscriptionTimeout.TotalMilliseconds;
+        _idempotencyWindow = options.Value.Api.IdempotencyWindow;
     }
 
     /// <inheritdoc />
@@ -122,6 +140,9 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
 
     /// <summary>This node's id in Redis: its pub/sub channel is the prefix, <c>node:</c> and this id.</summary>
     public string NodeId => _nodeId;
+
+    /// <summary>How many gaps in what the node's channel delivered were filled from history (tests: a gap really happened).</summary>
+    internal long GapsFilled => Interlocked.Read(ref _gapsFilled);
 
     /// <inheritdoc />
     /// <remarks>Subscribes the node's channel and learns the epoch and sequence (blocking: once, at start).</remarks>
@@ -146,23 +167,32 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         var channel = message.Channel;
         var rule = _rules.For(channel)?.Rule;
         var matching = ChannelName.MatchingKeys(channel);
-        var keys = new RedisKey[3 + matching.Count];
+        var idempotencyKey = message.IdempotencyKey;
+        var keys = new RedisKey[4 + matching.Count];
         keys[0] = _meta;
         keys[1] = _channels;
         keys[2] = StreamKey(channel);
+        keys[3] = idempotencyKey is null ? _meta : (RedisKey)(_prefix + "p:" + idempotencyKey);
         for (var i = 0; i < matching.Count; i++)
         {
-            keys[3 + i] = InterestKey(matching[i]);
+            keys[4 + i] = InterestKey(matching[i]);
         }
         RedisValue[] values =
         [
             NewId(8), channel, message.Frame, rule?.Size ?? 0, Milliseconds(rule?.Ttl ?? TimeSpan.Zero),
-            _time.GetUtcNow().ToUnixTimeMilliseconds(), _nodeChannels, _nodeId,
+            _time.GetUtcNow().ToUnixTimeMilliseconds(), _nodeChannels, _nodeId, idempotencyKey ?? string.Empty,
+            Milliseconds(_idempotencyWindow), .. HighWaterMark(),
         ];
-        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Publish, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Publish, keys, values), "publish", cancellationToken).ConfigureAwait(false))!;
         var epoch = (string)reply[0]!;
-        NoteEpoch(epoch);
         var offset = (string?)reply[1];
+        if (reply.Length > 2)
+        {
+            // The key was published before: its epoch may be an old one, which says nothing about Redis now.
+            message.MarkDuplicateOf(string.IsNullOrEmpty(offset) ? null : new StreamPosition(epoch, long.Parse(offset, CultureInfo.InvariantCulture)));
+            return message.Position;
+        }
+        NoteEpoch(epoch);
         if (string.IsNullOrEmpty(offset))
         {
             return null;
@@ -182,7 +212,17 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             _interest.TryGetValue(channelOrPattern, out var count);
             if (count == 0)
             {
-                await MarkAsync(channelOrPattern, "add", cancellationToken).ConfigureAwait(false);
+                // Known to the reader first: a gap filled meanwhile covers this key too (the node may be handed more than it declared).
+                _declaredKeys = [.. _declaredKeys, channelOrPattern];
+                try
+                {
+                    await MarkAsync(channelOrPattern, "add", cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _declaredKeys = [.. _interest.Keys];
+                    throw;
+                }
             }
             _interest[channelOrPattern] = count + 1;
         }
@@ -208,6 +248,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
                 return;
             }
             _interest.Remove(channelOrPattern);
+            _declaredKeys = [.. _interest.Keys];
             // Nothing to wait for: messages routed here before the removal may still arrive, which the contract allows.
             await _db.ScriptEvaluateAsync(RedisScripts.Mark, [_meta, InterestKey(channelOrPattern)], MarkArguments(0, "remove"))
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -253,7 +294,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
                 var receivedAfter = HeldSubscription.EarliestReceivedAfter(query.Held, channel);
                 values[9 + 3 * i] = receivedAfter == long.MaxValue ? -1 : receivedAfter;
             }
-            var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Read, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+            var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Read, keys, values), "read history", cancellationToken).ConfigureAwait(false))!;
             switch ((string?)reply[0])
             {
                 case "retry" when attempt < 10:
@@ -287,6 +328,26 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         _ = ProbeAsync();
     }
 
+    /// <summary>
+    /// Null while the node can serve: Redis is connected and the node's channel delivered something (at least the
+    /// sweep's probe marker) within <see cref="RedisEngineOptions.SubscriptionTimeout"/>; otherwise why not.
+    /// </summary>
+    public string? Readiness()
+    {
+        if (_listener is null)
+        {
+            return "The engine has not started.";
+        }
+        if (!_redis.IsConnected)
+        {
+            return "Redis is not connected.";
+        }
+        var silent = Environment.TickCount64 - Volatile.Read(ref _receivedAt);
+        return silent > _subscriptionTimeoutMs
+            ? $"This node's Redis subscription has delivered nothing for {silent / 1000.0:0.#} s, although the sweep probes it every second."
+            : null;
+    }
+
     /// <summary>Withdraws this node's interest from Redis and stops receiving.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -296,6 +357,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         {
             declared = [.. _interest.Keys];
             _interest.Clear();
+            _declaredKeys = [];
         }
         finally
         {
@@ -307,6 +369,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             {
                 await _db.SetRemoveAsync(InterestKey(key), _nodeId).ConfigureAwait(false);
             }
+            await _db.HashDeleteAsync(_meta, "n:" + _nodeId).ConfigureAwait(false);
         }
         catch (RedisException)
         {
@@ -378,7 +441,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         {
             return (found, null);
         }
-        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Channels, [_meta, _channels]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Channels, [_meta, _channels]), "list channels", cancellationToken).ConfigureAwait(false))!;
         foreach (var listed in (RedisResult[])reply[1]!)
         {
             var channel = (string)listed!;
@@ -391,26 +454,37 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         return (found, (string)reply[0]!);
     }
 
-    /// <summary>Runs <see cref="RedisScripts.Mark"/> for a declaration and waits until its marker has been processed.</summary>
+    /// <summary>
+    /// Runs <see cref="RedisScripts.Mark"/> for a declaration and waits until its marker has been processed; marks
+    /// again when a gap on the node's channel may have swallowed the marker (the set operations are idempotent).
+    /// </summary>
     private async Task MarkAsync(string key, string action, CancellationToken cancellationToken)
     {
-        var token = Interlocked.Increment(ref _nextToken);
-        var processed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _markers[token] = processed;
-        try
+        var deadline = Environment.TickCount64 + (long)MarkerTimeout.TotalMilliseconds;
+        while (true)
         {
-            var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Mark, [_meta, InterestKey(key)], MarkArguments(token, action))
-                .WaitAsync(cancellationToken).ConfigureAwait(false))!;
-            NoteEpoch(ParseMark(reply).Epoch);
-            await processed.Task.WaitAsync(MarkerTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"Redis did not deliver this node's marker within {MarkerTimeout.TotalSeconds} s: its subscription connection is down.", ex);
-        }
-        finally
-        {
-            _markers.TryRemove(token, out _);
+            var token = Interlocked.Increment(ref _nextToken);
+            var processed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _markers[token] = processed;
+            try
+            {
+                var reply = (RedisResult[])(await Available(() => _db.ScriptEvaluateAsync(RedisScripts.Mark, [_meta, InterestKey(key)], MarkArguments(token, action)),
+                    "declare interest", cancellationToken).ConfigureAwait(false))!;
+                NoteEpoch(ParseMark(reply).Epoch);
+                var left = TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+                if (await processed.Task.WaitAsync(left, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (TimeoutException ex)
+            {
+                throw new EngineUnavailableException($"Redis did not deliver this node's marker within {MarkerTimeout.TotalSeconds} s: its subscription connection is down.", ex);
+            }
+            finally
+            {
+                _markers.TryRemove(token, out _);
+            }
         }
     }
 
@@ -427,11 +501,43 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         }
     }
 
-    private RedisValue[] MarkArguments(long token, string action) => [NewId(8), _nodeChannels, _nodeId, token, action];
+    /// <summary>
+    /// Awaits a command, failing at once with <see cref="EngineUnavailableException"/> while no connection to Redis is
+    /// up (rather than after StackExchange.Redis' timeout), and when the command fails for want of Redis.
+    /// </summary>
+    private async Task<T> Available<T>(Func<Task<T>> command, string what, CancellationToken cancellationToken)
+    {
+        if (!_redis.IsConnected)
+        {
+            // Checked before the command is issued: StackExchange.Redis would hold it and send it on reconnect, after
+            // the caller was told it failed (a publish then retried would be doubled).
+            throw new EngineUnavailableException($"Redis is not connected, so this node cannot {what}.");
+        }
+        try
+        {
+            return await command().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        {
+            throw new EngineUnavailableException($"Redis did not answer, so this node could not {what} (a publish may still have been applied).", ex);
+        }
+    }
+
+    private RedisValue[] MarkArguments(long token, string action) => [NewId(8), _nodeChannels, _nodeId, token, action, .. HighWaterMark()];
+
+    /// <summary>The last two arguments of every script that writes: the cursor, the highest position this node knows Redis handed out.</summary>
+    private RedisValue[] HighWaterMark()
+    {
+        var cursor = _cursor;
+        return [cursor.Epoch, cursor.Offset];
+    }
 
     private static (string Epoch, long Seq) ParseMark(RedisResult[] reply) => ((string)reply[0]!, (long)reply[1]);
 
-    /// <summary>Reads the node's channel, one message at a time, in the order Redis sent them.</summary>
+    /// <summary>
+    /// Reads the node's channel, one message at a time, in the order Redis sent them. A gap in the node's delivery
+    /// numbers is filled from history before the message after it is handed.
+    /// </summary>
     private async Task ReceiveAsync()
     {
         var queue = _queue!;
@@ -440,9 +546,15 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             while (true)
             {
                 var received = await queue.ReadAsync().ConfigureAwait(false);
+                Volatile.Write(ref _receivedAt, Environment.TickCount64);
                 try
                 {
-                    OnReceived((byte[])received.Message!);
+                    var payload = (byte[])received.Message!;
+                    if (FollowsGap(payload))
+                    {
+                        await FillGapAsync().ConfigureAwait(false);
+                    }
+                    OnReceived(payload);
                 }
                 catch (Exception ex)
                 {
@@ -460,11 +572,80 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         }
     }
 
-    private void OnReceived(byte[] payload)
+    /// <summary>
+    /// Takes the delivery number of <paramref name="payload"/> and says whether something published to this node
+    /// before it never arrived. A new epoch starts the numbers again (the loss, if any, is told by <see cref="NoteEpoch"/>).
+    /// </summary>
+    private bool FollowsGap(byte[] payload)
     {
-        // m{epoch} {offset or nothing} {channel byte length} {channel}{frame}, or k{epoch} {seq} {token or nothing}.
         ReadOnlySpan<byte> rest = payload.AsSpan(1);
         var epoch = Encoding.ASCII.GetString(Next(ref rest));
+        var number = ParseLong(Next(ref rest));
+        var gap = epoch == _deliveryEpoch && number > _lastDelivery + 1;
+        _deliveryEpoch = epoch;
+        _lastDelivery = number;
+        return gap;
+    }
+
+    /// <summary>
+    /// Hands, in order, every retained message after the cursor of the channels this node declared, as Redis holds
+    /// them now; tells the listener when history could not cover the gap; and has every declaration still waiting
+    /// for its marker mark again, since the gap may have swallowed it.
+    /// </summary>
+    private async Task FillGapAsync()
+    {
+        var keys = _declaredKeys;
+        Log.GapDetected(_logger, keys.Length);
+        var lost = false;
+        try
+        {
+            var cursor = _cursor;
+            StreamPosition? since = new StreamPosition(cursor.Epoch, cursor.Offset);
+            var covered = keys.Where(_rules.Covers).ToArray();
+            lost = covered.Length < keys.Length;
+            while (covered.Length > 0)
+            {
+                var page = await ReadHistoryAsync(new HistoryQuery(covered, since, GapPageSize), CancellationToken.None).ConfigureAwait(false);
+                foreach (var message in page.Messages)
+                {
+                    var position = message.Position!.Value;
+                    var now = _cursor;
+                    if (now.Epoch != position.Epoch || position.Offset > now.Offset)
+                    {
+                        Hand(message);
+                        MoveCursor(position.Epoch, position.Offset);
+                    }
+                }
+                lost |= !page.Complete;
+                if (!page.Truncated)
+                {
+                    break;
+                }
+                since = page.Through;
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidOperationException)
+        {
+            Log.GapFillFailed(_logger, ex);
+            lost = true;
+        }
+        foreach (var pending in _markers.Values)
+        {
+            pending.TrySetResult(false);
+        }
+        Interlocked.Increment(ref _gapsFilled);
+        if (lost && keys.Length > 0)
+        {
+            _listener!.OnMessagesLost(keys);
+        }
+    }
+
+    private void OnReceived(byte[] payload)
+    {
+        // m{epoch} {n} {offset or nothing} {channel byte length} {channel}{frame}, or k{epoch} {n} {seq} {token or nothing}.
+        ReadOnlySpan<byte> rest = payload.AsSpan(1);
+        var epoch = Encoding.ASCII.GetString(Next(ref rest));
+        Next(ref rest);
         var offsetText = Next(ref rest);
         if (payload[0] == (byte)'k')
         {
@@ -472,7 +653,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
             MoveCursor(epoch, seq);
             if (rest.Length > 0 && _markers.TryGetValue(ParseLong(rest), out var processed))
             {
-                processed.TrySetResult();
+                processed.TrySetResult(true);
             }
             return;
         }
@@ -547,15 +728,21 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         }
     }
 
+    /// <summary>
+    /// Declares every interest again in a Redis that lost its data, then tells the listener that messages of all of
+    /// them may have been lost: what was published between the loss and the new declarations reached no node.
+    /// </summary>
     private async Task RedeclareAsync()
     {
+        string[] keys = [];
         try
         {
             await _interestTurn.WaitAsync().ConfigureAwait(false);
             try
             {
                 Volatile.Write(ref _redeclaring, 0);
-                foreach (var key in _interest.Keys)
+                keys = [.. _interest.Keys];
+                foreach (var key in keys)
                 {
                     await MarkAsync(key, "add", CancellationToken.None).ConfigureAwait(false);
                 }
@@ -568,6 +755,10 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         catch (Exception ex)
         {
             Log.RedeclareFailed(_logger, ex);
+        }
+        if (keys.Length > 0)
+        {
+            _listener!.OnMessagesLost(keys);
         }
     }
 
@@ -607,6 +798,12 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
 
         [LoggerMessage(4, LogLevel.Warning, "Probing Redis from the sweep failed", EventName = "RedisProbeFailed")]
         public static partial void ProbeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Warning, "Messages published to this node's Redis channel never arrived (its subscription dropped); filling the gap from the history of {Keys} declared names and patterns", EventName = "RedisGapDetected")]
+        public static partial void GapDetected(ILogger logger, int keys);
+
+        [LoggerMessage(6, LogLevel.Error, "Filling a gap on this node's Redis channel from history failed; the subscribers are told what was lost", EventName = "RedisGapFillFailed")]
+        public static partial void GapFillFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(3, LogLevel.Error, "Redis lost its data (a new epoch) and declaring this node's interest again failed", EventName = "RedisRedeclareFailed")]
         public static partial void RedeclareFailed(ILogger logger, Exception exception);

@@ -8,7 +8,7 @@ namespace Halley.Redis;
 /// </summary>
 /// <remarks>
 /// Keys, under the prefix: <c>meta</c> (hash: <c>epoch</c>, <c>seq</c> the one sequence of every channel, <c>cv</c>
-/// the version of the channel list), <c>channels</c> (hash: each channel that ever kept history → its newest offset),
+/// the version of the channel list, <c>n:{node}</c> each node's delivery counter), <c>channels</c> (hash: each channel that ever kept history → its newest offset),
 /// <c>s:{channel}</c> (the channel's stream, ids <c>{offset}-0</c>, fields <c>d</c> the encoded frame and <c>t</c> the
 /// publishing node's clock in Unix milliseconds), <c>i:{name or pattern}</c> (set: the nodes that declared interest in
 /// it). Pub/sub channels: <c>node:{id}</c>, one per node. Requires Redis 7.0 or newer (XSETID … MAXDELETEDID, the
@@ -20,28 +20,49 @@ internal static class RedisScripts
     /// The first step of every script that writes: the epoch of the meta hash (KEYS[1]), or, when Redis has none (it
     /// lost the sequence with it), the new one the node passed as ARGV[1], with the sequence starting again.
     /// </summary>
+    /// <remarks>
+    /// The last two ARGV of every such script are the calling node's high-water mark: the epoch and offset of its
+    /// cursor. A sequence below it in that epoch means Redis went back (a restart that lost the last writes, a
+    /// failover to a replica that lagged): the positions between were handed out already, so the script takes the new
+    /// epoch and never hands them out again. The sequence goes on from the high-water mark, above every stream id the
+    /// node saw, so the streams' ids keep increasing.
+    /// </remarks>
     private const string TakeEpoch = """
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
         if not epoch then
           epoch = ARGV[1]
           redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+        elseif epoch == ARGV[#ARGV - 1] and tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') < tonumber(ARGV[#ARGV]) then
+          epoch = ARGV[1]
+          redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', ARGV[#ARGV])
         end
 
         """;
 
     /// <summary>
-    /// Publishes one message. KEYS: meta, channels, the channel's stream, then the interest set of each name and pattern
-    /// that matches the channel. ARGV: a new epoch (taken only if Redis has none: the sequence was lost), channel,
+    /// Publishes one message. KEYS: meta, channels, the channel's stream, the idempotency key's key (meta when there is
+    /// none), then the interest set of each name and pattern that matches the channel. ARGV: a new epoch (taken only if Redis has none: the sequence was lost), channel,
     /// frame, the rule's size (0: the channel keeps no history), the rule's age in ms, the node's clock in ms, the
-    /// prefix of node channels, the publishing node's id. Returns { epoch, offset or "" }.
+    /// prefix of node channels, the publishing node's id, the idempotency key ("" for none), how long to remember it in
+    /// ms, the node's high-water mark (epoch, offset). Returns { epoch, offset or "" }, or, without publishing, { epoch,
+    /// offset or "", "duplicate" } when the idempotency key was published within its window.
     /// </summary>
     /// <remarks>
     /// Position, history append and PUBLISH in one script: no node receives a message its history lacks. The message
     /// goes once to each node that declared a matching name or pattern (a set union, so a node with both an exact and a
     /// wildcard interest gets it once). A publisher that receives no copy gets a marker with the offset, so its cursor
-    /// passes the message in order with the rest of what it receives.
+    /// passes the message in order with the rest of what it receives. Everything published to a node's channel carries
+    /// the next number of that node's delivery counter (<c>n:{node}</c> in meta), so the node sees a gap in what it
+    /// received, whatever dropped it (a killed subscription connection, a pub/sub output buffer limit).
     /// </remarks>
     public const string Publish = TakeEpoch + """
+        if ARGV[9] ~= '' then
+          local earlier = redis.call('GET', KEYS[4])
+          if earlier then
+            local e, o = string.match(earlier, '^(%S+) (%S*)$')
+            return { e, o, 'duplicate' }
+          end
+        end
         local size = tonumber(ARGV[4])
         local offset = ''
         if size > 0 then
@@ -62,27 +83,30 @@ internal static class RedisScripts
             redis.call('HINCRBY', KEYS[1], 'cv', 1)
           end
         end
-        local payload = 'm' .. epoch .. ' ' .. offset .. ' ' .. #ARGV[2] .. ' ' .. ARGV[2] .. ARGV[3]
+        local payload = ' ' .. offset .. ' ' .. #ARGV[2] .. ' ' .. ARGV[2] .. ARGV[3]
         local sent = {}
-        for i = 4, #KEYS do
+        for i = 5, #KEYS do
           for _, node in ipairs(redis.call('SMEMBERS', KEYS[i])) do
             if not sent[node] then
               sent[node] = true
-              redis.call('PUBLISH', ARGV[7] .. node, payload)
+              redis.call('PUBLISH', ARGV[7] .. node, 'm' .. epoch .. ' ' .. redis.call('HINCRBY', KEYS[1], 'n:' .. node, 1) .. payload)
             end
           end
         end
         if offset ~= '' and not sent[ARGV[8]] then
-          redis.call('PUBLISH', ARGV[7] .. ARGV[8], 'k' .. epoch .. ' ' .. offset .. ' ')
+          redis.call('PUBLISH', ARGV[7] .. ARGV[8], 'k' .. epoch .. ' ' .. redis.call('HINCRBY', KEYS[1], 'n:' .. ARGV[8], 1) .. ' ' .. offset .. ' ')
+        end
+        if ARGV[9] ~= '' then
+          redis.call('SET', KEYS[4], epoch .. ' ' .. offset, 'PX', ARGV[10])
         end
         return { epoch, tostring(offset) }
         """;
 
     /// <summary>
     /// Declares (<c>add</c>), withdraws (<c>remove</c>) or only marks (<c>none</c>) a node's interest. KEYS: meta, the
-    /// interest set. ARGV: a new epoch (taken only if Redis has none), the prefix of node channels, the node's id, a
-    /// token, the action. Publishes to the node's own channel a marker <c>k{epoch} {seq} {token}</c> and returns
-    /// { epoch, seq }.
+    /// interest set. ARGV: a new epoch (taken only if Redis has none or went back), the prefix of node channels, the
+    /// node's id, a token, the action, the node's high-water mark (epoch, offset). Publishes to the node's own channel a
+    /// marker <c>k{epoch} {n} {seq} {token}</c> and returns { epoch, seq }.
     /// </summary>
     /// <remarks>
     /// The change and the reading of the sequence are one atomic step: a publish before it has an offset at or below
@@ -97,7 +121,8 @@ internal static class RedisScripts
           redis.call('SREM', KEYS[2], ARGV[3])
         end
         local seq = redis.call('HGET', KEYS[1], 'seq')
-        redis.call('PUBLISH', ARGV[2] .. ARGV[3], 'k' .. epoch .. ' ' .. seq .. ' ' .. ARGV[4])
+        local n = redis.call('HINCRBY', KEYS[1], 'n:' .. ARGV[3], 1)
+        redis.call('PUBLISH', ARGV[2] .. ARGV[3], 'k' .. epoch .. ' ' .. n .. ' ' .. seq .. ' ' .. ARGV[4])
         return { epoch, seq }
         """;
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using System.Text.Json;
 using Halley.Redis;
 using Halley.Server.Samples;
@@ -45,7 +46,10 @@ public static class HalleyServerApp
             app.UseSamples();
         }
         app.MapHalley();
-        app.MapHealthChecks("/healthz");
+        // Liveness runs no check (a node whose Redis is down is still alive and keeps its sessions); readiness runs
+        // the engine's (Halley.Redis: connected, and its subscription delivers), so a balancer can take the node out.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(Halley.Redis.RedisEngineHealthCheck.ReadyTag) });
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<StartPage.StartPageEndpoint>().HandleAsync);
         return app;
     }

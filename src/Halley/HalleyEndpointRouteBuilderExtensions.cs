@@ -38,6 +38,9 @@ public static class HalleyEndpointRouteBuilderExtensions
         group.MapPost("/api/publish", publish.HandleAsync);
         group.MapGet("/api/history", endpoints.ServiceProvider.GetRequiredService<HistoryApi>().HandleAsync);
         group.MapPost("/api/disconnect", endpoints.ServiceProvider.GetRequiredService<DisconnectApi>().HandleAsync);
+        var presence = endpoints.ServiceProvider.GetRequiredService<PresenceApi>();
+        group.MapGet("/api/presence", presence.MembersAsync);
+        group.MapGet("/api/channels", presence.ChannelsAsync);
         var client = endpoints.ServiceProvider.GetRequiredService<ClientScriptEndpoint>();
         string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
         group.MapMethods("/halley.js", getOrHead, client.HandleEntryAsync);

@@ -35,6 +35,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IMessageEngine, InMemoryMessageEngine>();
         services.TryAddSingleton<HalleyMetrics>();
+        services.TryAddSingleton<Presence.IPresenceStore, Presence.LocalPresenceStore>();
         services.TryAddSingleton<MessageHub>();
         services.TryAddSingleton<IHalleyPublisher, HalleyPublisher>();
         services.TryAddSingleton<SessionRegistry>();
@@ -67,6 +68,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<PublishApi>();
         services.TryAddSingleton<HistoryApi>();
         services.TryAddSingleton<DisconnectApi>();
+        services.TryAddSingleton<PresenceApi>();
         services.TryAddSingleton<ClientScriptEndpoint>();
         services.AddHostedService<SessionSweeper>();
         return new HalleyBuilder(services);

@@ -27,6 +27,53 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task Publish_RetriedWithItsIdempotencyKey_AnswersTheFirstPosition_AndIsDeliveredOnce()
+    {
+        await using var server = await TestServer.StartAsync(["Halley:History:Channels:/api/**:Size=10"]);
+        using var client = new BayeuxHttp(server);
+        await client.HandshakeAsync();
+        await client.SubscribeAsync("/api/**");
+
+        var first = await PublishWithKeyAsync(client.Http, """{"channel":"/api/x","data":1}""", "order-17");
+        var retry = await PublishWithKeyAsync(client.Http, """{"channel":"/api/x","data":1}""", "order-17");
+        var next = await PublishWithKeyAsync(client.Http, """{"channel":"/api/x","data":2}""", "order-18");
+
+        Assert.Null(first["duplicate"]);
+        Assert.True(retry["duplicate"]!.GetValue<bool>());
+        Assert.Equal(first["position"]!.GetValue<string>(), retry["position"]!.GetValue<string>());
+        var events = await client.SendAsync(client.Connect(timeoutMs: 0));
+        Assert.Equal([1, 2], events.Skip(1).Select(e => e!["data"]!.GetValue<int>()));
+        Assert.Equal(next["position"]!.GetValue<string>(), events[^1]!["ext"]!["halley"]!["position"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData(TooLongKey)]
+    public async Task Publish_WithAnInvalidIdempotencyKey_Is400(string key)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/publish") { Content = Json("""{"channel":"/a","data":1}""") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        using var response = await http.SendAsync(request).Within();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Idempotency-Key", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    // One more character than an Idempotency-Key may have.
+    private const string TooLongKey = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
+
+    private static async Task<JsonNode> PublishWithKeyAsync(HttpClient http, string body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/publish") { Content = Json(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await http.SendAsync(request).Within();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    [Fact]
     public async Task Publish_WithoutKey_ThroughAProxy_IsForbidden()
     {
         await using var server = await TestServer.StartAsync();

@@ -56,7 +56,16 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Kills the server (its data is gone: it keeps none on disk) and starts a new one on the same port.</summary>
     public async Task RestartAsync()
     {
-        Kill();
+        Stop();
+        await StartAgainAsync();
+    }
+
+    /// <summary>Kills the server: a Redis outage. <see cref="StartAgainAsync"/> ends it (with no data).</summary>
+    public void Stop() => Kill();
+
+    /// <summary>Starts a new server on the same port after <see cref="Stop"/> and waits until it answers PING.</summary>
+    public async Task StartAgainAsync()
+    {
         _process = Launch(Port);
         await WaitUntilReadyAsync();
     }

@@ -37,7 +37,16 @@ internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authoriz
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
         }
-        var page = await engine.ReadHistoryAsync(channels, since, limit, context.RequestAborted).ConfigureAwait(false);
+        HistoryPage page;
+        try
+        {
+            page = await engine.ReadHistoryAsync(channels, since, limit, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (EngineUnavailableException unavailable)
+        {
+            await HttpResponses.WriteUnavailableAsync(context, unavailable).ConfigureAwait(false);
+            return;
+        }
         context.Response.ContentType = "application/json; charset=utf-8";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
         writer.WriteStartObject();

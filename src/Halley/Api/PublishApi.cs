@@ -11,7 +11,9 @@ namespace Halley.Api;
 
 /// <summary>
 /// <c>POST /api/publish</c> <c>{"channel":"/a/b","data":…}</c>: publishes from a backend, answers
-/// <c>{"channel":…,"position":…}</c> (the position is null when the channel keeps no history).
+/// <c>{"channel":…,"position":…}</c> (the position is null when the channel keeps no history). With an
+/// <c>Idempotency-Key</c> header, a retry of the same publish within <see cref="ApiOptions.IdempotencyWindow"/> is
+/// answered with the first one's position and <c>"duplicate":true</c>, and delivered to no one again.
 /// </summary>
 internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
 {
@@ -29,12 +31,22 @@ internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authoriz
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
             return;
         }
-        if (!TryRead(body, out var channel, out var data, out var error))
+        if (!TryRead(body, out var channel, out var data, out var error) || !TryReadIdempotencyKey(context.Request, out var idempotencyKey, out error))
         {
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
             return;
         }
-        var published = await engine.PublishAsync(channel, data, default, context.RequestAborted).ConfigureAwait(false);
+        EncodedMessage published;
+        try
+        {
+            published = await engine.PublishAsync(channel, data, default, context.RequestAborted, idempotencyKey).ConfigureAwait(false);
+        }
+        catch (EngineUnavailableException unavailable)
+        {
+            // Not dropped silently: the backend is told to retry (a timed-out publish may have gone through).
+            await HttpResponses.WriteUnavailableAsync(context, unavailable).ConfigureAwait(false);
+            return;
+        }
         context.Response.ContentType = "application/json; charset=utf-8";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
         writer.WriteStartObject();
@@ -47,7 +59,32 @@ internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authoriz
         {
             writer.WriteNull("position"u8);
         }
+        if (published.IsDuplicate)
+        {
+            writer.WriteBoolean("duplicate"u8, true);
+        }
         writer.WriteEndObject();
+    }
+
+    /// <summary>Longest <c>Idempotency-Key</c> accepted.</summary>
+    public const int MaxIdempotencyKeyLength = 128;
+
+    /// <summary>Reads the optional <c>Idempotency-Key</c> header: 1 to 128 visible ASCII characters, given once.</summary>
+    private static bool TryReadIdempotencyKey(HttpRequest request, out string? key, out string error)
+    {
+        key = null;
+        error = "";
+        if (!request.Headers.TryGetValue("Idempotency-Key", out var values))
+        {
+            return true;
+        }
+        if (values.Count != 1 || values[0] is not { Length: > 0 and <= MaxIdempotencyKeyLength } value || !value.All(static c => c is > ' ' and <= '~'))
+        {
+            error = $"Invalid Idempotency-Key: give it once, 1 to {MaxIdempotencyKeyLength} visible ASCII characters (a UUID is fine).";
+            return false;
+        }
+        key = value;
+        return true;
     }
 
     private static bool TryRead(ReadOnlyMemory<byte> body, out string channel, out ReadOnlyMemory<byte> data, out string error)

@@ -15,6 +15,7 @@ public sealed class HalleyMetrics : IDisposable
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _sessionsDropped;
     private readonly Counter<long> _connectionsRefused;
+    private readonly Counter<long> _subscribersTold;
 
     /// <summary>Creates the instruments through the host's meter factory.</summary>
     public HalleyMetrics(IMeterFactory meterFactory)
@@ -25,10 +26,13 @@ public sealed class HalleyMetrics : IDisposable
         _sessions = _meter.CreateUpDownCounter<long>("halley.sessions.active", description: "Bayeux sessions alive on this node.");
         _connections = _meter.CreateUpDownCounter<long>("halley.connections.active", description: "Open connections by transport.");
         _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired, over their queue limit, or disconnected through the backend API.");
+        _subscribersTold = _meter.CreateCounter<long>("halley.messages.lost", description: "Subscribers told that messages of their channels were lost on the way to this node and history could not replay them (a cluster engine's dropped subscription, or a store that lost its data): each ends its delivery so its client resumes.");
         _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused before they opened, by transport and reason: origin (not allowed by Halley:Cors:AllowedOrigins) or authorizer (a connection authorizer refused).");
     }
 
     internal void Published() => _published.Add(1);
+
+    internal void MessagesLost(int subscribers) => _subscribersTold.Add(subscribers);
 
     internal void Delivered(int count) => _delivered.Add(count);
 

@@ -43,6 +43,27 @@ public sealed class EncodedMessage
     public StreamPosition? Position { get; private set; }
 
     /// <summary>
+    /// The publisher's idempotency key (<c>POST /api/publish</c>'s <c>Idempotency-Key</c> header), or null. An engine
+    /// publishes a message whose key it saw published within <see cref="ApiOptions.IdempotencyWindow"/> not again: it
+    /// marks it <see cref="IsDuplicate"/> instead, so a publish retried after a timeout is not doubled. Set before the
+    /// message is published.
+    /// </summary>
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>
+    /// Whether the engine found <see cref="IdempotencyKey"/> already published: the message was handed to no one, and
+    /// <see cref="Position"/> is the first publish's, if it had one and the engine still knows it.
+    /// </summary>
+    public bool IsDuplicate { get; private set; }
+
+    /// <summary>Marks the message as a repeat of the publish that had the same key, at <paramref name="position"/>. Called by the engine instead of publishing it.</summary>
+    public void MarkDuplicateOf(StreamPosition? position)
+    {
+        IsDuplicate = true;
+        Position = position;
+    }
+
+    /// <summary>
     /// The event as a whole Bayeux message array, <c>[{…}]</c>: a WebSocket that has just this event to send
     /// sends these shared bytes as they are, so a fan-out serializes nothing per subscriber.
     /// </summary>

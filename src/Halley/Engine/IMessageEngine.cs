@@ -26,6 +26,13 @@ namespace Halley.Engine;
 /// and the node compare them. One position is a resume point for any set of channels and patterns, including
 /// channels that first appear later (docs/recovery.md, "The position format"). <see cref="Epoch"/> changes when
 /// history is lost, and a position of another epoch is never read as one of this one.</para>
+/// <para><b>Idempotency.</b> A message with an <see cref="EncodedMessage.IdempotencyKey"/> that the engine saw
+/// published within <see cref="ApiOptions.IdempotencyWindow"/> (on any node) is not published again:
+/// <see cref="PublishAsync"/> marks it <see cref="EncodedMessage.IsDuplicate"/> and returns the first publish's
+/// position, so a backend that retries after a timeout does not double a message.</para>
+/// <para><b>Availability.</b> An engine whose store cannot be reached throws <see cref="EngineUnavailableException"/>,
+/// which the node answers as "retry later", and may tell the node that messages were lost on their way to it
+/// (<see cref="IEngineListener.OnMessagesLost"/>).</para>
 /// <para>The same specification suite (test/Halley.Tests/Engine/MessageEngineSpecification.cs) runs against every
 /// implementation.</para>
 /// </remarks>

@@ -17,6 +17,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     private const int HandOnBudget = 256;
 
     private readonly HistoryStore _history;
+    private readonly IdempotencyKeys _idempotencyKeys;
     private readonly InterestSet _interest = new();
     private readonly EncodedMessage?[] _ring = new EncodedMessage?[RingSize];
     // Beside each slot: whether the node wanted the message when it was published (written before the slot).
@@ -36,6 +37,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     public InMemoryMessageEngine(Microsoft.Extensions.Options.IOptions<HalleyOptions> options, TimeProvider time)
     {
         _history = new HistoryStore(new HistoryRules(options.Value.History.Channels), time);
+        _idempotencyKeys = new IdempotencyKeys(options.Value.Api.IdempotencyWindow, time);
         Epoch = NewEpoch();
     }
 
@@ -64,13 +66,40 @@ public sealed class InMemoryMessageEngine : IMessageEngine
     public ValueTask<StreamPosition?> PublishAsync(EncodedMessage message, CancellationToken cancellationToken)
     {
         var listener = _listener ?? throw new InvalidOperationException("The engine is not started.");
+        if (message.IdempotencyKey is not { } key)
+        {
+            return ValueTask.FromResult(Publish(message, listener));
+        }
+        if (!_idempotencyKeys.TryClaim(key, out var earlier))
+        {
+            message.MarkDuplicateOf(earlier);
+            return ValueTask.FromResult(earlier);
+        }
+        try
+        {
+            var position = Publish(message, listener);
+            _idempotencyKeys.Complete(key, position);
+            return ValueTask.FromResult(position);
+        }
+        catch
+        {
+            _idempotencyKeys.Release(key);
+            throw;
+        }
+    }
+
+    /// <summary>Idempotency keys remembered now (tests: the sweep lets go of them).</summary>
+    internal int IdempotencyKeyCount => _idempotencyKeys.Count;
+
+    private StreamPosition? Publish(EncodedMessage message, IEngineListener listener)
+    {
         if (_history.RuleFor(message.Channel) is not { } rule)
         {
             if (_interest.Matches(message))
             {
                 listener.OnMessage(message);
             }
-            return ValueTask.FromResult<StreamPosition?>(null);
+            return null;
         }
         // Decided here, in parallel with other publishers; a message found unwanted is looked at again under the
         // interest lock when it is handed on, so a declaration made meanwhile is honoured.
@@ -95,7 +124,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
             break;
         }
         HandOn();
-        return ValueTask.FromResult(message.Position);
+        return message.Position;
     }
 
     /// <inheritdoc />
@@ -150,6 +179,7 @@ public sealed class InMemoryMessageEngine : IMessageEngine
         {
             _history.Expire();
         }
+        _idempotencyKeys.Expire();
     }
 
     private void Enter(long offset, EncodedMessage message, bool wanted)

@@ -34,14 +34,20 @@ public sealed class MessageHub
     // lost (Redis restarted without persistence) starts a new epoch whose offsets begin again, and an offset of the
     // old epoch must never be read as one of the new.
     private StreamPosition? _fannedOutThrough;
+    private readonly Presence.IPresenceStore? _presence;
 
     [ThreadStatic]
     private static HashSet<ISubscriber>? t_seen;
 
     /// <summary>Creates the hub over <paramref name="engine"/> and starts the engine's delivery to it.</summary>
-    public MessageHub(IMessageEngine engine, HalleyMetrics metrics, Microsoft.Extensions.Options.IOptions<HalleyOptions> options)
+    /// <param name="engine">The engine.</param>
+    /// <param name="metrics">The node's metrics.</param>
+    /// <param name="options">The node's settings.</param>
+    /// <param name="presence">Where subscriptions to exact channel names are recorded (<c>/api/presence</c>); none when null.</param>
+    public MessageHub(IMessageEngine engine, HalleyMetrics metrics, Microsoft.Extensions.Options.IOptions<HalleyOptions> options, Presence.IPresenceStore? presence = null)
     {
         _engine = engine;
+        _presence = presence;
         _metrics = metrics;
         _lazyChannels = [.. options.Value.LazyChannels];
         // Replayed messages wait in the subscriber's queue like live ones: more than it holds would overflow it
@@ -75,12 +81,14 @@ public sealed class MessageHub
     /// <param name="dataJson">The <c>data</c> value as UTF-8 JSON.</param>
     /// <param name="idJson">The publisher's message id as a raw JSON token, or empty.</param>
     /// <param name="cancellationToken">Cancels waiting for the deliveries or the engine.</param>
-    public async ValueTask<EncodedMessage> PublishAsync(string channel, ReadOnlyMemory<byte> dataJson, ReadOnlyMemory<byte> idJson, CancellationToken cancellationToken)
+    /// <param name="idempotencyKey">The publisher's idempotency key, or null (see <see cref="EncodedMessage.IdempotencyKey"/>).</param>
+    public async ValueTask<EncodedMessage> PublishAsync(string channel, ReadOnlyMemory<byte> dataJson, ReadOnlyMemory<byte> idJson, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
         // While the delivery lanes are behind, a publish waits for them before it adds to their backlog: a backend
         // publishing as fast as it can is paced at what the node delivers, instead of filling every queue.
         await DeliveryLanes.Shared.WhenCaughtUpAsync(cancellationToken).ConfigureAwait(false);
         var encoded = EncodedMessage.FromFrame(channel, BayeuxCodec.EncodeEventFrame(channel, dataJson.Span, idJson.Span));
+        encoded.IdempotencyKey = idempotencyKey;
         _metrics.Published();
         await _engine.PublishAsync(encoded, cancellationToken).ConfigureAwait(false);
         return encoded;
@@ -90,7 +98,7 @@ public sealed class MessageHub
     public async ValueTask<bool> SubscribeAsync(string channelOrPattern, ISubscriber subscriber, CancellationToken cancellationToken = default)
     {
         var added = false;
-        await AddAsync([channelOrPattern], subscriber, key => added = _index.Add(key, subscriber), cancellationToken).ConfigureAwait(false);
+        await AddAsync([channelOrPattern], subscriber, key => added = Add(key, subscriber), cancellationToken).ConfigureAwait(false);
         return added;
     }
 
@@ -128,7 +136,7 @@ public sealed class MessageHub
         StreamPosition tookEffect;
         try
         {
-            tookEffect = await AddAsync(keys, subscriber, key => _index.Add(key, subscriber), cancellationToken).ConfigureAwait(false);
+            tookEffect = await AddAsync(keys, subscriber, key => Add(key, subscriber), cancellationToken).ConfigureAwait(false);
         }
         catch when (since is not null && recovering is not null)
         {
@@ -180,6 +188,10 @@ public sealed class MessageHub
         if (!_index.Remove(channelOrPattern, subscriber))
         {
             return false;
+        }
+        if (IsPresence(channelOrPattern, subscriber, out var member))
+        {
+            _presence!.Left(channelOrPattern, member);
         }
         if (_index.Get(channelOrPattern).Count == 0)
         {
@@ -265,6 +277,27 @@ public sealed class MessageHub
         {
             _interestTurn.Release();
         }
+    }
+
+    /// <summary>Adds one subscription to the index, and to presence when it is a member's subscription to an exact name.</summary>
+    private bool Add(string key, ISubscriber subscriber)
+    {
+        if (!_index.Add(key, subscriber))
+        {
+            return false;
+        }
+        if (IsPresence(key, subscriber, out var member))
+        {
+            _presence!.Joined(key, member);
+        }
+        return true;
+    }
+
+    /// <summary>Presence counts subscribers with an id (Bayeux sessions) on exact channel names, not patterns.</summary>
+    private bool IsPresence(string key, ISubscriber subscriber, out string member)
+    {
+        member = subscriber.PresenceId!;
+        return _presence is not null && member is not null && !key.EndsWith('*');
     }
 
     private async Task WithdrawIfUnusedAsync(string key)
@@ -361,6 +394,23 @@ public sealed class MessageHub
         _metrics.Delivered(delivered);
     }
 
+    /// <summary>Tells every subscriber of <paramref name="keys"/> that messages it should have had were lost (see <see cref="IEngineListener.OnMessagesLost"/>).</summary>
+    private void OnMessagesLost(IReadOnlyList<string> keys)
+    {
+        var told = new HashSet<ISubscriber>(ReferenceEqualityComparer.Instance);
+        foreach (var key in keys)
+        {
+            foreach (var subscriber in _index.Get(key))
+            {
+                if (told.Add(subscriber))
+                {
+                    subscriber.MessagesLost();
+                }
+            }
+        }
+        _metrics.MessagesLost(told.Count);
+    }
+
     private bool IsLazy(string channel)
     {
         foreach (var pattern in _lazyChannels)
@@ -377,5 +427,7 @@ public sealed class MessageHub
     private sealed class Listener(MessageHub hub) : IEngineListener
     {
         public void OnMessage(EncodedMessage message) => hub.OnMessage(message);
+
+        public void OnMessagesLost(IReadOnlyList<string> keys) => hub.OnMessagesLost(keys);
     }
 }

@@ -12,6 +12,7 @@ internal static class BayeuxErrors
     public static readonly string HandshakeBatched = Format(400, "", "handshake_must_be_sent_alone");
     public static readonly string VersionMismatch = Format(300, "", "version_mismatch");
     public static readonly string VersionMissing = Format(400, "", "version_missing");
+    public static readonly string EngineUnavailable = Format(503, "", "engine_unavailable");
 
     public static string InvalidMessage(string reason) => Format(400, "", reason);
 

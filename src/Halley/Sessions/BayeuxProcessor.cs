@@ -118,7 +118,7 @@ internal sealed class BayeuxProcessor
                     connect = (message, session, receivedAt);
                     break;
                 case MetaChannels.Subscribe:
-                    Reply(replies, await _subscriptions.SubscribeAsync(message, session, cancellationToken).ConfigureAwait(false), message, session, receivedAt);
+                    Reply(replies, await UnlessEngineUnavailable(message, _subscriptions.SubscribeAsync(message, session, cancellationToken)).ConfigureAwait(false), message, session, receivedAt);
                     break;
                 case MetaChannels.Unsubscribe:
                     Reply(replies, _subscriptions.Unsubscribe(message, session), message, session, receivedAt);
@@ -128,13 +128,29 @@ internal sealed class BayeuxProcessor
                     Reply(replies, new BayeuxReply(message.Channel, message) { Successful = true, ClientId = session.Id }, message, session, receivedAt);
                     break;
                 default:
-                    Reply(replies, await _publishing.PublishAsync(message, session, cancellationToken).ConfigureAwait(false), message, session, receivedAt);
+                    Reply(replies, await UnlessEngineUnavailable(message, _publishing.PublishAsync(message, session, cancellationToken)).ConfigureAwait(false), message, session, receivedAt);
                     break;
             }
         }
 
         // The connect is held last, so subscriptions in the same batch are already in place when it waits.
         return connect is { } c ? BeginConnect(c.Message, c.Session, c.ReceivedAt, replies) : null;
+    }
+
+    /// <summary>
+    /// The reply of <paramref name="handling"/>, or, when the engine's store cannot be reached, a failure that tells
+    /// the client to retry after a jittered interval: the session and the rest of the batch carry on.
+    /// </summary>
+    private static async ValueTask<BayeuxReply> UnlessEngineUnavailable(BayeuxMessage message, ValueTask<BayeuxReply> handling)
+    {
+        try
+        {
+            return await handling.ConfigureAwait(false);
+        }
+        catch (EngineUnavailableException)
+        {
+            return BayeuxReply.Failure(message, BayeuxErrors.EngineUnavailable, Advice.BackOff());
+        }
     }
 
     /// <summary>Builds the reply of a held connect once it ended; queued messages go into <paramref name="events"/>.</summary>

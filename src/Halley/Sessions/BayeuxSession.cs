@@ -128,6 +128,13 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
     }
 
     /// <inheritdoc />
+    public string? PresenceId => Id;
+
+    /// <inheritdoc />
+    /// <remarks>The session ends, so its client handshakes again and resumes its subscriptions from their positions.</remarks>
+    public void MessagesLost() => _registry.Terminate(this, TerminationReason.MessagesLost);
+
+    /// <inheritdoc />
     public void BeginRecovery(IReadOnlyList<string> keys) => _outbox.BeginRecovery(keys);
 
     /// <inheritdoc />

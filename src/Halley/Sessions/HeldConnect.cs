@@ -81,4 +81,7 @@ internal enum TerminationReason
 
     /// <summary>Ended by the backend (<c>POST /api/disconnect</c>): the client is told to handshake again.</summary>
     Kicked,
+
+    /// <summary>Messages of one of its channels were lost on their way to this node (a cluster engine's gap): the client resumes.</summary>
+    MessagesLost,
 }

@@ -42,7 +42,21 @@ internal sealed class SubscriptionRequests(MessageHub engine, IOptions<HalleyOpt
         // One hub call for the whole request: a recovery replays each missed message once, in order, before
         // the live ones, skipping what the session already received through an earlier subscription, and only
         // if it fits in the room left in the session's queue (the session tells the hub both).
-        var recovery = await engine.SubscribeAsync(added, session, since, cancellationToken).ConfigureAwait(false);
+        Recovery recovery;
+        try
+        {
+            recovery = await engine.SubscribeAsync(added, session, since, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The engine could not take them (its store is unavailable): the session must not think it has them.
+            foreach (var channel in added)
+            {
+                session.RemoveSubscription(channel);
+                engine.Unsubscribe(channel, session);
+            }
+            throw;
+        }
         // A session that ended meanwhile already released its subscriptions; do not leave these behind.
         if (session.IsTerminated)
         {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Halley.FunctionalTests.Infrastructure;
 using Halley.Testing;
@@ -7,8 +8,8 @@ namespace Halley.FunctionalTests.Clustering;
 /// <summary>
 /// Two real Halley nodes (each the composition of <c>halley serve</c>, on Kestrel at 127.0.0.1:0) sharing one real
 /// redis-server through <c>Halley:Redis:Configuration</c>: what is published on one node reaches the subscribers of
-/// the other, in order, once; and when Redis loses its data the positions start a new epoch, so an old position is
-/// answered <c>recovered: false</c>, never misread.
+/// the other, in order, once; and when Redis loses its data the positions start a new epoch, live subscribers are told
+/// (their sessions end, so their clients resume), and an old position is answered <c>recovered: false</c>, never misread.
 /// </summary>
 public sealed class RedisClusterTests : IAsyncLifetime
 {
@@ -70,11 +71,12 @@ public sealed class RedisClusterTests : IAsyncLifetime
     [Theory]
     [InlineData("flush")]
     [InlineData("restart")]
-    public async Task RedisLosesItsData_TheNextPublishHasANewEpoch_AnOldPositionIsNotRecovered_AndLiveMessagesFlowAgain(string how)
+    public async Task RedisLosesItsData_TheNextPublishHasANewEpoch_LiveSubscribersAreTold_AnOldPositionIsNotRecovered_AndLiveMessagesFlowAgain(string how)
     {
         await using var before = await OpenSubscribedSocketAsync(_a, "/chat/e");
         var old = (await _b.PublishAsync("/chat/e", "before"))!;
         Assert.Equal(old, Position(await before.WaitForAsync(IsEvent("/chat/e"))));
+        var told = before.WaitForAsync(m => m["channel"]?.GetValue<string>() == "/meta/connect" && m["successful"]?.GetValue<bool>() == false, Wait);
 
         if (how == "flush")
         {
@@ -90,6 +92,13 @@ public sealed class RedisClusterTests : IAsyncLifetime
         Assert.NotNull(fresh);
         Assert.NotEqual(Epoch(old), Epoch(fresh));
 
+        // What was published between the loss and node A's new declaration reached no node, and its history is gone:
+        // node A learns the new epoch (its sweep probes Redis every second) and ends the session of its live
+        // subscriber, which is told to handshake again and so resumes from its last position.
+        var ended = await told;
+        Assert.Equal("402::session_unknown", ended["error"]!.GetValue<string>());
+        Assert.Equal("handshake", ended["advice"]!["reconnect"]!.GetValue<string>());
+
         await using var back = await BayeuxSocket.ConnectAsync(_a);
         await back.HandshakeAsync();
         var reply = await back.RequestAsync(new JsonObject
@@ -102,14 +111,112 @@ public sealed class RedisClusterTests : IAsyncLifetime
         Assert.False(reply["ext"]!["halley"]!["recovered"]!.GetValue<bool>(), reply.ToJsonString());
         await back.ConnectAndHoldAsync();
 
-        // Node A declares its interest again once it learns of the new epoch (from the recovery's read, or its
-        // sweep's probe): both its subscribers get live messages again. Published until they do, since what went out
-        // before that was not for node A.
-        var arrived = Task.WhenAll(back.WaitForAsync(IsEvent("/chat/e"), Wait), before.WaitForAsync(IsEvent("/chat/e"), Wait));
+        // Node A declared its interest again when it learned of the new epoch: the new session gets live messages.
+        var arrived = back.WaitForAsync(IsEvent("/chat/e"), Wait);
         await PublishUntilAsync(async () => (await Task.WhenAny(arrived, Task.Delay(100))) == arrived, "live");
-        foreach (var live in await arrived)
+        Assert.Equal(Epoch(fresh), Epoch(Position(await arrived)));
+    }
+
+    [Fact]
+    public async Task DuringARedisOutage_NodesAreNotReady_PublishesAnswer503_SubscribesAreToldToBackOff_SessionsStay_AndAllResumes()
+    {
+        await using var client = await BayeuxSocket.ConnectAsync(_a);
+        await client.HandshakeAsync();
+        using var http = new HttpClient { BaseAddress = _a.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz").Within()).StatusCode);
+
+        _redis.Stop();
+        await Eventually(async () => (await http.GetAsync("/readyz").Within()).StatusCode == HttpStatusCode.ServiceUnavailable, "node A to report not ready");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz").Within()).StatusCode);
+
+        // The backend is told to retry, not answered 200 for a message that went nowhere.
+        using var publish = await http.PostAsync("/api/publish", JsonContent(new JsonObject { ["channel"] = "/chat/new", ["data"] = "lost?" })).Within();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, publish.StatusCode);
+        Assert.True(publish.Headers.RetryAfter?.Delta > TimeSpan.Zero, publish.Headers.ToString());
+        // A subscribe that needs Redis: a clear error and a jittered retry interval; the session itself stays.
+        var refused = await client.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/chat/new" });
+        Assert.False(refused["successful"]!.GetValue<bool>(), refused.ToJsonString());
+        Assert.Equal("503::engine_unavailable", refused["error"]!.GetValue<string>());
+        Assert.Equal("retry", refused["advice"]!["reconnect"]!.GetValue<string>());
+        Assert.InRange(refused["advice"]!["interval"]!.GetValue<long>(), 1000, 5000);
+        var connect = await client.RequestAsync(new JsonObject { ["channel"] = "/meta/connect", ["connectionType"] = "websocket", ["advice"] = new JsonObject { ["timeout"] = 0 } });
+        Assert.True(connect["successful"]!.GetValue<bool>(), connect.ToJsonString());
+
+        await _redis.StartAgainAsync();
+        using var httpB = new HttpClient { BaseAddress = _b.BaseAddress };
+        await Eventually(async () => (await http.GetAsync("/readyz").Within()).StatusCode == HttpStatusCode.OK, "node A to be ready again");
+        await Eventually(async () => (await httpB.GetAsync("/readyz").Within()).StatusCode == HttpStatusCode.OK, "node B to be ready again");
+        var again = await client.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/chat/new" });
+        Assert.True(again["successful"]!.GetValue<bool>(), again.ToJsonString());
+        await client.ConnectAndHoldAsync();
+        var arrived = client.WaitForAsync(IsEvent("/chat/new"), Wait);
+        await _b.PublishAsync("/chat/new", "back");
+        Assert.Equal("back", (await arrived)["data"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task APublishRetriedOnAnotherNodeWithItsIdempotencyKey_IsDeliveredOnce_WithTheFirstPosition()
+    {
+        await using var socket = await OpenSubscribedSocketAsync(_a, "/chat/idem");
+        var first = await PublishWithKeyAsync(_a, "/chat/idem", "once", "k-1");
+        var retry = await PublishWithKeyAsync(_b, "/chat/idem", "once", "k-1");
+        var end = await PublishWithKeyAsync(_b, "/chat/idem", "end", "k-2");
+
+        Assert.True(retry["duplicate"]!.GetValue<bool>());
+        Assert.Equal(first["position"]!.GetValue<string>(), retry["position"]!.GetValue<string>());
+        var received = new List<string>();
+        while (received.Count == 0 || received[^1] != "end")
         {
-            Assert.Equal(Epoch(fresh), Epoch(Position(live)));
+            received.Add((await socket.WaitForAsync(IsEvent("/chat/idem"), Wait))["data"]!.GetValue<string>());
+        }
+        Assert.Equal(["once", "end"], received);
+        Assert.NotNull(end["position"]);
+    }
+
+    private static async Task<JsonNode> PublishWithKeyAsync(TestServer server, string channel, string data, string key)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/publish") { Content = JsonContent(new JsonObject { ["channel"] = channel, ["data"] = data }) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await http.SendAsync(request).Within();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    [Fact]
+    public async Task Presence_IsClusterWide_AndACrashedNodesMembersExpire()
+    {
+        await using var onA = await OpenSubscribedSocketAsync(_a, "/chat/here");
+        var c = await TestServer.StartAsync([$"Halley:Redis:Configuration=127.0.0.1:{_redis.Port}", "Halley:History:Channels:/chat/**:Size=100", "Halley:Redis:PresenceTtl=00:00:03"]);
+        var running = true;
+        try
+        {
+            await using var onC = await OpenSubscribedSocketAsync(c, "/chat/here");
+
+            // Either node answers for both: A's member and C's.
+            var both = new[] { onA.ClientId, onC.ClientId }.Order(StringComparer.Ordinal).ToList();
+            foreach (var node in new[] { _a, _b })
+            {
+                var presence = await PresenceApiTests.GetJsonAsync(node, "/api/presence?channel=/chat/here");
+                Assert.Equal(both, presence["members"]!.AsArray().Select(m => m!["clientId"]!.GetValue<string>()));
+            }
+            Assert.Contains("/chat/here", (await PresenceApiTests.GetJsonAsync(_b, "/api/channels?pattern=/chat/**"))["channels"]!.AsArray().Select(x => x!["channel"]!.GetValue<string>()));
+
+            // Node C stops without a word to Redis about its members (as a crash leaves them): its member expires
+            // within C's TTL, A's stays (A refreshes its own).
+            running = false;
+            await c.DisposeAsync();
+            Assert.Equal(2, (await PresenceApiTests.GetJsonAsync(_b, "/api/presence?channel=/chat/here"))["count"]!.GetValue<long>());
+            await Eventually(async () => (await PresenceApiTests.GetJsonAsync(_b, "/api/presence?channel=/chat/here"))["count"]!.GetValue<long>() == 1, "node C's member to expire");
+            var left = await PresenceApiTests.GetJsonAsync(_b, "/api/presence?channel=/chat/here");
+            Assert.Equal(onA.ClientId, left["members"]![0]!["clientId"]!.GetValue<string>());
+        }
+        finally
+        {
+            if (running)
+            {
+                await c.DisposeAsync();
+            }
         }
     }
 
@@ -154,6 +261,16 @@ public sealed class RedisClusterTests : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         using var response = await http.PostAsync("/api/publish", JsonContent(new JsonObject { ["channel"] = channel, ["data"] = data })).Within();
         return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["position"]?.GetValue<string>() : null;
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(100);
+        }
     }
 
     private static StringContent JsonContent(JsonNode body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");

@@ -71,7 +71,7 @@ public sealed partial class Nginx : IAsyncDisposable
             worker_processes 1;
             pid {{directory}}/nginx.pid;
             error_log {{directory}}/error.log info;
-            events { worker_connections 256; }
+            events { worker_connections 4096; }
             http {
                 access_log off;
                 client_body_temp_path {{directory}}/client_body;

@@ -5,8 +5,9 @@ using Halley.Tests.Infrastructure;
 namespace Halley.Tests.Engine;
 
 /// <summary>
-/// Where a subscription takes effect after the engine's history was lost at run time (a Redis restarted without
-/// persistence starts a new epoch whose offsets begin again): never at an offset of the old epoch.
+/// When the engine lost something at run time: where a subscription takes effect after its history was lost (a Redis
+/// restarted without persistence starts a new epoch whose offsets begin again): never at an offset of the old epoch;
+/// and who is told when messages were lost on their way to the node.
 /// </summary>
 public class MessageHubEpochTests
 {
@@ -42,7 +43,11 @@ public class MessageHubEpochTests
     {
         public List<EncodedMessage> Messages { get; } = [];
 
+        public int TimesToldOfLoss { get; private set; }
+
         public void Deliver(EncodedMessage message) => Messages.Add(message);
+
+        public void MessagesLost() => TimesToldOfLoss++;
     }
 
     private static EncodedMessage Positioned(string channel, StreamPosition position)
@@ -72,5 +77,26 @@ public class MessageHubEpochTests
         var newEpoch = await hub.SubscribeAsync(["/c"], new Recorder(), since: null);
 
         Assert.Equal(new StreamPosition("bbbb", 3), newEpoch.Position);
+    }
+
+    [Fact]
+    public async Task MessagesLostOnTheirWay_AreToldOnceToEachSubscriberOfTheKeys_AndToNoOneElse()
+    {
+        using var harness = new Harness();
+        var engine = new SteppedEngine();
+        var hub = new MessageHub(engine, harness.Metrics, Microsoft.Extensions.Options.Options.Create(new HalleyOptions()));
+        var both = new Recorder();
+        var exact = new Recorder();
+        var other = new Recorder();
+        await hub.SubscribeAsync("/a/b", both);
+        await hub.SubscribeAsync("/a/**", both);
+        await hub.SubscribeAsync("/a/b", exact);
+        await hub.SubscribeAsync("/c", other);
+
+        engine.Listener!.OnMessagesLost(["/a/b", "/a/**"]);
+
+        Assert.Equal(1, both.TimesToldOfLoss);
+        Assert.Equal(1, exact.TimesToldOfLoss);
+        Assert.Equal(0, other.TimesToldOfLoss);
     }
 }

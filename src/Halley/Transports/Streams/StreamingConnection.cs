@@ -75,6 +75,10 @@ internal sealed class StreamingConnection : IRecoveringSubscriber, ILiveConnecti
         // Nothing to record: a stream never adds subscriptions later, so no later recovery asks what it holds.
     }
 
+    /// <inheritdoc />
+    /// <remarks>The stream ends, so its client reconnects with its last event id and is told what could not be recovered.</remarks>
+    public void MessagesLost() => End();
+
     /// <summary>The outbox overflowed and closed itself (once): the stream ends.</summary>
     private void Overflow()
     {

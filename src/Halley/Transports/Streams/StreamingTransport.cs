@@ -176,13 +176,18 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
         {
             recovery = await engine.SubscribeAsync(channels, connection, since, aborted).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
             // An engine that fails or is cancelled mid-subscribe (a store over the network) leaves nothing behind.
             connection.End();
             foreach (var channel in channels)
             {
                 engine.Unsubscribe(channel, connection);
+            }
+            if (ex is EngineUnavailableException unavailable && !context.Response.HasStarted)
+            {
+                await HttpResponses.WriteUnavailableAsync(context, unavailable).ConfigureAwait(false);
+                return;
             }
             throw;
         }

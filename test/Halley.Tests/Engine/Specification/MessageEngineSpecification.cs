@@ -263,6 +263,32 @@ public abstract class MessageEngineSpecification
     }
 
     /// <summary>Rules: <c>/h/**</c> keeps <see cref="Size"/> messages for <see cref="Ttl"/>; nothing else keeps any.</summary>
+    [Fact]
+    public async Task Idempotency_APublishRetriedWithItsKey_IsNotHandedAgain_AndAnswersTheFirstPosition()
+    {
+        var (engine, node) = Start();
+        await engine.DeclareInterestAsync("/h/**", default);
+        await engine.DeclareInterestAsync("/n/**", default);
+        var key = Guid.NewGuid().ToString();
+        var first = await PublishAsync(engine, "/h/a", key);
+        var retry = await PublishAsync(engine, "/h/a", key);
+        var plain = await PublishAsync(engine, "/n/a", key + "-n");
+        var plainRetry = await PublishAsync(engine, "/n/a", key + "-n");
+        var other = await PublishAsync(engine, "/h/a", key + "-other");
+        var unkeyed = await PublishAsync(engine, "/h/a");
+        await node.UntilAsync(m => node.Same(m, unkeyed));
+
+        Assert.False(first.IsDuplicate);
+        Assert.True(retry.IsDuplicate);
+        Assert.Equal(first.Position, retry.Position);
+        Assert.True(plainRetry.IsDuplicate);
+        Assert.Null(plainRetry.Position);
+        Assert.False(other.IsDuplicate);
+        Assert.True(other.Position!.Value.Offset > first.Position!.Value.Offset);
+        // Handed once each, in order: the retries were never published.
+        Assert.Equal(new[] { first, plain, other, unkeyed }.Select(m => Encoding.UTF8.GetString(m.Json.Span)), node.Snapshot().Select(m => Encoding.UTF8.GetString(m.Json.Span)));
+    }
+
     protected static HalleyOptions Options() => new()
     {
         History = new HistoryOptions { Channels = new(StringComparer.Ordinal) { ["/h/**"] = new HistoryRule { Size = Size, Ttl = Ttl } } },
@@ -277,9 +303,10 @@ public abstract class MessageEngineSpecification
         return (engine, node);
     }
 
-    private static async Task<EncodedMessage> PublishAsync(IMessageEngine engine, string channel)
+    private static async Task<EncodedMessage> PublishAsync(IMessageEngine engine, string channel, string? idempotencyKey = null)
     {
         var message = EncodedMessage.FromFrame(channel, Halley.Protocol.BayeuxCodec.EncodeEventFrame(channel, "{}"u8, default));
+        message.IdempotencyKey = idempotencyKey;
         var position = await engine.PublishAsync(message, default);
         Assert.Equal(position, message.Position);
         return message;
