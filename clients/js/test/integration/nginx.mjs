@@ -31,6 +31,14 @@ export function bufferingPastPadding(config) {
     'proxy_cache off;\n        proxy_buffer_size 64k;\n        proxy_buffers 8 64k;\n        proxy_busy_buffers_size 128k;');
 }
 
+/**
+ * Passes the Host header with its port: a page on nginx's origin (127.0.0.1:<port>) sends that Origin, which the
+ * server checks against its Host; the documented `$host` drops the port (fine on 80 and 443, not on a test port).
+ */
+export function keepingThePort(config) {
+  return replace(config, 'proxy_set_header Host $host;', 'proxy_set_header Host $http_host;');
+}
+
 function replace(config, from, to) {
   if (!config.includes(from)) throw new Error(`the nginx config has no "${from}"`);
   return config.replace(from, to);
