@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HalleyClient } from '../halley.js';
-import { CountingTarget, FakeClock, FakeServer } from './fakes.mjs';
+import { CountingTarget, FakeClock, FakeServer, resolveOn } from './fakes.mjs';
 
 function setup(options = {}) {
   const clock = new FakeClock();
@@ -16,14 +16,6 @@ function setup(options = {}) {
     transports: ['websocket', 'long-polling'], backoff: { min: 10_000, max: 60_000 }, random: () => 0.99, ...options,
   });
   return { clock, server, window, document, client };
-}
-
-async function resolveOn(clock, promise, ms, what) {
-  let done = false;
-  let error;
-  promise.then(() => { done = true; }, (e) => { done = true; error = e; });
-  await clock.until(() => done, ms, what);
-  if (error) throw error;
 }
 
 /** Connected, then the network fails: the client waits out a long backoff. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HalleyClient } from '../halley.js';
-import { CountingTarget, FakeClock } from './fakes.mjs';
+import { CountingTarget, FakeClock, resolveOn } from './fakes.mjs';
 import { StreamingFakeServer } from './fake-streams.mjs';
 
 const SENSE = 4_000;
@@ -22,16 +22,6 @@ function setup(options = {}) {
     ...options,
   });
   return { clock, server, client };
-}
-
-async function resolveOn(clock, promise, ms, what) {
-  let done = false;
-  let error;
-  let value;
-  promise.then((v) => { done = true; value = v; }, (e) => { done = true; error = e; });
-  await clock.until(() => done, ms, what);
-  if (error) throw error;
-  return value;
 }
 
 /** Connected over a stream that works, subscribed to /s/*; returns what the subscription received. */

@@ -37,6 +37,19 @@ function client(url, options = {}) {
   return { c, streams };
 }
 
+/** Runs `body` with nginx (its config changed by `edit`) in front of the server; a failure shows nginx's error log. */
+async function behindNginx(edit, body) {
+  const nginx = await startNginx(server, edit);
+  try {
+    await body(nginx);
+  } catch (e) {
+    e.message += `\n--- nginx error log ---\n${(await nginx.errorLog()).slice(-2000)}`;
+    throw e;
+  } finally {
+    await nginx.stop();
+  }
+}
+
 let counter = 0;
 const unique = (tag) => `/proxy/${tag}-${++counter}`;
 
@@ -46,8 +59,7 @@ function assertExactlyOnce(got, expected) {
 }
 
 test('nginx buffering with X-Accel-Buffering ignored: stream-sense opens the stream padded and messages keep arriving', async () => {
-  const nginx = await startNginx(server, bufferingIgnoringTheHeader);
-  try {
+  await behindNginx(bufferingIgnoringTheHeader, async (nginx) => {
     // WebSocket passes this nginx; the streaming rung is what is on trial.
     const { c, streams } = client(nginx.url, { transports: ['eventsource', 'long-polling'] });
     await waitFor(c.connect(), T, 'connect');
@@ -64,17 +76,11 @@ test('nginx buffering with X-Accel-Buffering ignored: stream-sense opens the str
     assert.equal(c.transport, 'eventsource');
     assert.equal(streams.length, 2);
     await waitFor(c.disconnect(), T, 'disconnect');
-  } catch (e) {
-    e.message += `\n--- nginx error log ---\n${(await nginx.errorLog()).slice(-2000)}`;
-    throw e;
-  } finally {
-    await nginx.stop();
-  }
+  });
 });
 
 test('nginx buffering past the padding: stream-sense gives way to long-polling in the same session, every message exactly once', async () => {
-  const nginx = await startNginx(server, bufferingPastPadding);
-  try {
+  await behindNginx(bufferingPastPadding, async (nginx) => {
     const { c, streams } = client(nginx.url, { transports: ['eventsource', 'long-polling'] });
     const transports = [];
     c.on('state', () => transports.push(c.transport));
@@ -94,12 +100,7 @@ test('nginx buffering past the padding: stream-sense gives way to long-polling i
     assert.deepEqual(await waitFor(c.call('/service/echo', 'x'), T, 'call'), 'x');
     assertExactlyOnce(got, [1, 2, 3, 4, 5, 6]);
     await waitFor(c.disconnect(), T, 'disconnect');
-  } catch (e) {
-    e.message += `\n--- nginx error log ---\n${(await nginx.errorLog()).slice(-2000)}`;
-    throw e;
-  } finally {
-    await nginx.stop();
-  }
+  });
 });
 
 for (const [mode, what] of [['refuse', 'refuses the WebSocket upgrade'], ['silent', 'upgrades the WebSocket and then passes nothing']]) {
