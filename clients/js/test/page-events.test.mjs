@@ -1,5 +1,5 @@
-// The page's own events on fake time: visibilitychange and pageshow check the connection at once, as online does
-// (client.test.mjs): a backoff is cut short, a socket that died unseen while the tab slept is replaced, and a
+// The page's own events on fake time: online, visibilitychange and pageshow check the connection at once: a
+// backoff is cut short, a socket that died unseen while the tab slept is replaced, and a
 // hidden tab does not hurry.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -31,7 +31,7 @@ async function inBackoff(clock, server, client) {
   return server.sockets.length;
 }
 
-for (const [event, target] of [['visibilitychange', 'document'], ['pageshow', 'window']]) {
+for (const [event, target] of [['online', 'window'], ['visibilitychange', 'document'], ['pageshow', 'window']]) {
   test(`${event} cuts the backoff short`, async () => {
     const setupResult = setup();
     const { clock, server, client } = setupResult;
