@@ -32,6 +32,15 @@ export interface HalleyClientOptions {
   /** How long a transport that failed while a later one worked is left out, in ms; then a reconnect, or a poll, tries it again. Default 60,000. */
   retryWebSocketAfter?: number;
   /**
+   * Stream-sense: how long a new eventsource stream has to deliver its first byte (the server writes one at once),
+   * in ms. A stream that stays silent is held by a buffering proxy: the client opens it again padded
+   * (`streamPadding`), then, if that stays silent too, moves to long-polling, in the same session, losing nothing.
+   * Keep it below `connectTimeout`. Default 4,000.
+   */
+  streamSenseTimeout?: number;
+  /** Bytes of filler the server writes after each write of a padded event stream, to fill a proxy's buffer. Default 8,192. */
+  streamPadding?: number;
+  /**
    * Use CometD's ack extension: the server keeps each batch until the next connect acknowledges it, so a message
    * in flight when a connection drops (its session surviving) is sent again. Messages then travel only in connect
    * replies (a round trip per batch over WebSocket), and eventsource is not used. Default false.

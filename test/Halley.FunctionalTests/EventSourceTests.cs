@@ -272,6 +272,64 @@ public sealed class EventSourceTests
     }
 
     [Fact]
+    public async Task EveryStream_StartsWithAnOpenComment_AtOnce_WithNothingPublished()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var client = await SubscribedClientAsync(server, "/es/open");
+        await using var stream = await OpenStreamAsync(server, client.ClientId!, CookieOf(server, client));
+        // The first line, before any message or heartbeat: what a client's stream-sense waits for.
+        Assert.Equal(":open", (await stream.NextAsync(_ => true, TimeSpan.FromSeconds(5)))!.Value.Line);
+    }
+
+    [Fact]
+    public async Task PadQuery_PadsTheStartAndEveryWrite()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var client = await SubscribedClientAsync(server, "/es/pad");
+        await using var stream = await OpenStreamAsync(server, client.ClientId! + "?pad=300", CookieOf(server, client));
+        Assert.Equal(":open", (await stream.NextAsync(_ => true))!.Value.Line);
+        // One comment line of exactly 300 bytes, newline included.
+        Assert.Equal(":" + new string(' ', 298), (await stream.NextAsync(l => l.Length > 0))!.Value.Line);
+        await server.PublishAsync("/es/pad", 1);
+        Assert.Equal(1, Assert.Single(await NextBatchAsync(stream))!["data"]!.GetValue<int>());
+        Assert.Equal(":" + new string(' ', 298), (await stream.NextAsync(l => l.Length > 0))!.Value.Line);
+    }
+
+    [Theory]
+    [InlineData("pad=x")]
+    [InlineData("pad=-1")]
+    [InlineData("pad=70000")]
+    [InlineData("pad=1&pad=2")]
+    public async Task AnInvalidPad_Is400(string query)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var client = await SubscribedClientAsync(server, "/es/badpad");
+        await using var stream = await OpenStreamAsync(server, client.ClientId! + "?" + query, CookieOf(server, client));
+        await AssertPlainTextErrorAsync(stream.Response, HttpStatusCode.BadRequest);
+    }
+
+    [Theory]
+    [InlineData("long-polling")]
+    [InlineData("callback-polling")]
+    public async Task APollingConnect_ReleasesTheStream_WhichEnds_AndTheConnectTakesWhatComesNext(string connectionType)
+    {
+        await using var server = await TestServer.StartAsync("Halley:Timeout=00:00:30");
+        using var client = await SubscribedClientAsync(server, "/es/moved");
+        await using var stream = await OpenStreamAsync(server, client.ClientId!, CookieOf(server, client));
+        await server.PublishAsync("/es/moved", 1);
+        Assert.Equal(1, Assert.Single(await NextBatchAsync(stream))!["data"]!.GetValue<int>());
+
+        // The client gave up its stream (a proxy held it): its next connect polls.
+        var connect = client.Connect();
+        connect["connectionType"] = connectionType;
+        var held = client.SendAsync(connect);
+        Assert.Null(await stream.NextAsync(_ => false)); // ended by the server
+        await server.PublishAsync("/es/moved", 2);
+        var reply = await held.Within();
+        Assert.Contains(reply, m => m?["channel"]?.GetValue<string>() == "/es/moved" && m["data"]!.GetValue<int>() == 2);
+    }
+
+    [Fact]
     public async Task QuietStream_GetsCommentHeartbeats()
     {
         await using var server = await TestServer.StartAsync("Halley:HeartbeatInterval=00:00:00.200", "Halley:SweepPeriod=00:00:00.020");

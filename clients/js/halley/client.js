@@ -3,6 +3,7 @@ import { backoffDelay } from './backoff.js';
 import { channelMatches, isMeta } from './channels.js';
 import { Emitter, reportError } from './emitter.js';
 import { TRANSPORTS, createTransport, isAvailable } from './transports/index.js';
+import { EventSourceTransport } from './transports/eventsource.js';
 import { TransportError } from './transports/transport.js';
 
 /** @typedef {'connecting' | 'connected' | 'reconnecting' | 'disconnected'} HalleyState */
@@ -31,6 +32,8 @@ const DEFAULTS = {
   connectTimeout: 5_000,
   requestTimeout: 10_000,
   retryWebSocketAfter: 60_000,
+  streamSenseTimeout: 4_000,
+  streamPadding: 8_192,
 };
 
 /** One server subscription per channel or pattern, shared by the local subscriptions to it. */
@@ -115,6 +118,10 @@ export class HalleyClient {
   #wakeAny = null;
   /** @type {Map<string, number>} when a rung last failed while a lower one worked */
   #failedAt = new Map();
+  /** When an unpadded event stream last stayed silent while a padded one worked (stream-sense). */
+  #paddedAt = -Infinity;
+  /** @type {Set<any>} transports given up while their streams may still carry messages (see #discard) */
+  #retired = new Set();
   #everConnected = false;
   /** @type {{ promise: Promise<void>, resolve: () => void, reject: (e: Error) => void } | null} */
   #connecting = null;
@@ -139,6 +146,7 @@ export class HalleyClient {
       connectTimeout: options.connectTimeout ?? DEFAULTS.connectTimeout,
       requestTimeout: options.requestTimeout ?? DEFAULTS.requestTimeout,
       retryWebSocketAfter: options.retryWebSocketAfter ?? DEFAULTS.retryWebSocketAfter,
+      streamSenseTimeout: options.streamSenseTimeout ?? DEFAULTS.streamSenseTimeout,
       acknowledge: options.acknowledge === true,
       setTimeout: options.timers?.setTimeout ?? ((/** @type {() => void} */ fn, /** @type {number} */ ms) => setTimeout(fn, ms)),
       clearTimeout: options.timers?.clearTimeout ?? ((/** @type {any} */ t) => clearTimeout(t)),
@@ -154,6 +162,10 @@ export class HalleyClient {
       document: document ?? undefined,
       // A browser keeps the server's cookie itself (and never shows it); elsewhere the client keeps it.
       cookies: document ? undefined : new Map(),
+      streamSenseTimeout: this.#options.streamSenseTimeout,
+      streamPadding: options.streamPadding ?? DEFAULTS.streamPadding,
+      setTimeout: this.#options.setTimeout,
+      clearTimeout: this.#options.clearTimeout,
     };
   }
 
@@ -227,6 +239,7 @@ export class HalleyClient {
       for (const subscription of record.subscriptions) subscription.active = false;
     }
     this.#records.clear();
+    for (const retired of [...this.#retired]) retired.close();
     this.#setState('disconnected');
     if (transport && session) {
       // Tell the server, but never wait long for it: the session expires by itself anyway.
@@ -370,7 +383,9 @@ export class HalleyClient {
     let lastError;
     for (const name of ladder) {
       if (run !== this.#run) return;
-      const transport = createTransport(name, this.#env, this.#sink(() => this.#transport === transport));
+      const transport = createTransport(name, this.#env, this.#sink(() => this.#transport === transport, () => this.#retired.has(transport)));
+      // A proxy found buffering event streams is remembered for a while: streams start padded meanwhile.
+      if (transport instanceof EventSourceTransport) transport.padded = now - this.#paddedAt < this.#options.retryWebSocketAfter;
       this.#transport = transport;
       try {
         await this.#within(this.#options.connectTimeout, `${name} did not connect`, transport, async () => {
@@ -390,10 +405,11 @@ export class HalleyClient {
         // for a while. When every rung fails, nothing is held against any of them.
         for (const name of failed) this.#failedAt.set(name, now);
         this.#failedAt.delete(name);
+        if (transport instanceof EventSourceTransport && transport.padded) this.#paddedAt = now;
         return;
       } catch (error) {
         if (this.#transport === transport) this.#transport = null;
-        transport.close();
+        this.#discard(transport);
         if (error instanceof StopError || run !== this.#run) throw error;
         failed.push(name);
         lastError = error;
@@ -430,7 +446,7 @@ export class HalleyClient {
     let timer;
     const expired = new Promise((_, reject) => {
       timer = this.#timer(() => {
-        transport.close();
+        this.#discard(transport);
         this.#failPending(new TransportError(message));
         reject(new TransportError(message));
       }, ms);
@@ -643,11 +659,14 @@ export class HalleyClient {
     return { ...message, ext: { ...message.ext, halley: { ...message.ext?.halley, token: session.token } } };
   }
 
-  /** @param {() => boolean} current whether the transport reporting is still the client's */
-  #sink(current) {
+  /**
+   * @param {() => boolean} current whether the transport reporting is still the client's
+   * @param {() => boolean} retired whether it was given up while its streams may still carry messages
+   */
+  #sink(current, retired) {
     return {
-      onMessages: (/** @type {any[]} */ messages) => { if (current()) this.#receive(messages); },
-      onLost: () => { if (current()) this.#lost(); },
+      onMessages: (/** @type {any[]} */ messages) => { if (current() || retired()) this.#receive(messages); },
+      onLost: (/** @type {Error} */ error) => { if (current()) this.#lost(error); },
     };
   }
 
@@ -690,8 +709,18 @@ export class HalleyClient {
     }
   }
 
-  /** The transport reported its connection gone: fail what waits on it, and cut an interval wait short. */
-  #lost() {
+  /**
+   * The transport reported its connection gone: fail what waits on it, and cut an interval wait short. A stream
+   * buffered even padded gives way to polling: eventsource is left out for a while, its transport retired.
+   * @param {Error} [error]
+   */
+  #lost(error) {
+    if (error instanceof TransportError && error.buffered && this.#transport) {
+      this.#failedAt.set(this.#transport.name, this.#options.now());
+      const transport = this.#transport;
+      this.#transport = null;
+      this.#discard(transport);
+    }
     this.#dropTransport();
     const wake = this.#wakeAny;
     this.#wakeAny = null;
@@ -737,6 +766,25 @@ export class HalleyClient {
     this.#everConnected = true;
     this.#setState('connected');
     this.#connecting?.resolve();
+  }
+
+  /**
+   * Gives up a transport. An eventsource one is retired, not closed: a proxy may hold what its stream carried until
+   * the server ends it, once another connection carries the session; until then its messages are delivered.
+   * @param {any} transport
+   */
+  #discard(transport) {
+    if (this.#retired.has(transport)) return;
+    if (typeof transport.retire !== 'function') {
+      transport.close();
+      return;
+    }
+    this.#retired.add(transport);
+    const timer = this.#timer(() => transport.close(), this.#options.requestTimeout);
+    transport.retire(() => {
+      this.#retired.delete(transport);
+      this.#clearTimer(timer);
+    });
   }
 
   /** Closes the transport and keeps the session, which a new connection resumes with the token. */

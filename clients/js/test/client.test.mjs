@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HalleyClient } from '../halley.js';
-import { CountingTarget, FakeClock, FakeServer, settle } from './fakes.mjs';
+import { CountingTarget, FakeClock, FakeServer, resolveOn, settle } from './fakes.mjs';
 
 const URL_ = 'http://127.0.0.1:1/cometd';
 
@@ -23,17 +23,6 @@ function setup(options = {}) {
   const states = [];
   client.on('state', (s) => states.push(s));
   return { clock, server, window, document, client, states };
-}
-
-/** Awaits a promise while advancing fake time. */
-async function resolveOn(clock, promise, ms, what) {
-  let done = false;
-  let value;
-  let error;
-  promise.then((v) => { done = true; value = v; }, (e) => { done = true; error = e; });
-  await clock.until(() => done, ms, what);
-  if (error) throw error;
-  return value;
 }
 
 test('connects over websocket, subscribes, receives, publishes and calls', async () => {
@@ -136,23 +125,6 @@ test('the first connect is retried with growing, jittered, never-zero delays unt
   server.http = 'ok';
   await resolveOn(clock, connecting, 10_000, 'connect after the server came back');
   assert.deepEqual(states, ['connecting', 'connected']);
-  await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
-});
-
-test('an online event cuts the backoff short', async () => {
-  const { clock, server, client, window } = setup({ backoff: { min: 10_000, max: 60_000 }, random: () => 0.99 });
-  await resolveOn(clock, client.connect(), 1_000, 'connect');
-  server.websocket = 'refuse';
-  server.http = 'refuse';
-  server.dropAll();
-  await clock.until(() => client.state === 'reconnecting', 1_000, 'reconnecting');
-  await clock.advance(100);
-  const before = server.sockets.length;
-  server.websocket = 'ok';
-  server.http = 'ok';
-  window.dispatch('online');
-  await clock.until(() => client.state === 'connected', 500, 'reconnected at once after online');
-  assert.equal(server.sockets.length, before + 1);
   await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
 });
 

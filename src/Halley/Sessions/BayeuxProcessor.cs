@@ -238,7 +238,8 @@ internal sealed class BayeuxProcessor
         var held = session.BeginConnect(
             receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)),
             replyNow: timeout == 0,
-            expiryGrace: eventSource ? _eventSourceGrace : 0);
+            expiryGrace: eventSource ? _eventSourceGrace : 0,
+            polling: message.ConnectionType is ConnectionTypes.LongPolling or ConnectionTypes.CallbackPolling or ConnectionTypes.CrossOriginLongPolling);
         if (held is null)
         {
             Reply(replies, BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake), message, session, receivedAt);

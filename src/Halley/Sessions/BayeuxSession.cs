@@ -150,17 +150,25 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
     /// Starts holding a connect until <paramref name="deadline"/>. A connect already held for this session is
     /// released as <see cref="ConnectOutcome.Replaced"/>. Returns null when the session has ended.
     /// <paramref name="expiryGrace"/> lengthens the session's life after this connect ends (see <see cref="HeldConnect.ExpiryGrace"/>).
+    /// A <paramref name="polling"/> connect (long-polling, callback-polling) releases a push target that yields to
+    /// polling (<see cref="IPushTarget.YieldsToPolling"/>): the client moved off that stream.
     /// </summary>
-    public HeldConnect? BeginConnect(long deadline, bool replyNow, long expiryGrace = 0)
+    public HeldConnect? BeginConnect(long deadline, bool replyNow, long expiryGrace = 0, bool polling = false)
     {
         HeldConnect held;
         HeldConnect? replaced;
+        IPushTarget? released = null;
         IOutboxReader? wake;
         lock (_gate)
         {
             if (IsTerminated)
             {
                 return null;
+            }
+            if (polling && _pushTarget is { YieldsToPolling: true })
+            {
+                released = _pushTarget;
+                _pushTarget = null;
             }
             replaced = _held;
             _claimableByWebSocket = 0;
@@ -175,6 +183,7 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
             }
             wake = ReaderChangedLocked();
         }
+        released?.Released();
         wake?.MessagesAvailable();
         replaced?.TryComplete(ConnectOutcome.Replaced);
         return held;

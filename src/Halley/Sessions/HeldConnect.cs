@@ -69,6 +69,13 @@ internal interface IPushTarget : IOutboxReader
     /// connection took over or the session ended. Must not block.
     /// </summary>
     void Released();
+
+    /// <summary>
+    /// Whether a polling connect of the session releases this target. A Faye <c>eventsource</c> stream does: a client
+    /// that polls has given up its stream (Halley's client does when a buffering proxy holds it), and only the
+    /// stream's end makes that proxy pass on what it held. A WebSocket does not: Faye polls once while its socket opens.
+    /// </summary>
+    bool YieldsToPolling => false;
 }
 
 /// <summary>Why a session ended.</summary>

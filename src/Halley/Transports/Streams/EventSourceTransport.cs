@@ -22,12 +22,21 @@ namespace Halley.Transports.Streams;
 /// takes over and the first one ends. Heartbeats and the lifetime come from the shared sweep, their bytes from
 /// <see cref="ServerSentEventsTransport.SseFormat"/>. When a stream ends, whatever it had not taken stays queued in
 /// the session for the next stream or connect.
+/// <para>
+/// Every stream opens with a comment event (<c>:open</c>) written at once, so a client can tell a stream that
+/// works from one a buffering intermediary holds (stream-sense: Halley's client gives it a few seconds, then opens
+/// the stream again with <c>?pad=N</c>, then falls back to long-polling). A stream whose session then holds a
+/// connect over HTTP is released (see <see cref="BayeuxSession.BeginConnect"/>): its end makes the intermediary
+/// pass on what it held.
+/// </para>
 /// </remarks>
 internal sealed partial class EventSourceTransport(SessionBinding sessionBinding, MessageHub engine, BrowserCookie browserCookie, LiveConnections connections, HalleyMetrics metrics, IOptions<HalleyOptions> options, ILogger<EventSourceTransport> logger)
 {
     private readonly BatchFormat _format = new(options.Value.Streaming.RetryDelay);
-    // An EventSource URL is chosen by the client library, so there is no ?pad=: only the configured default applies.
-    private readonly int _padding = options.Value.Streaming.Padding;
+    private readonly StreamingOptions _streaming = options.Value.Streaming;
+
+    /// <summary>The event every stream starts with: a comment, which an <c>EventSource</c> ignores.</summary>
+    internal static ReadOnlySpan<byte> OpenEvent => ":open\n\n"u8;
 
     /// <summary>Whether <paramref name="request"/> asks for an event stream, as a browser's <c>EventSource</c> does.</summary>
     public static bool IsEventStreamRequest(HttpRequest request)
@@ -58,6 +67,12 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, positionError!).ConfigureAwait(false);
             return;
         }
+        // A browser's EventSource never asks for padding; Halley's client does, once a plain stream stayed silent.
+        if (!StreamingTransport.TryReadPadding(request.Query["pad"], _streaming, out var padding, out var paddingError))
+        {
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, paddingError!).ConfigureAwait(false);
+            return;
+        }
         if (string.IsNullOrEmpty(clientId))
         {
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest,
@@ -85,7 +100,7 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
                 "Unknown client id: no such session, or it has ended. Handshake again.").ConfigureAwait(false);
             return;
         }
-        await RunAsync(context, connection).ConfigureAwait(false);
+        await RunAsync(context, connection, padding).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -105,7 +120,7 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
         return session.AttachPushTarget(connection, history, position.Offset);
     }
 
-    private async Task RunAsync(HttpContext context, EventSourceConnection connection)
+    private async Task RunAsync(HttpContext context, EventSourceConnection connection, int padding)
     {
         var aborted = context.RequestAborted;
         var session = connection.Session;
@@ -121,11 +136,14 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
             StreamingTransport.SetStreamingHeaders(response);
             var output = response.BodyWriter;
             await response.StartAsync(aborted).ConfigureAwait(false);
-            if (_padding > 0)
+            // The first event, at once: the bytes a client's stream-sense waits for. Padding after it pushes it
+            // through a proxy's buffer, as it does every later write.
+            output.Write(OpenEvent);
+            if (padding > 0)
             {
-                _format.WritePadding(output, _padding);
+                _format.WritePadding(output, padding);
             }
-            end = await StreamWriterLoop.RunAsync(output, connection, _format, _padding, connections, aborted).ConfigureAwait(false);
+            end = await StreamWriterLoop.RunAsync(output, connection, _format, padding, connections, aborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
@@ -231,6 +249,8 @@ internal sealed partial class EventSourceTransport(SessionBinding sessionBinding
 
         /// <summary>Set when the session stopped pushing through this stream (another took over, or the session ended).</summary>
         public bool WasReleased => _released;
+
+        public bool YieldsToPolling => true;
 
         public void MessagesAvailable() => _signal.MessagesAvailable();
 
