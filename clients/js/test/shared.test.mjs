@@ -102,6 +102,32 @@ test('share: the leading tab closes; the next resumes every subscription from th
   assert.equal(locks.waiting, 0);
 });
 
+test('share: a tab that closes without disconnecting is let go when its lock is released; a refusal reaches the tab that asked', async () => {
+  const { clock, server, locks, tab } = setup();
+  const a = tab();
+  await resolveOn(clock, a.client.connect(), 2_000, 'a connects');
+  const b = tab();
+  await resolveOn(clock, b.client.connect(), 2_000, 'b connects');
+  await resolveOn(clock, a.client.subscribe('/both', () => {}), 1_000, 'a subscribes');
+  await resolveOn(clock, b.client.subscribe('/both', () => {}), 1_000, 'b subscribes');
+  await resolveOn(clock, b.client.subscribe('/only-b', () => {}), 1_000, 'b subscribes alone');
+  const handle = server.handle.bind(server);
+  server.handle = (batch, carrier) => {
+    const result = handle(batch, carrier);
+    for (const r of result.replies) if (r.subscription === '/refused') Object.assign(r, { successful: false, error: '403:/refused:denied' });
+    return result;
+  };
+  await assert.rejects(resolveOn(clock, b.client.subscribe('/refused', () => {}), 1_000, 'refused'), (e) => e.name === 'HalleyError' && e.error === '403:/refused:denied');
+
+  b.close();
+  await clock.until(() => subscribes(server, '/meta/unsubscribe').length === 1, 2_000, 'the hub lets the closed tab go');
+  assert.equal(subscribes(server, '/meta/unsubscribe')[0].subscription, '/only-b', 'a still wants /both');
+  assert.equal(a.client.sharing, 'leader');
+  assert.equal(server.openSockets.length, 1);
+  await resolveOn(clock, Promise.all([a.client.disconnect(), b.client.disconnect()]), 3_000, 'disconnect');
+  assert.equal(locks.waiting, 0);
+});
+
 test('share: connect, disconnect, connect (a StrictMode double mount) leaves one connection; disconnect leaves nothing', async () => {
   const { clock, server, locks, tab } = setup();
   const a = tab();
