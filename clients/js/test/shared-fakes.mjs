@@ -83,3 +83,21 @@ export function openTab(url, { server, clock, locks, name = 'test', options = {}
     close() { window.dispatch('pagehide'); },
   };
 }
+
+/**
+ * A SharedWorker constructor that runs the worker module (halley/shared/worker.js) in this process: each instance
+ * gets a MessageChannel whose far end goes to the module's `onconnect`, as a browser does.
+ */
+export class FakeSharedWorker {
+  static created = 0;
+
+  constructor(url, options) {
+    FakeSharedWorker.created += 1;
+    this.url = url;
+    this.options = options;
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.onerror = null;
+    queueMicrotask(() => globalThis.onconnect({ ports: [port2] }));
+  }
+}

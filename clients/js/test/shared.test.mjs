@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HalleyClient } from '../halley.js';
-import { FakeClock, FakeServer } from './fakes.mjs';
-import { FakeLocks, openTab } from './shared-fakes.mjs';
+import { CountingTarget, FakeClock, FakeServer } from './fakes.mjs';
+import { FakeLocks, FakeSharedWorker, openTab } from './shared-fakes.mjs';
 
 const URL_ = 'http://127.0.0.1:1/cometd';
 
@@ -158,4 +158,50 @@ test('subscribe from a kept position: the server is asked to replay from it, and
   assert.equal(subscribes(server).at(-1).ext.halley.position, 'e:7');
   assert.equal(sub.recovered, false);
   await resolveOn(clock, client.disconnect(), 2_000, 'disconnect');
+});
+
+test('share (worker): the worker module holds one connection for every tab, and lets a closed tab go', async () => {
+  // The worker's client gets only options that survive a structured clone: it finds the WebSocket and the lock
+  // manager as a worker would, on its global scope. Real time here: the fake server answers at once.
+  const server = new FakeServer();
+  const locks = new FakeLocks();
+  globalThis.WebSocket = server.WebSocket;
+  Object.defineProperty(globalThis, 'navigator', { value: { locks }, configurable: true });
+  await import('../halley/shared/worker.js');
+  const until = async (condition, what) => {
+    for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(condition(), what);
+  };
+  const open = (window = null) => new HalleyClient(URL_, { window, document: null, transports: ['websocket'], share: { mode: 'worker', locks, SharedWorker: FakeSharedWorker } });
+  try {
+    const a = open();
+    const pageB = new CountingTarget();
+    const b = open(pageB);
+    await Promise.all([a.connect(), b.connect()]);
+    assert.deepEqual([a.sharing, b.sharing], ['worker', 'worker']);
+    assert.equal(FakeSharedWorker.created, 2);
+    assert.equal(server.sockets.length, 1, 'one connection, in the worker');
+    const got = { a: [], b: [] };
+    await a.subscribe('/w', (d) => got.a.push(d));
+    const subB = await b.subscribe('/w', (d) => got.b.push(d));
+    await b.subscribe('/w/b', () => {});
+    assert.equal(subscribes(server).length, 2);
+    server.publish('/w', 1);
+    await until(() => got.a.length === 1 && got.b.length === 1, 'both tabs get the message');
+    assert.deepEqual(await b.call('/service/echo', 'x'), 'x');
+    await subB.unsubscribe();
+    pageB.dispatch('pagehide'); // the tab closes: no message to the worker, only its lock released
+    await until(() => subscribes(server, '/meta/unsubscribe').length === 1, 'the hub lets the closed tab go');
+    assert.equal(subscribes(server, '/meta/unsubscribe')[0].subscription, '/w/b', 'a still wants /w');
+    server.publish('/w', 2);
+    await until(() => got.a.length === 2, 'a still gets messages');
+    assert.deepEqual(got.b, [1]);
+    await Promise.all([a.disconnect(), b.disconnect()]);
+    await until(() => server.openSockets.length === 0, 'the last tab ends the session');
+    assert.equal(locks.waiting, 0, 'no lock request left');
+  } finally {
+    delete globalThis.WebSocket;
+    delete globalThis.navigator;
+    delete globalThis.onconnect;
+  }
 });

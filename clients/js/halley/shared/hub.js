@@ -88,7 +88,7 @@ export class Hub {
         this.#broadcast({ t: 'state', tab, ...this.#status() });
         break;
       case 'subscribe':
-        this.#subscribe(tab, String(m.channel), typeof m.since === 'string' ? m.since : null);
+        this.#subscribe(tab, String(m.channel), typeof m.since === 'string' ? m.since : null, m.resume === true);
         break;
       case 'unsubscribe':
         this.#leave(tab, String(m.channel));
@@ -152,9 +152,10 @@ export class Hub {
   /**
    * @param {string} tab
    * @param {string} channel
-   * @param {string | null} since the last position the tab saw on it; null for a first subscribe
+   * @param {string | null} since the last position the tab saw on it (or kept), null for none
+   * @param {boolean} resume whether the tab subscribed to it before (a handoff, a return from the page cache)
    */
-  #subscribe(tab, channel, since) {
+  #subscribe(tab, channel, since, resume) {
     let entry = this.#entries.get(channel);
     if (!entry) {
       // Resume from the last position this hub (or the tabs, in a handoff) saw: every message after it is replayed
@@ -178,8 +179,10 @@ export class Hub {
     joined.ready.then((subscription) => {
       if (!joined.tabs.has(tab)) return;
       // A tab is up to date when it saw the position the subscription resumed from (then the server's answer
-      // holds) or the one it stands at now; otherwise messages passed while it was away.
-      const recovered = since === null || since === subscription.position || (since === joined.start && subscription.recovered);
+      // holds) or the one it stands at now; otherwise messages passed while it was away. Without a position
+      // (no history) only a first subscribe has nothing to recover.
+      const upToDate = since !== null && (since === subscription.position || (since === joined.start && subscription.recovered));
+      const recovered = upToDate || (since === null && !resume);
       this.#broadcast({ t: 'subscribed', tab, channel, ok: true, position: subscription.position, recovered });
     }, (error) => {
       joined.tabs.delete(tab);

@@ -380,7 +380,7 @@ export class SharedTab {
     }
     this.#post({ t: 'attach' });
     if (this.#connecting) this.#post({ t: 'connect' });
-    for (const record of this.#records.values()) this.#post({ t: 'subscribe', channel: record.channel, since: record.position });
+    for (const record of this.#records.values()) this.#post({ t: 'subscribe', channel: record.channel, since: record.position, resume: record.ready });
     for (const pending of this.#pending.values()) this.#post(pending.message);
   }
 
