@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HalleyClient } from '../halley.js';
-import { CountingTarget, FakeClock, FakeServer, settle } from './fakes.mjs';
+import { CountingTarget, FakeClock, FakeServer, resolveOn, settle } from './fakes.mjs';
 
 const URL_ = 'http://127.0.0.1:1/cometd';
 
@@ -23,17 +23,6 @@ function setup(options = {}) {
   const states = [];
   client.on('state', (s) => states.push(s));
   return { clock, server, window, document, client, states };
-}
-
-/** Awaits a promise while advancing fake time. */
-async function resolveOn(clock, promise, ms, what) {
-  let done = false;
-  let value;
-  let error;
-  promise.then((v) => { done = true; value = v; }, (e) => { done = true; error = e; });
-  await clock.until(() => done, ms, what);
-  if (error) throw error;
-  return value;
 }
 
 test('connects over websocket, subscribes, receives, publishes and calls', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HalleyClient } from '../halley.js';
-import { CountingTarget, FakeClock, FakeServer } from './fakes.mjs';
+import { CountingTarget, FakeClock, FakeServer, resolveOn } from './fakes.mjs';
 import { FakeLocks, FakeSharedWorker, openTab } from './shared-fakes.mjs';
 
 const URL_ = 'http://127.0.0.1:1/cometd';
@@ -14,17 +14,6 @@ function setup() {
   const server = new FakeServer();
   const locks = new FakeLocks();
   return { clock, server, locks, tab: (options) => openTab(URL_, { server, clock, locks, options }) };
-}
-
-/** Awaits a promise while advancing fake time. */
-async function resolveOn(clock, promise, ms, what) {
-  let done = false;
-  let value;
-  let error;
-  promise.then((v) => { done = true; value = v; }, (e) => { done = true; error = e; });
-  await clock.until(() => done, ms, what);
-  if (error) throw error;
-  return value;
 }
 
 const subscribes = (server, verb = '/meta/subscribe') => server.received.filter((m) => m.channel === verb);
