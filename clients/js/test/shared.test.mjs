@@ -117,6 +117,39 @@ test('share: a tab that closes without disconnecting is let go when its lock is 
   assert.equal(locks.waiting, 0);
 });
 
+test('share: a tab back from the back/forward cache joins again, and a subscription that missed messages says so', async () => {
+  const { clock, server, locks, tab } = setup();
+  const a = tab();
+  await resolveOn(clock, a.client.connect(), 2_000, 'a connects');
+  const b = tab();
+  await resolveOn(clock, b.client.connect(), 2_000, 'b connects');
+  const got = { a: [], b: [] };
+  await resolveOn(clock, a.client.subscribe('/c', (d) => got.a.push(d)), 1_000, 'a subscribes');
+  const quiet = await resolveOn(clock, b.client.subscribe('/quiet', () => {}), 1_000, 'b subscribes to a quiet channel');
+  const busy = await resolveOn(clock, b.client.subscribe('/c', (d) => got.b.push(d)), 1_000, 'b subscribes');
+  const resubscribed = [];
+  b.client.on('resubscribe', (s, recovered) => resubscribed.push([s.channel, recovered]));
+  server.publish('/c', 1);
+  await clock.until(() => got.b.length === 1, 1_000, 'b gets a message');
+
+  b.window.dispatch('pagehide');
+  // b's lock is released: the hub lets it go, and ends the subscription only b wanted.
+  await clock.until(() => subscribes(server, '/meta/unsubscribe').length === 1, 2_000, 'b left');
+  assert.equal(subscribes(server, '/meta/unsubscribe')[0].subscription, '/quiet');
+  server.publish('/c', 2);
+  await clock.until(() => got.a.length === 2, 1_000, 'a gets what b misses');
+  for (const show of b.window.listeners.get('pageshow')) show({ type: 'pageshow', persisted: true });
+  await clock.until(() => resubscribed.length === 2, 2_000, 'b joins again');
+  assert.deepEqual(resubscribed.sort(), [['/c', false], ['/quiet', true]]);
+  assert.equal(busy.recovered, false);
+  assert.equal(quiet.recovered, true);
+  server.publish('/c', 3);
+  await clock.until(() => got.b.length === 2, 1_000, 'b gets messages again');
+  assert.deepEqual(got.b, [1, 3]);
+  assert.equal(server.sockets.length, 1, 'the same connection all along');
+  await resolveOn(clock, Promise.all([a.client.disconnect(), b.client.disconnect()]), 3_000, 'disconnect');
+});
+
 test('share: connect, disconnect, connect (a StrictMode double mount) leaves one connection; disconnect leaves nothing', async () => {
   const { clock, server, locks, tab } = setup();
   const a = tab();
