@@ -118,7 +118,7 @@ test('share: a tab that closes without disconnecting is let go when its lock is 
 });
 
 test('share: a tab back from the back/forward cache joins again, and a subscription that missed messages says so', async () => {
-  const { clock, server, locks, tab } = setup();
+  const { clock, server, tab } = setup();
   const a = tab();
   await resolveOn(clock, a.client.connect(), 2_000, 'a connects');
   const b = tab();
