@@ -73,7 +73,12 @@ test('share: the leading tab closes; the next resumes every subscription from th
   await clock.until(() => got.length === 2, 1_000, 'two messages');
   const firstSession = b.client.clientId;
 
+  // A publish on its way to the leader as it closes gets no answer: it fails rather than being sent twice.
+  const lost = b.client.publish('/f/lost', 0);
+  await null;
+  await null;
   a.close();
+  await assert.rejects(resolveOn(clock, lost, 5_000, 'the lost publish'), /moved to another tab/);
   await clock.until(() => b.client.sharing === 'leader' && b.client.state === 'connected' && resubscribed.length === 1, 5_000, 'b takes over');
   assert.notEqual(b.client.clientId, firstSession, 'a new session, in the tab that leads now');
   assert.equal(server.openSockets.length, 1, 'still one connection');

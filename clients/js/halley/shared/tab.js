@@ -363,25 +363,24 @@ export class SharedTab {
    * @param {any} hello
    */
   #adopt(hub, hello) {
-    const previous = this.#hub;
     this.#hub = hub;
     if (hello) {
       this.#positions = new Map(Object.entries(hello.positions ?? {}));
       this.#status = { transport: hello.transport, clientId: hello.clientId };
     }
+    // A request sent before (to a hub now gone, or under this tab's earlier id) gets no answer any more.
     for (const [id, pending] of [...this.#pending]) {
-      if (!pending.sent) {
-        pending.sent = true;
-        continue;
-      }
-      if (previous === null) continue;
+      if (!pending.sent) continue;
       this.#pending.delete(id);
-      pending.reject(new HalleyError(`the tab that held the connection closed before ${pending.message.channel} was answered`, { channel: pending.message.channel }));
+      pending.reject(new HalleyError(`the connection moved to another tab before ${pending.message.channel} was answered`, { channel: pending.message.channel }));
     }
     this.#post({ t: 'attach' });
     if (this.#connecting) this.#post({ t: 'connect' });
     for (const record of this.#records.values()) this.#post({ t: 'subscribe', channel: record.channel, since: record.position, resume: record.ready });
-    for (const pending of this.#pending.values()) this.#post(pending.message);
+    for (const pending of this.#pending.values()) {
+      pending.sent = true;
+      this.#post(pending.message);
+    }
   }
 
   /** @param {any} m */
