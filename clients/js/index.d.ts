@@ -18,6 +18,27 @@ export interface HalleyMessage {
   position: string | null;
 }
 
+/** How the tabs of one origin share one connection (the `share` option). */
+export interface ShareOptions {
+  /** Tabs share when they use the same name (on the same origin). Default: the Bayeux endpoint's URL. */
+  name?: string;
+  /**
+   * 'worker': a SharedWorker holds the connection; 'locks': the tab holding a Web Lock does, telling the others
+   * over a BroadcastChannel, and the next tab takes over when it closes. Default 'auto': a SharedWorker where
+   * there is one and the client is served from the page's origin, else Web Locks.
+   */
+  mode?: 'auto' | 'worker' | 'locks';
+  /** A LockManager instead of navigator.locks, for tests. */
+  locks?: unknown;
+  /** A BroadcastChannel constructor instead of the global one, for tests. */
+  BroadcastChannel?: unknown;
+  /** A SharedWorker constructor instead of the global one, for tests. */
+  SharedWorker?: unknown;
+}
+
+/** Which part of a shared connection a client plays: null until it is known, or when it does not share. */
+export type SharingRole = 'worker' | 'leader' | 'follower' | null;
+
 export interface HalleyClientOptions {
   /** The transports to try, in order. Default: websocket, eventsource, long-polling, callback-polling. */
   transports?: TransportName[];
@@ -58,6 +79,12 @@ export interface HalleyClientOptions {
   timers?: { setTimeout?: (fn: () => void, ms: number) => unknown; clearTimeout?: (handle: any) => void; now?: () => number };
   /** The random source of the backoff's jitter, for tests. Default Math.random. */
   random?: () => number;
+  /**
+   * Share one connection between the tabs of this origin (true, or how): subscriptions are counted over the tabs,
+   * and when the tab holding the connection closes another takes over, resuming from the last position any tab
+   * saw. Where nothing can share (no SharedWorker, no Web Locks), the client connects on its own. Default false.
+   */
+  share?: boolean | ShareOptions;
 }
 
 /** A refusal from the server (`error` holds the Bayeux error, e.g. `403:/a:refused_by_extension`), or a timeout. */
@@ -96,6 +123,8 @@ export class HalleyClient {
   readonly transport: string | null;
   /** The session's client id, null when there is none. */
   readonly clientId: string | null;
+  /** With `share`: 'worker', 'leader' or 'follower' (null until known); undefined on a client that does not share. */
+  readonly sharing?: SharingRole;
   on(event: 'state', handler: (state: HalleyState) => void): () => void;
   on(event: 'resubscribe', handler: (subscription: Subscription, recovered: boolean) => void): () => void;
   off(event: string, handler: Function): void;
@@ -103,7 +132,8 @@ export class HalleyClient {
   connect(): Promise<void>;
   /** Ends the session, removes every page listener and timer; idempotent. */
   disconnect(): Promise<void>;
-  subscribe(channel: string, handler: (data: any, message: HalleyMessage) => void): Promise<Subscription>;
+  /** `options.position`: resume from a position kept earlier; `recovered` says whether what followed was replayed. */
+  subscribe(channel: string, handler: (data: any, message: HalleyMessage) => void, options?: { position?: string }): Promise<Subscription>;
   publish(channel: string, data: unknown): Promise<{ position: string | null }>;
   call(channel: string, data: unknown): Promise<any>;
 }

@@ -2,6 +2,7 @@
 import { backoffDelay } from './backoff.js';
 import { channelMatches, isMeta } from './channels.js';
 import { Emitter, reportError } from './emitter.js';
+import { SharedClient, shareSettings } from './shared/share.js';
 import { TRANSPORTS, createTransport, isAvailable } from './transports/index.js';
 import { EventSourceTransport } from './transports/eventsource.js';
 import { TransportError } from './transports/transport.js';
@@ -167,6 +168,9 @@ export class HalleyClient {
       setTimeout: this.#options.setTimeout,
       clearTimeout: this.#options.clearTimeout,
     };
+    // One connection for every tab of the origin (shared/): where no tab can share, this client connects alone.
+    const share = options.share ? shareSettings(this.#url, options.share) : null;
+    if (share) return /** @type {any} */ (new SharedClient(this.#url, options, share));
   }
 
   /** @returns {HalleyState} */
@@ -255,15 +259,17 @@ export class HalleyClient {
    * Subscribes to a channel or a pattern (`/a/*`, `/a/**`); resolves once the server accepted it.
    * @param {string} channel
    * @param {(data: any, message: import('../index.js').HalleyMessage) => void} handler
+   * @param {{ position?: string }} [options] `position`: resume from a position kept earlier (the server replays what followed)
    * @returns {Promise<Subscription>}
    */
-  async subscribe(channel, handler) {
+  async subscribe(channel, handler, options) {
     if (typeof channel !== 'string' || !channel.startsWith('/')) throw new TypeError('a channel starts with /');
     if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler');
     if (!this.#connecting) throw new HalleyError('not connected: call connect() first', { channel });
     let record = this.#records.get(channel);
     const fresh = !record;
     if (!record) this.#records.set(channel, (record = new SubscriptionRecord(channel)));
+    if (fresh && typeof options?.position === 'string') record.position = options.position;
     const subscription = new Subscription(record, handler, (s) => this.#remove(s));
     record.subscriptions.add(subscription);
     try {
@@ -545,6 +551,9 @@ export class HalleyClient {
         // whatever was published meanwhile is lost, and the application is told so as when a replay fails.
         record.recovered = resuming && halley?.recovered === true;
         for (const subscription of record.subscriptions) this.#emitter.emit('resubscribe', subscription, record.recovered);
+      } else if (resuming) {
+        // A first subscribe from a position the application kept: whether what followed it could be replayed.
+        record.recovered = halley?.recovered === true;
       }
       record.everSubscribed = true;
       for (const waiter of record.waiting) waiter.resolve();

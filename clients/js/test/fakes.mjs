@@ -57,6 +57,17 @@ export class FakeClock {
   }
 }
 
+/** Awaits a promise while advancing fake time (the client's timers run only when the clock moves). */
+export async function resolveOn(clock, promise, ms, what) {
+  let done = false;
+  let value;
+  let error;
+  promise.then((v) => { done = true; value = v; }, (e) => { done = true; error = e; });
+  await clock.until(() => done, ms, what);
+  if (error) throw error;
+  return value;
+}
+
 /** Lets every pending promise callback and immediate run. */
 export async function settle() {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));

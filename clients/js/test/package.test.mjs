@@ -48,10 +48,32 @@ test('the package exports by name exactly what index.d.ts declares', async () =>
   assert.deepEqual(exported, declared);
 });
 
-test('size budget: every module together, gzipped as served (comments included), under 17 kB', async () => {
-  const source = (await Promise.all((await modules()).map((m) => readFile(path.join(root, m))))).reduce((a, b) => Buffer.concat([a, b]));
-  const size = gzipSync(source, { level: 9 }).length;
-  assert.ok(size < 17 * 1024, `${size} bytes gzipped`);
+/** The modules reachable from halley.js by static imports: what every page loads (dynamic import()s excluded). */
+async function staticGraph() {
+  const seen = new Set();
+  const visit = async (m) => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    const text = await readFile(path.join(root, m), 'utf8');
+    for (const [, specifier] of text.matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
+      await visit(path.relative(root, path.resolve(path.dirname(path.join(root, m)), specifier)));
+    }
+  };
+  await visit('halley.js');
+  return [...seen].sort();
+}
+
+const gzipped = async (files) => gzipSync((await Promise.all(files.map((m) => readFile(path.join(root, m))))).reduce((a, b) => Buffer.concat([a, b])), { level: 9 }).length;
+
+test('size budget: what a page loads, gzipped as served (comments included), under 19 kB; the modules of tab sharing, loaded on demand, under 9 kB', async () => {
+  const loaded = await staticGraph();
+  assert.ok(loaded.includes('halley/client.js') && !loaded.includes('halley/shared/tab.js'), loaded.join(', '));
+  const size = await gzipped(loaded);
+  assert.ok(size < 19 * 1024, `${size} bytes gzipped`);
+  const onDemand = (await modules()).filter((m) => !loaded.includes(m));
+  assert.ok(onDemand.includes('halley/shared/hub.js'), onDemand.join(', '));
+  const shared = await gzipped(onDemand);
+  assert.ok(shared < 9 * 1024, `${shared} bytes gzipped`);
 });
 
 test('the modules use no Node built-in and import only each other', async () => {

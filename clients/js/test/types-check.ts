@@ -16,3 +16,13 @@ export async function example(): Promise<void> {
   await client.disconnect();
   off();
 }
+
+// The README's "Sharing one connection between tabs": the same API, with share on, and a kept position.
+export async function sharing(kept: string): Promise<void> {
+  const client = new HalleyClient('/cometd', { share: { name: 'prices', mode: 'locks' } });
+  await client.connect();
+  const sub: Subscription = await client.subscribe('/prices/*', (data) => console.log(data), { position: kept });
+  const role: 'worker' | 'leader' | 'follower' | null | undefined = client.sharing;
+  console.log(role, sub.position);
+  await client.disconnect();
+}
