@@ -81,4 +81,7 @@ internal enum TerminationReason
 
     /// <summary>Ended by the backend (<c>POST /api/disconnect</c>): the client is told to handshake again.</summary>
     Kicked,
+
+    /// <summary>Its connection token expired and no fresh one came (<c>ext.auth.token</c>): <c>403::token_expired</c>.</summary>
+    TokenExpired,
 }

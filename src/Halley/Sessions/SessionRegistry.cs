@@ -105,6 +105,7 @@ internal sealed partial class SessionRegistry
         TerminationReason.Expired => "expired",
         TerminationReason.QueueFull => "queue_full",
         TerminationReason.Kicked => "kicked",
+        TerminationReason.TokenExpired => "token_expired",
         _ => "other",
     };
 

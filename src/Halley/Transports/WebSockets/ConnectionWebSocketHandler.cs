@@ -39,9 +39,12 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
         }
         var output = connection.Transport.Output;
         var isHttps = connection.Features.Get<ITlsHandshakeFeature>() is not null;
+        System.Security.Claims.ClaimsPrincipal? user = null;
         if (authorization.MustAsk(request.Origin, isHttps, request.Host))
         {
-            var decision = await authorization.AuthorizeAsync(ToConnectionRequest(connection, request, isHttps), connection.ConnectionClosed).ConfigureAwait(false);
+            var asked = ToConnectionRequest(connection, request, isHttps);
+            var decision = await authorization.AuthorizeAsync(asked, connection.ConnectionClosed).ConfigureAwait(false);
+            user = asked.User;
             if (!decision.IsAllowed)
             {
                 // Refused before the 101, as the HTTP path refuses: the client sees the status and the reason.
@@ -54,11 +57,15 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
         await using var stream = new DuplexPipeStream(connection.Transport);
         using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
         var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
-        await transport.RunAsync(socket, browserId, connection.ConnectionClosed, stream).ConfigureAwait(false);
+        await transport.RunAsync(socket, browserId, user, connection.ConnectionClosed, stream).ConfigureAwait(false);
     }
 
     private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request, bool isHttps) =>
-        new(Protocol.ConnectionTypes.WebSocket, request.Path, request.Origin, request.Host, isHttps, (connection.RemoteEndPoint as IPEndPoint)?.Address, httpContext: null, request.GetCookie);
+        new(Protocol.ConnectionTypes.WebSocket, request.Path, request.Origin, request.Host, isHttps, (connection.RemoteEndPoint as IPEndPoint)?.Address, httpContext: null, request.GetCookie)
+        {
+            Authorization = request.Authorization,
+            AccessToken = request.AccessToken,
+        };
 
     private enum HeadOutcome
     {
