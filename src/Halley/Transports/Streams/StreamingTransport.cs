@@ -192,7 +192,7 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
     private async Task RunAsync(HttpContext context, StreamFormat format, List<string> channels, int padding, StreamPosition? since)
     {
         var aborted = context.RequestAborted;
-        var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(), context.Abort);
+        var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(Security.Auth.HalleyIdentity.ExpiresAt(context.User)), context.Abort);
         // Missed messages, if any, are queued before the live ones: the writer sends them right after the start.
         Recovery recovery;
         try
