@@ -59,6 +59,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<Security.Auth.ConnectionAuthentication>();
         services.TryAddSingleton<Security.Auth.SessionAuthentication>();
         services.TryAddSingleton<Security.Auth.ChannelAuthorization>();
+        services.TryAddSingleton<Security.Auth.HostAuthorization>();
         services.TryAddSingleton<PollingExchange>();
         services.TryAddSingleton<LongPollingTransport>();
         services.TryAddSingleton<CallbackPollingTransport>();

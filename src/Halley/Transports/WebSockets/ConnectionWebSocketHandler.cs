@@ -15,14 +15,16 @@ namespace Halley.Transports.WebSockets;
 /// An idle WebSocket then holds only the socket, its pipes and Halley's own state, not an HTTP request's
 /// context, headers and middleware frames: that saves 46% of the server memory of each idle WebSocket
 /// (19.0 → 10.3 KB, bench/results/2026-12-02-per-connection.md). Every other request goes to HTTP untouched.
+/// When the host requires authorization on the endpoint (<c>MapHalley().RequireAuthorization()</c>), its upgrades go to
+/// HTTP too, where that authorization runs.
 /// </summary>
-internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
+internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, Security.Auth.HostAuthorization host, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
 {
     private static readonly WebSocketCreationOptions SocketOptions = new() { IsServer = true, KeepAliveInterval = TimeSpan.Zero };
 
     public async Task HandleAsync(ConnectionContext connection, ConnectionDelegate next, string path)
     {
-        if (!options.Value.WebSockets.AcceptAtConnectionLevel)
+        if (!options.Value.WebSockets.AcceptAtConnectionLevel || host.IsRequiredOnBayeux)
         {
             await next(connection).ConfigureAwait(false);
             return;
