@@ -249,9 +249,9 @@ internal sealed class BayeuxProcessor
         // An eventsource connect is never held: its events go down the session's stream.
         var eventSource = message.ConnectionType == ConnectionTypes.EventSource;
         var timeout = eventSource ? 0 : Math.Min(message.AdviceTimeout ?? serverTimeout, serverTimeout);
-        // Held no longer than the session's token lasts, so an expired session hears of it then, not a timeout later.
+        // Held no longer than the session's token allows: its client hears in time to refresh, or of the expiry.
         var held = session.BeginConnect(
-            Math.Min(receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)), session.Identity.ExpiresAt),
+            Math.Min(receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)), _authentication.HoldLimit(session, receivedAt)),
             replyNow: timeout == 0,
             expiryGrace: eventSource ? _eventSourceGrace : 0);
         if (held is null)

@@ -86,6 +86,23 @@ internal sealed class SessionAuthentication(TokenValidator tokens, SessionRegist
         return (null, false);
     }
 
+    /// <summary>
+    /// The latest a connect of the session received at <paramref name="now"/> may be held (registry timestamps): until
+    /// the token enters its refresh window, so the reply tells the client to refresh in time; inside the window, half
+    /// the time left, so a client that does not refresh hears so again before the token runs out, and the session
+    /// ends at the expiry itself. <see cref="long.MaxValue"/> for an identity that never expires.
+    /// </summary>
+    public long HoldLimit(BayeuxSession session, long now)
+    {
+        var expiresAt = session.Identity.ExpiresAt;
+        if (expiresAt == long.MaxValue)
+        {
+            return long.MaxValue;
+        }
+        var refreshAt = expiresAt - _refreshBeforeTicks;
+        return now < refreshAt ? refreshAt : now + Math.Max(0, (expiresAt - now) / 2);
+    }
+
     /// <summary>Whether the session's token has expired.</summary>
     public bool IsExpired(BayeuxSession session) => sessions.Now >= session.Identity.ExpiresAt;
 
