@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -44,32 +43,8 @@ public static class AuthTokens
     public static string PublicPem(AsymmetricAlgorithm key) => key.ExportSubjectPublicKeyInfoPem();
 
     /// <summary>Counts <c>halley.auth.denied</c> of <paramref name="server"/> only, as (operation, reason).</summary>
-    public static MeterListener CountDenials(TestServer server, ConcurrentQueue<(string Operation, string Reason)> denials)
-    {
-        var factory = server.Services.GetRequiredService<IMeterFactory>();
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "halley.auth.denied" && ReferenceEquals(instrument.Meter.Scope, factory))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            string? operation = null, reason = null;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "operation") operation = tag.Value as string;
-                if (tag.Key == "reason") reason = tag.Value as string;
-            }
-            denials.Enqueue((operation!, reason!));
-        });
-        listener.Start();
-        return listener;
-    }
+    public static MeterListener CountDenials(TestServer server, ConcurrentQueue<(string Operation, string Reason)> denials) =>
+        CounterTags.Record(server, "halley.auth.denied", "operation", "reason", denials);
 
     /// <summary>An <c>ext</c> carrying <paramref name="token"/> as <c>ext.auth.token</c>.</summary>
     public static System.Text.Json.Nodes.JsonObject Ext(string token) => new() { ["auth"] = new System.Text.Json.Nodes.JsonObject { ["token"] = token } };
