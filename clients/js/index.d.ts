@@ -67,6 +67,12 @@ export interface HalleyClientOptions {
    * replies (a round trip per batch over WebSocket), and eventsource is not used. Default false.
    */
   acknowledge?: boolean;
+  /**
+   * A connection token (a JWT the backend signed), or a function returning one (or a promise of one). It is sent in
+   * each handshake's `ext.auth.token`; when the server says the token expires soon (`ext.auth.refresh` on a connect
+   * reply) the function is called again and the fresh token goes in the next connect. Default none (anonymous).
+   */
+  auth?: string | (() => string | null | Promise<string | null>) | null;
   /** The WebSocket constructor: the global one by default; pass the `ws` package's on Node 20. */
   WebSocket?: unknown;
   /** The fetch function: the global one by default. */

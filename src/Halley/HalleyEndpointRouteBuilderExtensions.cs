@@ -18,6 +18,8 @@ public static class HalleyEndpointRouteBuilderExtensions
     /// streaming endpoints <c>/sse</c> and <c>/stream</c>, and the backend API under <c>/api</c> (publish, history,
     /// disconnect), and the JavaScript client at <c>/halley.js</c> with its modules under <c>/halley/</c>. On a
     /// <see cref="WebApplication"/> it also adds the WebSocket middleware the <c>websocket</c> transport needs.
+    /// The returned builder takes conventions for all of them: <c>RequireAuthorization()</c> puts the host's
+    /// authorization in front of every one, and its authenticated <c>HttpContext.User</c> becomes a session's identity.
     /// </summary>
     public static IEndpointConventionBuilder MapHalley(this IEndpointRouteBuilder endpoints, string pattern = "/cometd")
     {
@@ -31,8 +33,8 @@ public static class HalleyEndpointRouteBuilderExtensions
         var publish = endpoints.ServiceProvider.GetRequiredService<PublishApi>();
         var group = endpoints.MapGroup("");
         var trimmed = pattern.TrimEnd('/');
-        group.Map(trimmed, bayeux.HandleAsync);
-        group.Map(trimmed + "/{**" + BayeuxEndpoint.PathRouteValue + "}", bayeux.HandleAsync);
+        group.Map(trimmed, bayeux.HandleAsync).WithMetadata(Security.Auth.BayeuxEndpointMetadata.Instance);
+        group.Map(trimmed + "/{**" + BayeuxEndpoint.PathRouteValue + "}", bayeux.HandleAsync).WithMetadata(Security.Auth.BayeuxEndpointMetadata.Instance);
         group.Map("/sse", endpoints.ServiceProvider.GetRequiredService<ServerSentEventsTransport>().HandleAsync);
         group.Map("/stream", endpoints.ServiceProvider.GetRequiredService<HttpStreamingTransport>().HandleAsync);
         group.MapPost("/api/publish", publish.HandleAsync);

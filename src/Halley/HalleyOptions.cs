@@ -76,6 +76,9 @@ public sealed class HalleyOptions
     /// <summary>The backend HTTP API.</summary>
     public ApiOptions Api { get; set; } = new();
 
+    /// <summary>Authentication (connection tokens, anonymous access) and channel authorization.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
     /// <summary>Which channels keep a history, so clients that come back can recover what they missed.</summary>
     public HistoryOptions History { get; set; } = new();
 }

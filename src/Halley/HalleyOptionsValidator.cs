@@ -48,6 +48,34 @@ internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
             Require(rule.Ttl > TimeSpan.Zero, $"Halley:History:Channels:{pattern}:Ttl must be positive.");
         }
         Require(options.History.MaxRecoveredMessages > 0, "Halley:History:MaxRecoveredMessages must be positive.");
+        ValidateAuth(options, Require);
+        for (var i = 0; i < options.Api.Keys.Count; i++)
+        {
+            var key = options.Api.Keys[i];
+            Require(!string.IsNullOrEmpty(key.Key), $"Halley:Api:Keys:{i}:Key must be set.");
+            Require(key.Scopes.Count > 0 && key.Scopes.All(Security.ApiKeyAuthorization.Scopes.Contains),
+                $"Halley:Api:Keys:{i}:Scopes must list some of: {string.Join(", ", Security.ApiKeyAuthorization.Scopes)}.");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateAuth(HalleyOptions options, Action<bool, string> require)
+    {
+        var jwt = options.Auth.Jwt;
+        for (var i = 0; i < jwt.Keys.Count; i++)
+        {
+            require(Security.Auth.SigningKeys.IsValid(jwt.Keys[i], out var error), $"Halley:Auth:Jwt:Keys:{i}: {error}.");
+        }
+        require(jwt.JwksUrl is null || (jwt.JwksUrl.IsAbsoluteUri && jwt.JwksUrl.Scheme is "https" or "http"), "Halley:Auth:Jwt:JwksUrl must be an absolute http(s) URL.");
+        require(jwt.JwksRefreshInterval > TimeSpan.Zero, "Halley:Auth:Jwt:JwksRefreshInterval must be positive.");
+        require(jwt.JwksMinRefreshInterval >= TimeSpan.Zero, "Halley:Auth:Jwt:JwksMinRefreshInterval must not be negative.");
+        require(jwt.ClockSkew >= TimeSpan.Zero, "Halley:Auth:Jwt:ClockSkew must not be negative.");
+        require(options.Auth.RefreshBefore >= TimeSpan.Zero, "Halley:Auth:RefreshBefore must not be negative.");
+        for (var i = 0; i < options.Auth.Channels.Count; i++)
+        {
+            require(Security.Auth.ChannelRuleSet.IsValid(options.Auth.Channels[i], out var error), $"Halley:Auth:Channels:{i}: {error}.");
+        }
+        require(!options.Auth.Channels.Any(r => r.Subscribe.Trim().Equals("token", StringComparison.OrdinalIgnoreCase)) || jwt.IsEnabled,
+            "Halley:Auth:Channels asks for subscription tokens, but no Halley:Auth:Jwt:Keys or JwksUrl is set to verify them.");
     }
 }

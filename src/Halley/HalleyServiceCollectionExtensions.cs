@@ -56,6 +56,11 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<ApiKeyAuthorization>();
         services.TryAddSingleton<OriginPolicy>();
         services.TryAddSingleton<ConnectionAuthorization>();
+        services.TryAddSingleton<Security.Auth.TokenValidator>();
+        services.TryAddSingleton<Security.Auth.ConnectionAuthentication>();
+        services.TryAddSingleton<Security.Auth.SessionAuthentication>();
+        services.TryAddSingleton<Security.Auth.ChannelAuthorization>();
+        services.TryAddSingleton<Security.Auth.HostAuthorization>();
         services.TryAddSingleton<PollingExchange>();
         services.TryAddSingleton<LongPollingTransport>();
         services.TryAddSingleton<CallbackPollingTransport>();
@@ -91,6 +96,12 @@ public static class HalleyServiceCollectionExtensions
         public IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer
         {
             Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionAuthorizer, TAuthorizer>());
+            return this;
+        }
+
+        public IHalleyBuilder AddChannelAuthorizer<TAuthorizer>() where TAuthorizer : class, IChannelAuthorizer
+        {
+            Services.TryAddEnumerable(ServiceDescriptor.Singleton<IChannelAuthorizer, TAuthorizer>());
             return this;
         }
 

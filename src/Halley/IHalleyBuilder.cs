@@ -22,6 +22,13 @@ public interface IHalleyBuilder
     IHalleyBuilder AddConnectionAuthorizer<TAuthorizer>() where TAuthorizer : class, IConnectionAuthorizer;
 
     /// <summary>
+    /// Adds <typeparamref name="TAuthorizer"/> (a singleton) to the authorizers asked, after the configured channel
+    /// rules (<c>Halley:Auth:Channels</c>), whether a client may subscribe to or publish on a channel (see
+    /// <see cref="IChannelAuthorizer"/>).
+    /// </summary>
+    IHalleyBuilder AddChannelAuthorizer<TAuthorizer>() where TAuthorizer : class, IChannelAuthorizer;
+
+    /// <summary>
     /// Adds <typeparamref name="TExtension"/> (a singleton) to the Bayeux extensions, after those already added:
     /// its incoming hooks run after theirs, its outgoing hooks before theirs. <c>AddHalley</c> adds the
     /// <c>timesync</c> and <c>ack</c> extensions first. See <see cref="IBayeuxExtension"/> for the contract.

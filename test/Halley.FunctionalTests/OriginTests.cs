@@ -22,33 +22,9 @@ public sealed class OriginTests
 
     private static string OwnOrigin(TestServer server) => server.BaseAddress.GetLeftPart(UriPartial.Authority);
 
-    /// <summary>Counts halley.connections.refused of <paramref name="server"/> only (other tests run servers beside it).</summary>
-    private static MeterListener CountRefusals(TestServer server, ConcurrentQueue<(string Transport, string Reason)> refusals)
-    {
-        var factory = server.Services.GetRequiredService<IMeterFactory>();
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "halley.connections.refused" && ReferenceEquals(instrument.Meter.Scope, factory))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            string? transport = null, reason = null;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "transport") transport = tag.Value as string;
-                if (tag.Key == "reason") reason = tag.Value as string;
-            }
-            refusals.Enqueue((transport!, reason!));
-        });
-        listener.Start();
-        return listener;
-    }
+    /// <summary>Counts halley.connections.refused of <paramref name="server"/> only, as (transport, reason).</summary>
+    private static MeterListener CountRefusals(TestServer server, ConcurrentQueue<(string Transport, string Reason)> refusals) =>
+        CounterTags.Record(server, "halley.connections.refused", "transport", "reason", refusals);
 
     private static ClientWebSocket NewSocket(string? origin)
     {

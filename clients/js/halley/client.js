@@ -128,6 +128,10 @@ export class HalleyClient {
   #connecting = null;
   /** @type {(() => void) | null} removes the page listeners */
   #unlisten = null;
+  /** @type {string | null} a fresh connection token for the next connect's ext.auth.token (the server asked to refresh) */
+  #freshToken = null;
+  /** @type {Promise<void> | null} the fresh token being obtained */
+  #refreshing = null;
 
   /**
    * @param {string} url the Bayeux endpoint, e.g. `https://push.example.com/cometd`
@@ -149,6 +153,7 @@ export class HalleyClient {
       retryWebSocketAfter: options.retryWebSocketAfter ?? DEFAULTS.retryWebSocketAfter,
       streamSenseTimeout: options.streamSenseTimeout ?? DEFAULTS.streamSenseTimeout,
       acknowledge: options.acknowledge === true,
+      auth: options.auth ?? null,
       setTimeout: options.timers?.setTimeout ?? ((/** @type {() => void} */ fn, /** @type {number} */ ms) => setTimeout(fn, ms)),
       clearTimeout: options.timers?.clearTimeout ?? ((/** @type {any} */ t) => clearTimeout(t)),
       now: options.timers?.now ?? (() => Date.now()),
@@ -335,9 +340,13 @@ export class HalleyClient {
         await this.#syncSubscriptions();
         if (run !== this.#run) return;
         this.#connected();
+        // A connect held without the fresh token the server asked for would end with the old token.
+        if (this.#refreshing) await this.#refreshing;
+        if (run !== this.#run) return;
         const reply = await this.#request(this.#connectMessage(false), this.#advice.timeout + this.#options.requestTimeout);
         if (run !== this.#run) return;
         this.#takeAdvice(reply);
+        this.#refreshTokenIfAsked(reply);
         if (!reply.successful) {
           if (this.#sessionLost(reply)) continue;
           throw new HalleyError(`the connect was refused: ${reply.error ?? 'no reason'}`, { error: reply.error, channel: '/meta/connect' });
@@ -405,6 +414,7 @@ export class HalleyClient {
             reply = await this.#request(this.#connectMessage(true), this.#options.connectTimeout);
           }
           this.#takeAdvice(reply);
+          this.#refreshTokenIfAsked(reply);
           if (!reply.successful) throw new TransportError(`${name}: the connect was refused (${reply.error ?? 'no reason'})`);
         });
         // Rungs above a working one failed on their own, not because the network or server is down: skip them
@@ -475,7 +485,7 @@ export class HalleyClient {
       minimumVersion: '1.0',
       supportedConnectionTypes: this.#options.transports,
       id: this.#id(),
-      ...(this.#options.acknowledge ? { ext: { ack: true } } : {}),
+      ...this.#handshakeExt(await this.#authToken()),
     }, timeout, transport);
     this.#takeAdvice(reply);
     if (!reply.successful || typeof reply.clientId !== 'string') {
@@ -608,16 +618,54 @@ export class HalleyClient {
   // ---------------------------------------------------------------------------------------------------------
   // Requests and replies.
 
+  /**
+   * The handshake's ext: the ack extension's opt-in and the connection token (`ext.auth.token`), if any.
+   * @param {string | null} token
+   */
+  #handshakeExt(token) {
+    const ext = {
+      ...(this.#options.acknowledge ? { ack: true } : {}),
+      ...(token ? { auth: { token } } : {}),
+    };
+    return Object.keys(ext).length > 0 ? { ext } : {};
+  }
+
+  /** The connection token of options.auth (a string, or a function that returns one, or a promise of one). */
+  async #authToken() {
+    const auth = this.#options.auth;
+    const token = typeof auth === 'function' ? await auth() : auth;
+    return typeof token === 'string' && token.length > 0 ? token : null;
+  }
+
+  /**
+   * A connect reply saying the token expires soon (`ext.auth.refresh`): get a fresh one for the next connect.
+   * @param {any} reply
+   */
+  #refreshTokenIfAsked(reply) {
+    if (reply.ext?.auth?.refresh !== true || !this.#options.auth || this.#refreshing || this.#freshToken) return;
+    this.#refreshing = this.#authToken()
+      .then((token) => { this.#freshToken = token; })
+      .catch((error) => reportError(error))
+      .finally(() => { this.#refreshing = null; });
+  }
+
   /** @param {boolean} confirm */
   #connectMessage(confirm) {
     const session = /** @type {{ clientId: string, ack: number | null }} */ (this.#session);
+    const token = this.#freshToken;
+    this.#freshToken = null;
+    const ext = {
+      // With the ack extension every connect says which batch came last; the server sends the later ones again.
+      ...(session.ack !== null ? { ack: session.ack } : {}),
+      // A fresh connection token renews the session before the old one expires.
+      ...(token ? { auth: { token } } : {}),
+    };
     return {
       channel: '/meta/connect',
       clientId: session.clientId,
       connectionType: this.#transport?.name,
       id: this.#id(),
-      // With the ack extension every connect says which batch came last; the server sends the later ones again.
-      ...(session.ack !== null ? { ext: { ack: session.ack } } : {}),
+      ...(Object.keys(ext).length > 0 ? { ext } : {}),
       // An immediate answer proves the connection works; afterwards the server holds the connect.
       ...(confirm ? { advice: { timeout: 0 } } : {}),
     };

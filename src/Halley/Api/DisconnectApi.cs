@@ -17,7 +17,7 @@ internal sealed class DisconnectApi(SessionRegistry sessions, ApiKeyAuthorizatio
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (!await authorization.AuthorizeAsync(context).ConfigureAwait(false))
+        if (!await authorization.AuthorizeAsync(context, ApiKeyAuthorization.DisconnectScope).ConfigureAwait(false))
         {
             return;
         }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Halley.Engine;
 using Halley.Http;
 using Halley.Security;
+using Halley.Security.Auth;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -12,9 +13,11 @@ namespace Halley.Api;
 /// <c>GET /api/history?channel=…[&amp;channel=…][&amp;since=epoch:offset][&amp;limit=N]</c>: the retained messages of
 /// the channels (names or patterns) after a position, oldest first, for backends that catch up or audit.
 /// Answers <c>{"messages":[{"channel","data","position"}…],"complete":…,"more":…,"next":…}</c>; page on with
-/// <c>since=next</c> while <c>more</c> is true.
+/// <c>since=next</c> while <c>more</c> is true. A backend calls it with an API key (scope <c>history</c>); a client may
+/// call it with its connection token (or as the host's authenticated user), and then reads only channels it may
+/// subscribe to.
 /// </summary>
-internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authorization, IOptions<HalleyOptions> options)
+internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authorization, ConnectionAuthentication users, ChannelAuthorization channelAuthorization, IOptions<HalleyOptions> options)
 {
     /// <summary>Messages per page when <c>limit</c> is not given.</summary>
     public const int DefaultLimit = 100;
@@ -24,9 +27,24 @@ internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authoriz
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (!await authorization.AuthorizeAsync(context).ConfigureAwait(false))
+        var denied = authorization.Check(context, ApiKeyAuthorization.HistoryScope);
+        System.Security.Claims.ClaimsPrincipal? user = null;
+        // A configured key identifies the backend; without one, a loopback caller is the backend unless it comes as a
+        // client, with its own token or as the host's user.
+        if (denied != 0 || !authorization.HasKeys)
         {
-            return;
+            var (client, tokenRefused) = await users.AuthenticateHttpAsync(context).ConfigureAwait(false);
+            if (tokenRefused is not null)
+            {
+                await HttpResponses.WriteStatusAsync(context, StatusCodes.Status401Unauthorized, tokenRefused).ConfigureAwait(false);
+                return;
+            }
+            if (client is null && denied != 0)
+            {
+                await authorization.RefuseAsync(context, denied).ConfigureAwait(false);
+                return;
+            }
+            user = client;
         }
         var query = context.Request.Query;
         if (!StreamQuery.TryReadChannels(query["channel"], options.Value.Streaming.MaxChannelsPerRequest, out var channels, out var error)
@@ -36,6 +54,17 @@ internal sealed class HistoryApi(MessageHub engine, ApiKeyAuthorization authoriz
         {
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
+        }
+        if (user is not null)
+        {
+            foreach (var channel in channels)
+            {
+                if (await channelAuthorization.CheckAsync(Security.ChannelOperation.Subscribe, channel, user, "history", null, null, context.RequestAborted).ConfigureAwait(false) is { } reason)
+                {
+                    await HttpResponses.WriteStatusAsync(context, StatusCodes.Status403Forbidden, $"{channel}: {reason}").ConfigureAwait(false);
+                    return;
+                }
+            }
         }
         HistoryPage page;
         try

@@ -24,7 +24,7 @@ internal sealed class PresenceApi(IPresenceStore presence, ApiKeyAuthorization a
 
     public async Task MembersAsync(HttpContext context)
     {
-        if (!await authorization.AuthorizeAsync(context).ConfigureAwait(false))
+        if (!await authorization.AuthorizeAsync(context, ApiKeyAuthorization.PresenceScope).ConfigureAwait(false))
         {
             return;
         }
@@ -66,7 +66,7 @@ internal sealed class PresenceApi(IPresenceStore presence, ApiKeyAuthorization a
 
     public async Task ChannelsAsync(HttpContext context)
     {
-        if (!await authorization.AuthorizeAsync(context).ConfigureAwait(false))
+        if (!await authorization.AuthorizeAsync(context, ApiKeyAuthorization.PresenceScope).ConfigureAwait(false))
         {
             return;
         }

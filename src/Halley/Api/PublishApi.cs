@@ -21,7 +21,7 @@ internal sealed class PublishApi(MessageHub engine, ApiKeyAuthorization authoriz
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (!await authorization.AuthorizeAsync(context).ConfigureAwait(false))
+        if (!await authorization.AuthorizeAsync(context, ApiKeyAuthorization.PublishScope).ConfigureAwait(false))
         {
             return;
         }

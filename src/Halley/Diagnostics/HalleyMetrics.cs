@@ -16,6 +16,7 @@ public sealed class HalleyMetrics : IDisposable
     private readonly Counter<long> _sessionsDropped;
     private readonly Counter<long> _connectionsRefused;
     private readonly Counter<long> _subscribersTold;
+    private readonly Counter<long> _authDenied;
 
     /// <summary>Creates the instruments through the host's meter factory.</summary>
     public HalleyMetrics(IMeterFactory meterFactory)
@@ -27,7 +28,8 @@ public sealed class HalleyMetrics : IDisposable
         _connections = _meter.CreateUpDownCounter<long>("halley.connections.active", description: "Open connections by transport.");
         _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired, over their queue limit, or disconnected through the backend API.");
         _subscribersTold = _meter.CreateCounter<long>("halley.messages.lost", description: "Subscribers told that messages of their channels were lost on the way to this node and history could not replay them (a cluster engine's dropped subscription, or a store that lost its data): each ends its delivery so its client resumes.");
-        _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused before they opened, by transport and reason: origin (not allowed by Halley:Cors:AllowedOrigins) or authorizer (a connection authorizer refused).");
+        _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused before they opened, by transport and reason: origin (not allowed by Halley:Cors:AllowedOrigins), authentication (a bad connection token, or none where one is required) or authorizer (a connection authorizer refused).");
+        _authDenied = _meter.CreateCounter<long>("halley.auth.denied", description: "Requests refused by authentication or channel authorization, by operation (connect, handshake, subscribe, publish, history, refresh, api) and reason.");
     }
 
     internal void Published() => _published.Add(1);
@@ -48,6 +50,9 @@ public sealed class HalleyMetrics : IDisposable
 
     internal void ConnectionRefused(string transport, string reason) =>
         _connectionsRefused.Add(1, new KeyValuePair<string, object?>("transport", transport), new KeyValuePair<string, object?>("reason", reason));
+
+    internal void AuthDenied(string operation, string reason) =>
+        _authDenied.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("reason", reason));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

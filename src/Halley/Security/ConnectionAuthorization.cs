@@ -1,5 +1,6 @@
 using System.Text;
 using Halley.Diagnostics;
+using Halley.Security.Auth;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -10,18 +11,19 @@ namespace Halley.Security;
 /// the connection-level WebSocket accept (<c>UseHalleyWebSockets</c>), <c>/sse</c> and <c>/stream</c>. It asks the
 /// <see cref="OriginPolicy"/> first (<c>Halley:Cors:AllowedOrigins</c>), then the registered
 /// <see cref="IConnectionAuthorizer"/>s in order; a request without an <c>Origin</c> and with no authorizer registered
-/// is allowed at once, without an allocation. This is where authentication goes too (issue 13).
+/// is allowed at once, without an allocation. Between the two, <see cref="ConnectionAuthentication"/> finds who the
+/// client is (<see cref="ConnectionRequest.User"/>).
 /// </summary>
-internal sealed class ConnectionAuthorization(IEnumerable<IConnectionAuthorizer> authorizers, OriginPolicy origins, HalleyMetrics metrics)
+internal sealed class ConnectionAuthorization(IEnumerable<IConnectionAuthorizer> authorizers, OriginPolicy origins, ConnectionAuthentication authentication, HalleyMetrics metrics)
 {
     private static readonly ConnectionDecision OriginRefused = ConnectionDecision.Deny(OriginPolicy.RefusalReason);
 
     private readonly IConnectionAuthorizer[] _authorizers = [.. authorizers];
 
     /// <summary>
-    /// Checks the origin, then asks every authorizer about <paramref name="request"/>; the first refusal wins and
-    /// is counted (<c>halley.connections.refused</c>, tagged with the transport and <c>reason</c>: <c>origin</c>
-    /// or <c>authorizer</c>).
+    /// Checks the origin, then authenticates, then asks every authorizer about <paramref name="request"/>; the first
+    /// refusal wins and is counted (<c>halley.connections.refused</c>, tagged with the transport and <c>reason</c>:
+    /// <c>origin</c>, <c>authentication</c> or <c>authorizer</c>).
     /// </summary>
     public async ValueTask<ConnectionDecision> AuthorizeAsync(ConnectionRequest request, CancellationToken cancellationToken)
     {
@@ -29,6 +31,15 @@ internal sealed class ConnectionAuthorization(IEnumerable<IConnectionAuthorizer>
         {
             metrics.ConnectionRefused(request.Transport, "origin");
             return OriginRefused;
+        }
+        if (authentication.MustAsk)
+        {
+            var authenticated = await authentication.AuthenticateAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!authenticated.IsAllowed)
+            {
+                metrics.ConnectionRefused(request.Transport, "authentication");
+                return authenticated;
+            }
         }
         foreach (var authorizer in _authorizers)
         {
@@ -44,10 +55,11 @@ internal sealed class ConnectionAuthorization(IEnumerable<IConnectionAuthorizer>
 
     /// <summary>
     /// Whether a request carrying <paramref name="origin"/> must be asked about at all: it is refused by origin, or
-    /// an authorizer is registered. False for the common case (no authorizer, an allowed or no origin), which then
-    /// costs nothing more.
+    /// an authorizer is registered, or authentication is configured. False for the common case (no authorizer, no
+    /// connection tokens, anonymous access, an allowed or no origin), which then costs nothing more.
     /// </summary>
-    public bool MustAsk(string? origin, bool isHttps, string? host) => _authorizers.Length > 0 || !origins.Allows(origin, isHttps, host);
+    public bool MustAsk(string? origin, bool isHttps, string? host) =>
+        _authorizers.Length > 0 || authentication.MustAsk || !origins.Allows(origin, isHttps, host);
 
     /// <inheritdoc cref="MustAsk(string?, bool, string?)"/>
     public bool MustAsk(HttpRequest request) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 
 namespace Halley.Security;
@@ -51,6 +52,18 @@ public sealed class ConnectionRequest
     /// at Kestrel's connection level (<c>UseHalleyWebSockets</c>), which never reaches the HTTP pipeline.
     /// </summary>
     public HttpContext? HttpContext { get; }
+
+    /// <summary>
+    /// Who opens the connection: the host's authenticated <c>HttpContext.User</c>, or the identity a valid
+    /// connection token (<c>Halley:Auth:Jwt</c>) gave; null when anonymous. Set before any authorizer is asked.
+    /// </summary>
+    public ClaimsPrincipal? User { get; internal set; }
+
+    /// <summary>The <c>Authorization</c> header of a connection-level WebSocket upgrade (HTTP paths read their context).</summary>
+    internal string? Authorization { get; init; }
+
+    /// <summary>The <c>access_token</c> query parameter of a connection-level WebSocket upgrade.</summary>
+    internal string? AccessToken { get; init; }
 
     /// <summary>The value of cookie <paramref name="name"/>, if the request carried it; available on every path.</summary>
     public string? GetCookie(string name) => _cookie(name);

@@ -3,6 +3,7 @@ using Halley.Engine;
 using Halley.Extensions;
 using Halley.Protocol;
 using Halley.Security;
+using Halley.Security.Auth;
 using Microsoft.Extensions.Options;
 
 namespace Halley.Sessions;
@@ -21,6 +22,7 @@ internal sealed class BayeuxProcessor
     private readonly ExtensionPipeline _extensions;
     private readonly SubscriptionRequests _subscriptions;
     private readonly PublishRequests _publishing;
+    private readonly SessionAuthentication _authentication;
     private readonly HalleyOptions _options;
     private readonly TimeProvider _time;
     private readonly Advice _retryAdvice;
@@ -29,8 +31,9 @@ internal sealed class BayeuxProcessor
     private readonly Advice _reconnectNowAdvice = new() { Reconnect = ReconnectAdvice.Retry, Interval = 0 };
     private readonly long _eventSourceGrace;
 
-    public BayeuxProcessor(SessionRegistry sessions, SessionBinding binding, ExtensionPipeline extensions, SubscriptionRequests subscriptions, PublishRequests publishing, IOptions<HalleyOptions> options, TimeProvider time)
+    public BayeuxProcessor(SessionRegistry sessions, SessionBinding binding, ExtensionPipeline extensions, SubscriptionRequests subscriptions, PublishRequests publishing, SessionAuthentication authentication, IOptions<HalleyOptions> options, TimeProvider time)
     {
+        _authentication = authentication;
         _sessions = sessions;
         _binding = binding;
         _extensions = extensions;
@@ -94,7 +97,7 @@ internal sealed class BayeuxProcessor
             }
             if (message.Channel == MetaChannels.Handshake)
             {
-                Handshake(message, context, receivedAt, replies);
+                await HandshakeAsync(message, context, receivedAt, replies, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             if (!_binding.TryBind(message, context, out var session))
@@ -106,6 +109,16 @@ internal sealed class BayeuxProcessor
             if (!_extensions.Receive(message, session, receivedAt))
             {
                 Reply(replies, ExtensionPipeline.Refusal(message), message, session, receivedAt);
+                continue;
+            }
+            var (authError, tokenExpired) = await _authentication.CheckAsync(message, session, cancellationToken).ConfigureAwait(false);
+            if (authError is not null)
+            {
+                if (tokenExpired)
+                {
+                    _sessions.Terminate(session, TerminationReason.TokenExpired);
+                }
+                Reply(replies, BayeuxReply.Failure(message, authError, tokenExpired ? Advice.Handshake : null), message, session, receivedAt);
                 continue;
             }
             switch (message.Channel)
@@ -160,11 +173,20 @@ internal sealed class BayeuxProcessor
         var message = pending.Message;
         BayeuxReply reply;
         long? ackBatch = null;
+        if (outcome != ConnectOutcome.Terminated && _authentication.IsExpired(session))
+        {
+            // The connect was held no longer than the token lasts: the session ends here, with the reason.
+            _sessions.Terminate(session, TerminationReason.TokenExpired);
+            outcome = ConnectOutcome.Terminated;
+        }
         if (outcome == ConnectOutcome.Terminated)
         {
-            reply = session.TerminationReason == TerminationReason.Disconnected
-                ? new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = Advice.Stop }
-                : BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake);
+            reply = session.TerminationReason switch
+            {
+                TerminationReason.Disconnected => new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = Advice.Stop },
+                TerminationReason.TokenExpired => BayeuxReply.Failure(message, BayeuxErrors.Format(403, "", TokenValidator.Expired), Advice.Handshake),
+                _ => BayeuxReply.Failure(message, BayeuxErrors.SessionUnknown, Advice.Handshake),
+            };
         }
         else
         {
@@ -172,6 +194,7 @@ internal sealed class BayeuxProcessor
                 : message.ConnectionType == ConnectionTypes.EventSource ? _eventSourceAdvice
                 : _retryAdvice;
             reply = new BayeuxReply(MetaChannels.Connect, message) { Successful = true, ClientId = session.Id, Advice = advice };
+            _authentication.AdviseRefresh(reply, session);
             if (outcome != ConnectOutcome.Replaced)
             {
                 // The ack extension numbers the reply with this batch; the session kept its messages for a resend.
@@ -183,7 +206,7 @@ internal sealed class BayeuxProcessor
         return reply;
     }
 
-    private void Handshake(BayeuxMessage message, TransportContext context, long receivedAt, List<BayeuxReply> replies)
+    private async ValueTask HandshakeAsync(BayeuxMessage message, TransportContext context, long receivedAt, List<BayeuxReply> replies, CancellationToken cancellationToken)
     {
         if (!_extensions.Receive(message, null, receivedAt))
         {
@@ -208,7 +231,14 @@ internal sealed class BayeuxProcessor
             Reply(replies, failure, message, null, receivedAt);
             return;
         }
+        var (identity, authError) = await _authentication.HandshakeAsync(message, context, cancellationToken).ConfigureAwait(false);
+        if (identity is null)
+        {
+            Reply(replies, BayeuxReply.Failure(message, authError!, Advice.Stop), message, null, receivedAt);
+            return;
+        }
         var session = _sessions.Create(context.BrowserId, context.Carrier);
+        session.Identity = identity;
         _binding.Handshaken(session, message, context);
         var reply = new BayeuxReply(MetaChannels.Handshake, message)
         {
@@ -235,8 +265,9 @@ internal sealed class BayeuxProcessor
         // An eventsource connect is never held: its events go down the session's stream.
         var eventSource = message.ConnectionType == ConnectionTypes.EventSource;
         var timeout = eventSource ? 0 : Math.Min(message.AdviceTimeout ?? serverTimeout, serverTimeout);
+        // Held no longer than the session's token allows: its client hears in time to refresh, or of the expiry.
         var held = session.BeginConnect(
-            receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)),
+            Math.Min(receivedAt + _sessions.ToTicks(TimeSpan.FromMilliseconds(timeout)), _authentication.HoldLimit(session, receivedAt)),
             replyNow: timeout == 0,
             expiryGrace: eventSource ? _eventSourceGrace : 0,
             polling: message.ConnectionType is ConnectionTypes.LongPolling or ConnectionTypes.CallbackPolling or ConnectionTypes.CrossOriginLongPolling);

@@ -57,6 +57,9 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
     /// <summary>The browser cookie value of the client that handshook, when it had one.</summary>
     public string? BrowserId { get; }
 
+    /// <summary>Who the session belongs to and until when (set at handshake, replaced by a token refresh).</summary>
+    public Security.Auth.SessionIdentity Identity { get; set; } = Security.Auth.SessionIdentity.Anonymous;
+
     /// <summary>The connection that owns this session (the WebSocket that created or last adopted it), if any.</summary>
     public ISessionCarrier? Owner { get; set; }
 

@@ -91,4 +91,7 @@ internal enum TerminationReason
 
     /// <summary>Messages of one of its channels were lost on their way to this node (a cluster engine's gap): the client resumes.</summary>
     MessagesLost,
+
+    /// <summary>Its connection token expired and no fresh one came (<c>ext.auth.token</c>): <c>403::token_expired</c>.</summary>
+    TokenExpired,
 }

@@ -51,11 +51,19 @@ internal sealed class LiveConnections
 
     public int Count => _connections.Count;
 
-    /// <summary>A clock for a connection opened now: its lifetime is randomised by ±10% so clients do not reconnect together.</summary>
-    public LiveClock StartClock()
+    /// <summary>
+    /// A clock for a connection opened now: its lifetime is randomised by ±10% so clients do not reconnect together,
+    /// and ends by <paramref name="notAfter"/> (the expiry of the token the connection was opened with) if given.
+    /// </summary>
+    public LiveClock StartClock(DateTimeOffset? notAfter = null)
     {
         var now = Now;
         var lifetime = (long)(_lifetimeTicks * (0.9 + (0.2 * Random.Shared.NextDouble())));
+        // A stream opened with a connection token closes when the token expires, if that comes first.
+        if (notAfter is { } end)
+        {
+            lifetime = Math.Min(lifetime, ToTicks(end - _time.GetUtcNow()));
+        }
         return new LiveClock(now, now + Math.Max(1, lifetime), HeartbeatTicks);
     }
 

@@ -2,14 +2,17 @@ using System.Text.Json.Nodes;
 using Halley.Channels;
 using Halley.Engine;
 using Halley.Protocol;
+using Halley.Security;
+using Halley.Security.Auth;
 
 namespace Halley.Sessions;
 
 /// <summary>
 /// A client's publish: checks the channel and data, then broadcasts it through the hub, or hands a
-/// <c>/service/**</c> message to <see cref="ServiceCalls"/>.
+/// <c>/service/**</c> message to <see cref="ServiceCalls"/>; a client's publish must pass the
+/// <see cref="ChannelAuthorization"/> first.
 /// </summary>
-internal sealed class PublishRequests(MessageHub engine, ServiceCalls services)
+internal sealed class PublishRequests(MessageHub engine, ServiceCalls services, ChannelAuthorization authorization)
 {
     public async ValueTask<BayeuxReply> PublishAsync(BayeuxMessage message, BayeuxSession session, CancellationToken cancellationToken)
     {
@@ -26,6 +29,10 @@ internal sealed class PublishRequests(MessageHub engine, ServiceCalls services)
         if (!message.HasData)
         {
             return BayeuxReply.Failure(message, BayeuxErrors.InvalidMessage("missing_data"));
+        }
+        if (await authorization.CheckAsync(ChannelOperation.Publish, channel, session.Identity.User, "bayeux", session.Id, null, cancellationToken).ConfigureAwait(false) is { } reason)
+        {
+            return BayeuxReply.Failure(message, BayeuxErrors.PublishForbidden(channel, reason));
         }
         if (ChannelName.KindOf(channel) == ChannelKind.Service)
         {

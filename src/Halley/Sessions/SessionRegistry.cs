@@ -106,6 +106,7 @@ internal sealed partial class SessionRegistry
         TerminationReason.QueueFull => "queue_full",
         TerminationReason.Kicked => "kicked",
         TerminationReason.MessagesLost => "messages_lost",
+        TerminationReason.TokenExpired => "token_expired",
         _ => "other",
     };
 

@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Halley.Channels;
 using Halley.Engine;
 using Halley.Protocol;
+using Halley.Security;
+using Halley.Security.Auth;
 using Microsoft.Extensions.Options;
 
 namespace Halley.Sessions;
@@ -10,8 +12,10 @@ namespace Halley.Sessions;
 /// <summary>
 /// <c>/meta/subscribe</c> and <c>/meta/unsubscribe</c>: checks the requested channels, changes the session's
 /// subscriptions and the hub's index, and recovers what a resubscribing client missed (<c>ext.halley.position</c>).
+/// Every channel must pass the <see cref="ChannelAuthorization"/> first, so a refused client reads neither live
+/// messages nor the history a resume would replay.
 /// </summary>
-internal sealed class SubscriptionRequests(MessageHub engine, IOptions<HalleyOptions> options)
+internal sealed class SubscriptionRequests(MessageHub engine, ChannelAuthorization authorization, IOptions<HalleyOptions> options)
 {
     private readonly HalleyOptions _options = options.Value;
 
@@ -20,6 +24,17 @@ internal sealed class SubscriptionRequests(MessageHub engine, IOptions<HalleyOpt
         if (!TryValidateSubscriptions(message, out var error) || !TryReadPosition(message, out var since, out error))
         {
             return BayeuxReply.Failure(message, error);
+        }
+        if (!authorization.IsOpen)
+        {
+            var token = ChannelAuthorization.SubscriptionTokenIn(message);
+            foreach (var channel in message.Subscriptions!)
+            {
+                if (await authorization.CheckAsync(ChannelOperation.Subscribe, channel, session.Identity.User, "bayeux", session.Id, token, cancellationToken).ConfigureAwait(false) is { } reason)
+                {
+                    return BayeuxReply.Failure(message, BayeuxErrors.SubscribeForbidden(channel, reason));
+                }
+            }
         }
         var added = new List<string>(message.Subscriptions!.Count);
         foreach (var channel in message.Subscriptions!)

@@ -10,6 +10,12 @@ internal sealed class TransportContext
     public string? BrowserId { get; init; }
 
     /// <summary>
+    /// Who the connection belongs to: the identity its connection token or the host's authentication gave; null when
+    /// anonymous. A handshake's <c>ext.auth.token</c> takes precedence.
+    /// </summary>
+    public System.Security.Claims.ClaimsPrincipal? User { get; init; }
+
+    /// <summary>
     /// The connection the batch came on when it outlives the batch and can own sessions (a WebSocket); null for an
     /// HTTP request, which carries one exchange and owns nothing.
     /// </summary>

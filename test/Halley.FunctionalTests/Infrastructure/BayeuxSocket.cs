@@ -22,14 +22,20 @@ public sealed class BayeuxSocket : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
-    public static async Task<BayeuxSocket> ConnectAsync(TestServer server, string? cookie = null)
+    /// <summary>Opens a socket; <paramref name="bearer"/> goes in an <c>Authorization</c> header, <paramref name="query"/> after the path.</summary>
+    public static async Task<BayeuxSocket> ConnectAsync(TestServer server, string? cookie = null, string? bearer = null, string? query = null)
     {
         var socket = new BayeuxSocket();
         if (cookie is not null)
         {
             socket._socket.Options.SetRequestHeader("Cookie", cookie);
         }
-        await socket._socket.ConnectAsync(server.WebSocketUri, CancellationToken.None).Within();
+        if (bearer is not null)
+        {
+            socket._socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
+        }
+        var uri = query is null ? server.WebSocketUri : new UriBuilder(server.WebSocketUri) { Query = query }.Uri;
+        await socket._socket.ConnectAsync(uri, CancellationToken.None).Within();
         socket._receiver = socket.ReceiveLoopAsync();
         return socket;
     }

@@ -33,13 +33,16 @@ internal sealed class Harness : IDisposable
         var halleyOptions = Microsoft.Extensions.Options.Options.Create(Options);
         Binding = new SessionBinding(Registry, halleyOptions);
         Extensions = new ExtensionPipeline([new TimesyncExtension(Time), new AckExtension(), .. extensions ?? []], NullLogger<ExtensionPipeline>.Instance);
+        Tokens = new Halley.Security.Auth.TokenValidator(halleyOptions, Time, NullLogger<Halley.Security.Auth.TokenValidator>.Instance);
+        ChannelAuthorization = new Halley.Security.Auth.ChannelAuthorization([], Tokens, halleyOptions, Metrics);
         var serviceCalls = new ServiceCalls(Microsoft.Extensions.Options.Options.Create(services ?? new ServiceChannelOptions()), NullLogger<ServiceCalls>.Instance);
         Processor = new BayeuxProcessor(
             Registry,
             Binding,
             Extensions,
-            new SubscriptionRequests(Engine, halleyOptions),
-            new PublishRequests(Engine, serviceCalls),
+            new SubscriptionRequests(Engine, ChannelAuthorization, halleyOptions),
+            new PublishRequests(Engine, serviceCalls, ChannelAuthorization),
+            new Halley.Security.Auth.SessionAuthentication(Tokens, Registry, halleyOptions, Metrics, Time),
             halleyOptions,
             Time);
     }
@@ -56,6 +59,8 @@ internal sealed class Harness : IDisposable
     public SessionRegistry Registry { get; }
     public BayeuxProcessor Processor { get; }
     public SessionBinding Binding { get; }
+    public Halley.Security.Auth.TokenValidator Tokens { get; }
+    public Halley.Security.Auth.ChannelAuthorization ChannelAuthorization { get; }
     public ExtensionPipeline Extensions { get; }
 
     public static TransportContext Http(string? browserId = "0123456789abcdef0123456789abcdef") =>
@@ -85,6 +90,7 @@ internal sealed class Harness : IDisposable
 
     public void Dispose()
     {
+        Tokens.Dispose();
         Metrics.Dispose();
         _provider.Dispose();
     }

@@ -34,6 +34,7 @@ internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie b
         {
             ConnectionType = connectionType,
             BrowserId = hasHandshake ? browserCookie.ReadOrIssue(context) : browserCookie.Read(context.Request),
+            User = Security.Auth.HalleyIdentity.IsAuthenticated(context.User) ? context.User : null,
         };
         var replies = new List<BayeuxReply>(batch.Count);
         var pending = await processor.ProcessAsync(batch, transport, replies, aborted).ConfigureAwait(false);

@@ -17,8 +17,8 @@ namespace Halley.Transports.Streams;
 /// <see cref="StreamStart.ToJson"/>); <c>?lastEventId=</c> resumes from a position. With <c>?format=html&amp;callback=name</c> it is the
 /// classic forever-frame: an HTML page of <c>&lt;script&gt;name({…});&lt;/script&gt;</c> chunks.
 /// </summary>
-internal sealed class HttpStreamingTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
-    : StreamingTransport(engine, connections, metrics, cors, authorization, options.Value, logger)
+internal sealed class HttpStreamingTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, Security.Auth.ChannelAuthorization channelAuthorization, IOptions<HalleyOptions> options, ILogger<HttpStreamingTransport> logger)
+    : StreamingTransport(engine, connections, metrics, cors, authorization, channelAuthorization, options.Value, logger)
 {
     private static readonly NdjsonStreamFormat Ndjson = new();
 

@@ -18,8 +18,8 @@ namespace Halley.Transports.Streams;
 /// its <c>id:</c> when the channel keeps history, so a reconnecting <c>EventSource</c> resumes by itself;
 /// heartbeats are comment lines; at the end of its lifetime the stream ends with a <c>retry:</c> hint.
 /// </summary>
-internal sealed class ServerSentEventsTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, ILogger<ServerSentEventsTransport> logger)
-    : StreamingTransport(engine, connections, metrics, cors, authorization, options.Value, logger)
+internal sealed class ServerSentEventsTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, Security.Auth.ChannelAuthorization channelAuthorization, IOptions<HalleyOptions> options, ILogger<ServerSentEventsTransport> logger)
+    : StreamingTransport(engine, connections, metrics, cors, authorization, channelAuthorization, options.Value, logger)
 {
     private readonly SseFormat _format = new(options.Value.Streaming.RetryDelay);
 

@@ -104,11 +104,12 @@ internal readonly record struct StreamStart(StreamPosition Position, bool Resume
 
 /// <summary>
 /// The subscribe-only streaming endpoints (<c>GET /sse</c>, <c>GET /stream</c>): validate the channels exactly as a
-/// Bayeux subscribe is validated, subscribe a <see cref="StreamingConnection"/>, and write its events until the
+/// Bayeux subscribe is validated and authorized (the same channel rules, a <c>subscription_token</c> query parameter
+/// where a rule wants one), subscribe a <see cref="StreamingConnection"/>, and write its events until the
 /// client leaves, the connection's lifetime ends, or it stops reading. The request's handler is the connection's
 /// one writer and the one owner of its cancellation.
 /// </summary>
-internal abstract partial class StreamingTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, HalleyOptions options, ILogger logger)
+internal abstract partial class StreamingTransport(MessageHub engine, LiveConnections connections, HalleyMetrics metrics, BayeuxCors cors, ConnectionAuthorization authorization, Security.Auth.ChannelAuthorization channelAuthorization, HalleyOptions options, ILogger logger)
 {
     /// <summary>The name used in metrics and logs.</summary>
     protected abstract string Name { get; }
@@ -142,6 +143,10 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
             await BadRequestAsync(context, error).ConfigureAwait(false);
             return;
         }
+        if (!channelAuthorization.IsOpen && !await AuthorizeChannelsAsync(context, channels).ConfigureAwait(false))
+        {
+            return;
+        }
         var format = SelectFormat(request, out error);
         if (format is null)
         {
@@ -158,6 +163,24 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
         await RunAsync(context, format, channels, padding, since).ConfigureAwait(false);
     }
 
+    /// <summary>Checks every channel for the request's user; a refusal is answered (403, or 401 without an identity).</summary>
+    private async Task<bool> AuthorizeChannelsAsync(HttpContext context, List<string> channels)
+    {
+        var user = Security.Auth.HalleyIdentity.IsAuthenticated(context.User) ? context.User : null;
+        var tokens = context.Request.Query[Security.Auth.ChannelAuthorization.TokenQueryParameter];
+        var token = tokens.Count == 1 ? tokens[0] : null;
+        foreach (var channel in channels)
+        {
+            if (await channelAuthorization.CheckAsync(ChannelOperation.Subscribe, channel, user, Name, null, token, context.RequestAborted).ConfigureAwait(false) is { } reason)
+            {
+                var status = user is null && reason == Security.Auth.ChannelRequirement.AuthenticationRequired ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+                await HttpResponses.WriteStatusAsync(context, status, $"{channel}: {reason}").ConfigureAwait(false);
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>Headers that ask proxies and browsers not to cache, buffer or transform the stream.</summary>
     internal static void SetStreamingHeaders(HttpResponse response)
     {
@@ -169,7 +192,7 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
     private async Task RunAsync(HttpContext context, StreamFormat format, List<string> channels, int padding, StreamPosition? since)
     {
         var aborted = context.RequestAborted;
-        var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(), context.Abort);
+        var connection = new StreamingConnection(options.MaxQueue, options.QueueFullPolicy, connections.StartClock(Security.Auth.HalleyIdentity.ExpiresAt(context.User)), context.Abort);
         // Missed messages, if any, are queued before the live ones: the writer sends them right after the start.
         Recovery recovery;
         try

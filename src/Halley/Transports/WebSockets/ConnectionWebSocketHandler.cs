@@ -15,14 +15,16 @@ namespace Halley.Transports.WebSockets;
 /// An idle WebSocket then holds only the socket, its pipes and Halley's own state, not an HTTP request's
 /// context, headers and middleware frames: that saves 46% of the server memory of each idle WebSocket
 /// (19.0 → 10.3 KB, bench/results/2026-12-02-per-connection.md). Every other request goes to HTTP untouched.
+/// When the host requires authorization on the endpoint (<c>MapHalley().RequireAuthorization()</c>), its upgrades go to
+/// HTTP too, where that authorization runs.
 /// </summary>
-internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
+internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, Security.Auth.HostAuthorization host, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
 {
     private static readonly WebSocketCreationOptions SocketOptions = new() { IsServer = true, KeepAliveInterval = TimeSpan.Zero };
 
     public async Task HandleAsync(ConnectionContext connection, ConnectionDelegate next, string path)
     {
-        if (!options.Value.WebSockets.AcceptAtConnectionLevel)
+        if (!options.Value.WebSockets.AcceptAtConnectionLevel || host.IsRequiredOnBayeux)
         {
             await next(connection).ConfigureAwait(false);
             return;
@@ -39,9 +41,12 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
         }
         var output = connection.Transport.Output;
         var isHttps = connection.Features.Get<ITlsHandshakeFeature>() is not null;
+        System.Security.Claims.ClaimsPrincipal? user = null;
         if (authorization.MustAsk(request.Origin, isHttps, request.Host))
         {
-            var decision = await authorization.AuthorizeAsync(ToConnectionRequest(connection, request, isHttps), connection.ConnectionClosed).ConfigureAwait(false);
+            var asked = ToConnectionRequest(connection, request, isHttps);
+            var decision = await authorization.AuthorizeAsync(asked, connection.ConnectionClosed).ConfigureAwait(false);
+            user = asked.User;
             if (!decision.IsAllowed)
             {
                 // Refused before the 101, as the HTTP path refuses: the client sees the status and the reason.
@@ -54,11 +59,15 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
         await using var stream = new DuplexPipeStream(connection.Transport);
         using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
         var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
-        await transport.RunAsync(socket, browserId, connection.ConnectionClosed, stream).ConfigureAwait(false);
+        await transport.RunAsync(socket, browserId, user, connection.ConnectionClosed, stream).ConfigureAwait(false);
     }
 
     private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request, bool isHttps) =>
-        new(Protocol.ConnectionTypes.WebSocket, request.Path, request.Origin, request.Host, isHttps, (connection.RemoteEndPoint as IPEndPoint)?.Address, httpContext: null, request.GetCookie);
+        new(Protocol.ConnectionTypes.WebSocket, request.Path, request.Origin, request.Host, isHttps, (connection.RemoteEndPoint as IPEndPoint)?.Address, httpContext: null, request.GetCookie)
+        {
+            Authorization = request.Authorization,
+            AccessToken = request.AccessToken,
+        };
 
     private enum HeadOutcome
     {

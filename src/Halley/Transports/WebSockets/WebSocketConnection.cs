@@ -29,7 +29,7 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     private readonly WebSocketLiveness _live;
     private bool _closed;
 
-    public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
+    public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, string? browserId, System.Security.Claims.ClaimsPrincipal? user, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
     {
         _live = live;
         _socket = socket;
@@ -41,6 +41,7 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
         {
             ConnectionType = ConnectionTypes.WebSocket,
             BrowserId = browserId,
+            User = user,
             Carrier = this,
         };
     }

@@ -23,22 +23,23 @@ internal sealed class WebSocketTransport(BayeuxProcessor processor, BrowserCooki
     {
         var browserId = browserCookie.Read(context.Request);
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        await RunAsync(socket, browserId, context.RequestAborted).ConfigureAwait(false);
+        await RunAsync(socket, browserId, Security.Auth.HalleyIdentity.IsAuthenticated(context.User) ? context.User : null, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Serves Bayeux on an accepted <paramref name="socket"/> until it closes; used by both ways of accepting.
     /// The shared sweep ends it at the end of its lifetime. With <paramref name="frames"/> (the connection-level path,
     /// which owns the pipe) the connection writes its text frames straight to the transport, and the sweep pings it
-    /// after each heartbeat interval without a send (the framework's WebSocket has no ping API).
+    /// after each heartbeat interval without a send (the framework's WebSocket has no ping API). <paramref name="user"/>
+    /// is who opened the socket (its connection token or the host's authentication), null when anonymous.
     /// </summary>
-    public async Task RunAsync(WebSocket socket, string? browserId, CancellationToken aborted, IWebSocketFrameSink? frames = null)
+    public async Task RunAsync(WebSocket socket, string? browserId, System.Security.Claims.ClaimsPrincipal? user, CancellationToken aborted, IWebSocketFrameSink? frames = null)
     {
         metrics.ConnectionOpened(ConnectionTypes.WebSocket);
         try
         {
             var live = new WebSocketLiveness(liveConnections, frames is null ? null : frames.TrySendPingAsync);
-            var connection = new WebSocketConnection(socket, frames, browserId, processor, options.Value, logger, live);
+            var connection = new WebSocketConnection(socket, frames, browserId, user, processor, options.Value, logger, live);
             await connection.RunAsync(aborted).ConfigureAwait(false);
         }
         finally

@@ -10,6 +10,12 @@ namespace Halley.Transports.WebSockets;
 /// </summary>
 internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cookie, string? Origin, string? Host, string Path, int HeadLength)
 {
+    /// <summary>The <c>Authorization</c> header (a connection token); null when absent or sent twice.</summary>
+    public string? Authorization { get; init; }
+
+    /// <summary>The <c>access_token</c> query parameter (a connection token from a browser); null when absent.</summary>
+    public string? AccessToken { get; init; }
+
     /// <summary>Longest head examined; longer heads go to Kestrel, which enforces its own limits.</summary>
     public const int MaxHeadLength = 8 * 1024;
 
@@ -47,7 +53,8 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
         {
             return Verdict.PassThrough;
         }
-        string? key = null, version = null, upgrade = null, connection = null, cookie = null, origin = null, host = null;
+        string? key = null, version = null, upgrade = null, connection = null, cookie = null, origin = null, host = null, authorization = null;
+        var authorizations = 0;
         for (var i = 1; i < lines.Length; i++)
         {
             var colon = lines[i].IndexOf(':');
@@ -75,6 +82,11 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
                 host = value;
             }
             else if (name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase)) return Verdict.PassThrough;
+            else if (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
+            {
+                // Two are ambiguous: neither is used, as the HTTP path reads none of several.
+                authorization = ++authorizations == 1 ? value : null;
+            }
         }
         var valid = version == "13"
             && upgrade is not null && upgrade.Equals("websocket", StringComparison.OrdinalIgnoreCase)
@@ -84,7 +96,11 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
         {
             return Verdict.PassThrough;
         }
-        request = new WebSocketUpgradeRequest(key!, cookie, origin, host, TargetPath(lines[0]), headLength);
+        request = new WebSocketUpgradeRequest(key!, cookie, origin, host, TargetPath(lines[0]), headLength)
+        {
+            Authorization = authorization,
+            AccessToken = QueryValue(lines[0], Security.Auth.ConnectionAuthentication.QueryParameter),
+        };
         return Verdict.Upgrade;
     }
 
@@ -108,6 +124,19 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
             }
         }
         return null;
+    }
+
+    /// <summary>The one value of query parameter <paramref name="name"/> in a request line; null when absent or repeated.</summary>
+    private static string? QueryValue(string line, string name)
+    {
+        var target = line.Split(' ')[1];
+        var query = target.IndexOf('?');
+        if (query < 0)
+        {
+            return null;
+        }
+        var values = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(target[query..]);
+        return values.TryGetValue(name, out var value) && value.Count == 1 ? value[0] : null;
     }
 
     /// <summary>The path of a request line already known to be well-formed (<see cref="IsRequestLineFor"/>), without its query.</summary>

@@ -37,6 +37,22 @@ public sealed class WebSocketUpgradeRequestTests
         Assert.Null(withoutOrigin.Origin);
     }
 
+    [Fact]
+    public void ConnectionTokens_AreRead_FromTheAuthorizationHeaderAndTheQuery()
+    {
+        Assert.Equal(Verdict.Upgrade, Parse(Head("GET /cometd?x=1&access_token=a.b.c HTTP/1.1", "Authorization: Bearer t0k\r\n"), out var request));
+        Assert.Equal("Bearer t0k", request.Authorization);
+        Assert.Equal("a.b.c", request.AccessToken);
+        Assert.Equal("/cometd", request.Path);
+        // Two of either are ambiguous: neither is used.
+        Assert.Equal(Verdict.Upgrade, Parse(Head("GET /cometd?access_token=a&access_token=b HTTP/1.1", "Authorization: Bearer x\r\nAuthorization: Bearer y\r\n"), out var twice));
+        Assert.Null(twice.Authorization);
+        Assert.Null(twice.AccessToken);
+        Assert.Equal(Verdict.Upgrade, Parse(Head(), out var none));
+        Assert.Null(none.Authorization);
+        Assert.Null(none.AccessToken);
+    }
+
     [Theory]
     [InlineData("Host: other\r\n")]
     [InlineData("Origin: http://a.example\r\nOrigin: http://b.example\r\n")]
