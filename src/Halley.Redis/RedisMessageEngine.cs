@@ -141,7 +141,7 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     /// <summary>This node's id in Redis: its pub/sub channel is the prefix, <c>node:</c> and this id.</summary>
     public string NodeId => _nodeId;
 
-    /// <summary>How many gaps in what the node's channel delivered were filled from history (tests: a gap really happened).</summary>
+    /// <summary>How many gaps in what the node's channel delivered were found (and filled from history as far as it reaches; tests: a gap really happened).</summary>
     internal long GapsFilled => Interlocked.Read(ref _gapsFilled);
 
     /// <inheritdoc />
@@ -596,6 +596,8 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
     {
         var keys = _declaredKeys;
         Log.GapDetected(_logger, keys.Length);
+        // Counted before anything is handed, so whoever sees the gap's messages also sees the count.
+        Interlocked.Increment(ref _gapsFilled);
         var lost = false;
         try
         {
@@ -633,7 +635,6 @@ public sealed partial class RedisMessageEngine : IMessageEngine, IAsyncDisposabl
         {
             pending.TrySetResult(false);
         }
-        Interlocked.Increment(ref _gapsFilled);
         if (lost && keys.Length > 0)
         {
             _listener!.OnMessagesLost(keys);
