@@ -269,14 +269,3 @@ class FakeSocket {
     this.onclose?.({ code: 1006 });
   }
 }
-
-/** Awaits `promise` while advancing `clock`, failing after `ms` of fake time. */
-export async function resolveOn(clock, promise, ms, what) {
-  let done = false;
-  let value;
-  let error;
-  promise.then((v) => { done = true; value = v; }, (e) => { done = true; error = e; });
-  await clock.until(() => done, ms, what);
-  if (error) throw error;
-  return value;
-}
