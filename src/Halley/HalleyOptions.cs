@@ -76,6 +76,9 @@ public sealed class HalleyOptions
     /// <summary>The backend HTTP API.</summary>
     public ApiOptions Api { get; set; } = new();
 
+    /// <summary>What one client may cost the server: batch shape, rates, sessions and connections per address and node.</summary>
+    public Security.Limits.LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Which channels keep a history, so clients that come back can recover what they missed.</summary>
     public HistoryOptions History { get; set; } = new();
 }

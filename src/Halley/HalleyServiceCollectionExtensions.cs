@@ -55,6 +55,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<ApiKeyAuthorization>();
         services.TryAddSingleton<OriginPolicy>();
         services.TryAddSingleton<ConnectionAuthorization>();
+        services.TryAddSingleton<Security.Limits.ClientLimits>();
         services.TryAddSingleton<PollingExchange>();
         services.TryAddSingleton<LongPollingTransport>();
         services.TryAddSingleton<CallbackPollingTransport>();

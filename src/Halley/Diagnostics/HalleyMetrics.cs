@@ -15,6 +15,7 @@ public sealed class HalleyMetrics : IDisposable
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _sessionsDropped;
     private readonly Counter<long> _connectionsRefused;
+    private readonly Counter<long> _limitsExceeded;
 
     /// <summary>Creates the instruments through the host's meter factory.</summary>
     public HalleyMetrics(IMeterFactory meterFactory)
@@ -26,6 +27,7 @@ public sealed class HalleyMetrics : IDisposable
         _connections = _meter.CreateUpDownCounter<long>("halley.connections.active", description: "Open connections by transport.");
         _sessionsDropped = _meter.CreateCounter<long>("halley.sessions.dropped", description: "Sessions ended by the server: expired, over their queue limit, or disconnected through the backend API.");
         _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused before they opened, by transport and reason: origin (not allowed by Halley:Cors:AllowedOrigins) or authorizer (a connection authorizer refused).");
+        _limitsExceeded = _meter.CreateCounter<long>("halley.limits.exceeded", description: "Requests, messages and connections refused by a limit of Halley:Limits (or MaxMessageSize, MaxSubscriptionsPerSession, Streaming:MaxChannelsPerRequest), by limit.");
     }
 
     internal void Published() => _published.Add(1);
@@ -44,6 +46,8 @@ public sealed class HalleyMetrics : IDisposable
 
     internal void ConnectionRefused(string transport, string reason) =>
         _connectionsRefused.Add(1, new KeyValuePair<string, object?>("transport", transport), new KeyValuePair<string, object?>("reason", reason));
+
+    internal void LimitExceeded(string limit) => _limitsExceeded.Add(1, new KeyValuePair<string, object?>("limit", limit));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

@@ -6,4 +6,10 @@ internal enum BatchParseError
     None,
     MalformedJson,
     NotAMessageOrArray,
+
+    /// <summary>More messages than <see cref="BatchLimits.MaxMessages"/>.</summary>
+    TooManyMessages,
+
+    /// <summary>JSON nested deeper than <see cref="BatchLimits.MaxDepth"/>.</summary>
+    TooDeep,
 }

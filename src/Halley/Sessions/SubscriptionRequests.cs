@@ -11,7 +11,7 @@ namespace Halley.Sessions;
 /// <c>/meta/subscribe</c> and <c>/meta/unsubscribe</c>: checks the requested channels, changes the session's
 /// subscriptions and the hub's index, and recovers what a resubscribing client missed (<c>ext.halley.position</c>).
 /// </summary>
-internal sealed class SubscriptionRequests(MessageHub engine, IOptions<HalleyOptions> options)
+internal sealed class SubscriptionRequests(MessageHub engine, IOptions<HalleyOptions> options, Security.Limits.ClientLimits? limits = null)
 {
     private readonly HalleyOptions _options = options.Value;
 
@@ -33,6 +33,7 @@ internal sealed class SubscriptionRequests(MessageHub engine, IOptions<HalleyOpt
                     {
                         session.RemoveSubscription(undo);
                     }
+                    limits?.Exceeded(Security.Limits.ClientLimits.Names.Subscriptions);
                     return BayeuxReply.Failure(message, BayeuxErrors.TooManySubscriptions(_options.MaxSubscriptionsPerSession));
                 }
                 continue;

@@ -9,6 +9,9 @@ internal sealed class TransportContext
     /// <summary>The browser cookie the request carried (or, for HTTP, the one just issued).</summary>
     public string? BrowserId { get; init; }
 
+    /// <summary>The client's address, which per-address limits count under; null when unknown.</summary>
+    public System.Net.IPAddress? RemoteAddress { get; init; }
+
     /// <summary>
     /// The connection the batch came on when it outlives the batch and can own sessions (a WebSocket); null for an
     /// HTTP request, which carries one exchange and owns nothing.

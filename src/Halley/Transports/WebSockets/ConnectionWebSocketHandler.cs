@@ -16,7 +16,7 @@ namespace Halley.Transports.WebSockets;
 /// context, headers and middleware frames: that saves 46% of the server memory of each idle WebSocket
 /// (19.0 → 10.3 KB, bench/results/2026-12-02-per-connection.md). Every other request goes to HTTP untouched.
 /// </summary>
-internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
+internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, Security.Limits.ClientLimits limits, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
 {
     private static readonly WebSocketCreationOptions SocketOptions = new() { IsServer = true, KeepAliveInterval = TimeSpan.Zero };
 
@@ -49,12 +49,25 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
                 return;
             }
         }
-        await output.WriteAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {request.AcceptValue()}\r\n\r\n")).ConfigureAwait(false);
-        await using var stream = new DuplexPipeStream(connection.Transport);
-        using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
-        var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
-        await transport.RunAsync(socket, browserId, connection.ConnectionClosed, stream).ConfigureAwait(false);
+        var remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        if (!limits.TryOpenConnection(remoteAddress, out var refusal))
+        {
+            await output.WriteAsync(limits.RawRefusal(refusal)).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await output.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {request.AcceptValue()}\r\n\r\n")).ConfigureAwait(false);
+            await using var stream = new DuplexPipeStream(connection.Transport);
+            using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
+            var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
+            await transport.RunAsync(socket, browserId, remoteAddress, connection.ConnectionClosed, stream).ConfigureAwait(false);
+        }
+        finally
+        {
+            limits.ConnectionClosed(remoteAddress);
+        }
     }
 
     private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request, bool isHttps) =>

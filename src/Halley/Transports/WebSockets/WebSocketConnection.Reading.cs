@@ -27,6 +27,7 @@ internal sealed partial class WebSocketConnection
                     await CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken).ConfigureAwait(false);
                     return;
                 case WebSocketCloseStatus.MessageTooBig:
+                    _limits.Exceeded(Security.Limits.ClientLimits.Names.BodySize);
                     await CloseAsync(status, $"Message exceeds Halley:MaxMessageSize ({_options.MaxMessageSize} bytes)", cancellationToken).ConfigureAwait(false);
                     return;
                 case WebSocketCloseStatus.InvalidMessageType:
@@ -52,9 +53,17 @@ internal sealed partial class WebSocketConnection
 
     private async Task ProcessFrameAsync(byte[] frame, CancellationToken cancellationToken)
     {
-        if (BayeuxCodec.TryParseBatch(frame, out var batch) != BatchParseError.None)
+        var parsed = BayeuxCodec.TryParseBatch(frame, _limits.Batch, out var batch);
+        if (parsed != BatchParseError.None)
         {
-            Enqueue(new OutgoingMessage(new BayeuxReply("", null) { Successful = false, Error = BayeuxErrors.InvalidMessage("malformed_json") }));
+            _limits.BatchRefused(parsed);
+            var reason = parsed switch
+            {
+                BatchParseError.TooManyMessages => "too_many_messages",
+                BatchParseError.TooDeep => "json_too_deep",
+                _ => "malformed_json",
+            };
+            Enqueue(new OutgoingMessage(new BayeuxReply("", null) { Successful = false, Error = BayeuxErrors.InvalidMessage(reason) }));
             return;
         }
         if (batch.Count == 0)

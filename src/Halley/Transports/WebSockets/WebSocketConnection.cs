@@ -21,6 +21,7 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     private readonly HalleyOptions _options;
     private readonly ILogger _logger;
     private readonly TransportContext _context;
+    private readonly Security.Limits.ClientLimits _limits;
     private readonly Lock _gate = new();
     // Usually one session per socket: lists stay smaller than sets.
     private readonly List<BayeuxSession> _boundSessions = [];
@@ -29,8 +30,9 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     private readonly WebSocketLiveness _live;
     private bool _closed;
 
-    public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, string? browserId, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
+    public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, WebSocketPeer peer, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
     {
+        _limits = peer.Limits;
         _live = live;
         _socket = socket;
         _frames = frames;
@@ -40,7 +42,8 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
         _context = new TransportContext
         {
             ConnectionType = ConnectionTypes.WebSocket,
-            BrowserId = browserId,
+            BrowserId = peer.BrowserId,
+            RemoteAddress = peer.RemoteAddress,
             Carrier = this,
         };
     }
