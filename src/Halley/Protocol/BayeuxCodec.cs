@@ -71,8 +71,24 @@ internal static class BayeuxCodec
         catch (JsonException)
         {
             messages.Clear();
-            return reader.CurrentDepth >= limits.MaxDepth ? BatchParseError.TooDeep : BatchParseError.MalformedJson;
+            return IsTooDeep(ref reader, body.Span, limits.MaxDepth) ? BatchParseError.TooDeep : BatchParseError.MalformedJson;
         }
+    }
+
+    /// <summary>
+    /// Whether the reader stopped because the next array or object would have been one level too deep: it stands at the
+    /// deepest level allowed and the next value (past separators) opens another one. Anything else is malformed JSON.
+    /// </summary>
+    private static bool IsTooDeep(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int maxDepth)
+    {
+        // The depth of a StartArray or StartObject token is that of its container: the next level opens one deeper.
+        var depth = reader.CurrentDepth + (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject ? 1 : 0);
+        if (depth < maxDepth)
+        {
+            return false;
+        }
+        var rest = body[(int)reader.BytesConsumed..].TrimStart(" \t\r\n,:"u8);
+        return !rest.IsEmpty && rest[0] is (byte)'[' or (byte)'{';
     }
 
     /// <summary>The fields Bayeux defines, in <see cref="FieldNames"/> order.</summary>

@@ -12,6 +12,7 @@ public sealed class BayeuxSocket : IAsyncDisposable
     private readonly Channel<JsonArray> _frames = Channel.CreateUnbounded<JsonArray>();
     private readonly List<JsonObject> _backlog = [];
     private Task? _receiver;
+    private HttpMessageInvoker? _invoker;
     private int _nextId;
 
     public string? ClientId { get; set; }
@@ -22,14 +23,24 @@ public sealed class BayeuxSocket : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
-    public static async Task<BayeuxSocket> ConnectAsync(TestServer server, string? cookie = null)
+    /// <summary>Opens a socket; <paramref name="from"/> is the loopback address it leaves from (the default one if null).</summary>
+    public static async Task<BayeuxSocket> ConnectAsync(TestServer server, string? cookie = null, System.Net.IPAddress? from = null)
     {
         var socket = new BayeuxSocket();
         if (cookie is not null)
         {
             socket._socket.Options.SetRequestHeader("Cookie", cookie);
         }
-        await socket._socket.ConnectAsync(server.WebSocketUri, CancellationToken.None).Within();
+        if (from is null)
+        {
+            await socket._socket.ConnectAsync(server.WebSocketUri, CancellationToken.None).Within();
+        }
+        else
+        {
+            // Kept (and disposed) with the socket: it owns the connection the socket runs on.
+            socket._invoker = new HttpMessageInvoker(FromAddress.Handler(from));
+            await socket._socket.ConnectAsync(server.WebSocketUri, socket._invoker, CancellationToken.None).Within();
+        }
         socket._receiver = socket.ReceiveLoopAsync();
         return socket;
     }
@@ -178,5 +189,6 @@ public sealed class BayeuxSocket : IAsyncDisposable
             }
         }
         _socket.Dispose();
+        _invoker?.Dispose();
     }
 }
