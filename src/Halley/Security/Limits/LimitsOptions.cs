@@ -44,11 +44,15 @@ public sealed class LimitsOptions
     /// <summary>Handshakes one client address may make in a burst above the rate. Default 100.</summary>
     public int HandshakeBurstPerAddress { get; set; } = 100;
 
-    /// <summary>Publishes (broadcast and service) one session may make per second, on average; beyond (and its burst) gets <c>429::publish_rate_exceeded</c>. Default 100.</summary>
-    public int PublishesPerSecondPerSession { get; set; } = 100;
+    /// <summary>
+    /// Publishes (broadcast and service) one session may make per second, on average; beyond (and its burst) gets
+    /// <c>429::publish_rate_exceeded</c>. Default 1,000: a flood stays bounded while a busy publisher (a ticker feeding
+    /// through Bayeux) is not cut; lower it where clients only chat.
+    /// </summary>
+    public int PublishesPerSecondPerSession { get; set; } = 1000;
 
-    /// <summary>Publishes one session may make in a burst above the rate. Default 200.</summary>
-    public int PublishBurstPerSession { get; set; } = 200;
+    /// <summary>Publishes one session may make in a burst above the rate. Default 2,000.</summary>
+    public int PublishBurstPerSession { get; set; } = 2000;
 
     /// <summary>Shortest wait a refused client is told to make (Bayeux advice <c>interval</c>, HTTP <c>Retry-After</c>). Default 1 s.</summary>
     public TimeSpan BackoffMin { get; set; } = TimeSpan.FromSeconds(1);
