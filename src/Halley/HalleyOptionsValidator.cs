@@ -59,6 +59,7 @@ internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
         Require(limits.HandshakeBurstPerAddress > 0, "Halley:Limits:HandshakeBurstPerAddress must be positive.");
         Require(limits.PublishesPerSecondPerSession > 0, "Halley:Limits:PublishesPerSecondPerSession must be positive.");
         Require(limits.PublishBurstPerSession > 0, "Halley:Limits:PublishBurstPerSession must be positive.");
+        Require(limits.MessageReadTimeout > TimeSpan.Zero, "Halley:Limits:MessageReadTimeout must be positive.");
         Require(limits.BackoffMin >= TimeSpan.Zero && limits.BackoffMax >= limits.BackoffMin, "Halley:Limits:BackoffMin must not be negative nor above Halley:Limits:BackoffMax.");
         Require(options.History.MaxRecoveredMessages > 0, "Halley:History:MaxRecoveredMessages must be positive.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

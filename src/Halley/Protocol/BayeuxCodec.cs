@@ -24,6 +24,13 @@ internal static class BayeuxCodec
     public static BatchParseError TryParseBatch(ReadOnlyMemory<byte> body, BatchLimits limits, out List<BayeuxMessage> messages)
     {
         messages = [];
+        // Checked up front, over the whole body (vectorized): data is passed on as it came, and bytes that are not UTF-8
+        // would reach every subscriber (a browser closes a WebSocket whose text frame is not UTF-8), and a string
+        // the reader cannot transcode would throw where a JsonException is expected.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return BatchParseError.InvalidUtf8;
+        }
         // Declared outside the try: after a JsonException its depth tells a too-deep batch from a malformed one.
         var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { MaxDepth = limits.MaxDepth });
         try

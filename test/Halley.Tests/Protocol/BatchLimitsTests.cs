@@ -44,6 +44,23 @@ public class BatchLimitsTests
         Assert.Equal("413::message_too_large", messages[2].Invalid);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 })]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xC0, 0xAF })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xF4, 0x90, 0x80, 0x80 })]
+    public void BytesThatAreNotUtf8_AreRefusedWhole_InAChannelOrInData(byte[] bad)
+    {
+        // In a channel the reader could not transcode them (a 500 before this check); in data they were passed on to
+        // every subscriber, whose WebSocket would close on a text frame that is not UTF-8. Found by the hostile corpus.
+        byte[] inChannel = [.. "[{\"channel\":\"/a"u8, .. bad, .. "\",\"data\":1}]"u8];
+        byte[] inData = [.. "[{\"channel\":\"/a\",\"data\":\""u8, .. bad, .. "\"}]"u8];
+        Assert.Equal(BatchParseError.InvalidUtf8, BayeuxCodec.TryParseBatch(inChannel, Small, out var messages));
+        Assert.Empty(messages);
+        Assert.Equal(BatchParseError.InvalidUtf8, BayeuxCodec.TryParseBatch(inData, Small, out _));
+    }
+
     [Fact]
     public void TheDefaultOverload_UsesTheDefaultLimits()
     {

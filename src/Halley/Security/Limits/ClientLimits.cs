@@ -34,6 +34,8 @@ internal sealed class ClientLimits : IDisposable
         public const string SessionsPerNode = "sessions_per_node";
         public const string ConnectionsPerAddress = "connections_per_address";
         public const string ConnectionsPerNode = "connections_per_node";
+        public const string MessageReadTime = "message_read_time";
+        public const string InvalidUtf8 = "invalid_utf8";
     }
 
     public static readonly string TooManyHandshakes = BayeuxErrors.Format(429, "", "too_many_handshakes");
@@ -63,6 +65,9 @@ internal sealed class ClientLimits : IDisposable
 
     /// <summary>What the codec accepts in one batch.</summary>
     public BatchLimits Batch { get; }
+
+    /// <summary>How long one WebSocket message may take to arrive once begun.</summary>
+    public TimeSpan MessageReadTimeout => _options.MessageReadTimeout;
 
     /// <summary>Connections counted on this node now (tests and diagnostics).</summary>
     public int NodeConnections => Volatile.Read(ref _nodeConnections);
@@ -96,6 +101,10 @@ internal sealed class ClientLimits : IDisposable
         else if (error == BatchParseError.TooDeep)
         {
             Exceeded(Names.JsonDepth);
+        }
+        else if (error == BatchParseError.InvalidUtf8)
+        {
+            Exceeded(Names.InvalidUtf8);
         }
     }
 

@@ -54,6 +54,12 @@ public sealed class LimitsOptions
     /// <summary>Publishes one session may make in a burst above the rate. Default 2,000.</summary>
     public int PublishBurstPerSession { get; set; } = 2000;
 
+    /// <summary>
+    /// Longest a WebSocket message may take to arrive once its first frame began; a sender that declares a huge frame or
+    /// trickles one is cut (the socket aborted) when it is over. Default 30 s.
+    /// </summary>
+    public TimeSpan MessageReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Shortest wait a refused client is told to make (Bayeux advice <c>interval</c>, HTTP <c>Retry-After</c>). Default 1 s.</summary>
     public TimeSpan BackoffMin { get; set; } = TimeSpan.FromSeconds(1);
 

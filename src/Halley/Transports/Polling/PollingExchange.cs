@@ -32,6 +32,7 @@ internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie b
             {
                 BatchParseError.TooManyMessages => $"Too many messages in one batch: at most {limits.Batch.MaxMessages} (Halley:Limits:MaxMessagesPerBatch).",
                 BatchParseError.TooDeep => $"JSON nested too deep: at most {limits.Batch.MaxDepth} levels (Halley:Limits:MaxJsonDepth).",
+                BatchParseError.InvalidUtf8 => "The request body is not UTF-8.",
                 _ => "Malformed Bayeux request: expected a JSON array of message objects.",
             }).ConfigureAwait(false);
             return;

@@ -20,7 +20,27 @@ internal sealed partial class WebSocketConnection
                 await CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken).ConfigureAwait(false);
                 return;
             }
-            var (status, frame) = await WebSocketMessageReader.ReceiveAsync(_socket, _options.MaxMessageSize, cancellationToken).ConfigureAwait(false);
+            WebSocketCloseStatus status;
+            byte[]? frame;
+            if (probe.EndOfMessage && probe.MessageType == WebSocketMessageType.Text)
+            {
+                // An empty text message was read whole by the probe: it is answered as any other frame that is not Bayeux.
+                (status, frame) = (WebSocketCloseStatus.Empty, []);
+            }
+            else
+            {
+                // A message has begun: it must end within the read timeout, or the sweep aborts the socket (a sender that
+                // declares a huge frame, or trickles one, holds nothing for long).
+                MessageStarted();
+                try
+                {
+                    (status, frame) = await WebSocketMessageReader.ReceiveAsync(_socket, _options.MaxMessageSize, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    MessageEnded();
+                }
+            }
             switch (status)
             {
                 case WebSocketCloseStatus.NormalClosure when frame is null:
@@ -61,6 +81,7 @@ internal sealed partial class WebSocketConnection
             {
                 BatchParseError.TooManyMessages => "too_many_messages",
                 BatchParseError.TooDeep => "json_too_deep",
+                BatchParseError.InvalidUtf8 => "invalid_utf8",
                 _ => "malformed_json",
             };
             Enqueue(new OutgoingMessage(new BayeuxReply("", null) { Successful = false, Error = BayeuxErrors.InvalidMessage(reason) }));

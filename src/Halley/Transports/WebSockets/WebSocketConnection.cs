@@ -29,6 +29,8 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     private CancellationToken _aborted;
     private readonly WebSocketLiveness _live;
     private bool _closed;
+    // When the message being read must have ended (Halley:Limits:MessageReadTimeout); 0 between messages.
+    private long _messageDeadline;
 
     public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, WebSocketPeer peer, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
     {
@@ -72,8 +74,23 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
             // The close frame went out and the client never answered: stop waiting for it.
             _socket.Abort();
         }
-        return Math.Min(_live.Clock.NextDue(), _lifetime.AbortAt);
+        var messageDeadline = Volatile.Read(ref _messageDeadline);
+        if (messageDeadline != 0 && now >= messageDeadline)
+        {
+            _limits.Exceeded(Security.Limits.ClientLimits.Names.MessageReadTime);
+            _socket.Abort();
+        }
+        return Math.Min(Math.Min(_live.Clock.NextDue(), _lifetime.AbortAt), messageDeadline == 0 ? long.MaxValue : messageDeadline);
     }
+
+    private void MessageStarted()
+    {
+        var deadline = _live.DeadlineIn(_limits.MessageReadTimeout);
+        Volatile.Write(ref _messageDeadline, deadline);
+        _live.DueBy(this, deadline);
+    }
+
+    private void MessageEnded() => Volatile.Write(ref _messageDeadline, 0);
 
     public async Task RunAsync(CancellationToken aborted)
     {
