@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using Halley.FunctionalTests.Hostile;
 using Halley.FunctionalTests.Infrastructure;
 using Halley.Sessions;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace Halley.FunctionalTests;
 
@@ -287,5 +290,30 @@ public sealed class LimitsTests
         Assert.DoesNotContain(publisher.Token!, text);
         Assert.Null(frame["clientId"]);
         Assert.Null(frame["ext"]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AWebSocketMessageNotFinishedInTime_AbortsItsSocketOnly(bool connectionLevel)
+    {
+        await using var server = await TestServer.StartAsync("Halley:Limits:MessageReadTimeout=00:00:01", $"Halley:WebSockets:AcceptAtConnectionLevel={connectionLevel}");
+        using var counter = new LimitCounter(server);
+        await using var other = await BayeuxSocket.ConnectAsync(server);
+        await other.HandshakeAsync();
+        // A frame that declares 2^40 bytes and sends two: the reader would wait for the rest forever.
+        var outcome = await new HostileTarget(server, "limits").FramesAsync(HostileTarget.Frame(0x1, "[]"u8, declaredLength: 1UL << 40));
+        Assert.Equal(Answer.Closed, outcome.Kind);
+        Assert.Equal(1, counter["message_read_time"]);
+        Assert.True(Successful(await other.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/x" })));
+    }
+
+    [Fact]
+    public async Task KestrelsSlowSenderLimits_AreSetFromConfiguration()
+    {
+        await using var server = await TestServer.StartAsync("Kestrel:Limits:KeepAliveTimeout=00:00:07", "Kestrel:Limits:RequestHeadersTimeout=00:00:09");
+        var limits = server.Get<IOptions<KestrelServerOptions>>().Value.Limits;
+        Assert.Equal(TimeSpan.FromSeconds(7), limits.KeepAliveTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(9), limits.RequestHeadersTimeout);
     }
 }
