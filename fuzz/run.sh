@@ -62,7 +62,9 @@ for target in "${targets[@]}"; do
   # Keep what reached new coverage, under names git and every file system accept.
   for input in "$out/$target/default/queue"/id:*; do
     [ -f "$input" ] || continue
-    cp "$input" "fuzz/corpus/$target/q$(sha1sum "$input" | cut -c1-12)"
+    kept="fuzz/corpus/$target/q$(sha1sum "$input" | cut -c1-12)"
+    # afl-fuzz links the inputs it started from into its queue: those are in the corpus already.
+    [ -e "$kept" ] || cp "$input" "$kept"
   done
   for kind in crashes hangs; do
     for input in "$out/$target/default/$kind"/id:*; do

@@ -311,9 +311,16 @@ public sealed class LimitsTests
     [Fact]
     public async Task KestrelsSlowSenderLimits_AreSetFromConfiguration()
     {
-        await using var server = await TestServer.StartAsync("Kestrel:Limits:KeepAliveTimeout=00:00:07", "Kestrel:Limits:RequestHeadersTimeout=00:00:09");
+        await using var server = await TestServer.StartAsync("Kestrel:Limits:KeepAliveTimeout=00:00:07", "Kestrel:Limits:RequestHeadersTimeout=00:00:09",
+            "Kestrel:Limits:MaxRequestHeaderCount=50", "Kestrel:Limits:MinRequestBodyDataRate:BytesPerSecond=500", "Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:03");
         var limits = server.Get<IOptions<KestrelServerOptions>>().Value.Limits;
         Assert.Equal(TimeSpan.FromSeconds(7), limits.KeepAliveTimeout);
         Assert.Equal(TimeSpan.FromSeconds(9), limits.RequestHeadersTimeout);
+        Assert.Equal(50, limits.MaxRequestHeaderCount);
+        Assert.Equal(500, limits.MinRequestBodyDataRate!.BytesPerSecond);
+        Assert.Equal(TimeSpan.FromSeconds(3), limits.MinRequestBodyDataRate.GracePeriod);
+        // And Kestrel applies them: a head still incomplete after the timeout is cut.
+        var outcome = await new HostileTarget(server, "kestrel").RawHttpAsync("POST /cometd HTTP/1.1\r\nHo"u8.ToArray(), patience: TimeSpan.FromSeconds(30));
+        Assert.NotNull(outcome.Kind);
     }
 }

@@ -62,9 +62,10 @@ internal static class HijackCases
     {
         await using var victim = await BayeuxSocket.ConnectAsync(target.Server);
         await victim.HandshakeAsync();
+        // Another session's token: valid, but not the victim's.
         using var bystander = new BayeuxHttp(target.Server);
-        await bystander.HandshakeAsync();
-        var outcome = await attack(victim, bystander.ClientId!);
+        var handshake = await bystander.HandshakeAsync();
+        var outcome = await attack(victim, handshake["ext"]!["halley"]!["token"]!.GetValue<string>());
         var after = await victim.RequestAsync(new JsonObject { ["channel"] = "/meta/subscribe", ["subscription"] = "/victim/still-mine" });
         return after["successful"]!.GetValue<bool>()
             ? outcome

@@ -198,11 +198,7 @@ public static class HostileCorpus
         using var client = new BayeuxHttp(target.Server);
         await client.HandshakeAsync();
         using var response = await client.PostRawAsync(new JsonArray(make(client)).ToJsonString());
-        if ((int)response.StatusCode >= 400)
-        {
-            return (int)response.StatusCode < 500 ? Outcome.Of(Answer.Http4xx, response.StatusCode.ToString()) : Outcome.Unexpected(response.StatusCode.ToString());
-        }
-        return HostileTarget.ClassifyReplies(await response.Content.ReadAsStringAsync());
+        return await HostileTarget.ClassifyAsync(response);
     }
 
     /// <summary>Handshakes over long-polling, then publishes <paramref name="dataJson"/> (raw bytes) to /a in that session.</summary>
@@ -214,11 +210,7 @@ public static class HostileCorpus
         using var content = new ByteArrayContent(body);
         content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         using var response = await client.Http.PostAsync("/cometd", content);
-        if ((int)response.StatusCode >= 400)
-        {
-            return (int)response.StatusCode < 500 ? Outcome.Of(Answer.Http4xx, response.StatusCode.ToString()) : Outcome.Unexpected(response.StatusCode.ToString());
-        }
-        return HostileTarget.ClassifyReplies(await response.Content.ReadAsStringAsync());
+        return await HostileTarget.ClassifyAsync(response);
     }
 
     private static IEnumerable<HostileCase> Numbers()
@@ -462,8 +454,7 @@ public static class HostileCorpus
         {
             using var http = new HttpClient { BaseAddress = t.Server.BaseAddress };
             using var response = await http.PutAsync("/cometd", new StringContent("[]"));
-            var status = (int)response.StatusCode;
-            return status is >= 400 and < 500 ? Outcome.Of(Answer.Http4xx, $"HTTP {status}") : Outcome.Unexpected($"HTTP {status}");
+            return await HostileTarget.ClassifyAsync(response);
         });
     }
 }

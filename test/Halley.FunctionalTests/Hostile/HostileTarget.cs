@@ -51,7 +51,8 @@ public sealed class HostileTarget(TestServer server, string name)
         return await ClassifyAsync(response);
     }
 
-    private static async Task<Outcome> ClassifyAsync(HttpResponseMessage response)
+    /// <summary>An HTTP answer: a 4xx, or a 200 whose Bayeux replies (JSON or JSONP) are all 4xx errors, is a refusal.</summary>
+    public static async Task<Outcome> ClassifyAsync(HttpResponseMessage response)
     {
         var status = (int)response.StatusCode;
         if (status is >= 400 and < 500)
