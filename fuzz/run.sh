@@ -48,8 +48,8 @@ export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL
 found=0
 summary="$out/summary.md"
 {
-  echo "| target | seconds | executions | execs/s | corpus (paths) | edges found | bitmap coverage | crashes | hangs |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | seconds | executions | execs/s | corpus (paths) | edges found | map coverage | stability | crashes | hangs |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$summary"
 for target in "${targets[@]}"; do
   rm -rf "$out/$target"
@@ -58,7 +58,7 @@ for target in "${targets[@]}"; do
     || { echo "fuzz/run.sh: afl-fuzz failed for $target (tail of $out/$target.log):" >&2; tail -20 "$out/$target.log" >&2; exit 1; }
   stats="$out/$target/default/fuzzer_stats"
   stat() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
-  echo "| $target | $seconds | $(stat execs_done) | $(stat execs_per_sec) | $(stat corpus_count) | $(stat edges_found) of $(stat total_edges) | $(stat bitmap_cvg) | $(stat saved_crashes) | $(stat saved_hangs) |" >>"$summary"
+  echo "| $target | $seconds | $(stat execs_done) | $(stat execs_per_sec) | $(stat corpus_count) | $(stat edges_found) | $(stat bitmap_cvg) of $(stat total_edges) | $(stat stability) | $(stat saved_crashes) | $(stat saved_hangs) |" >>"$summary"
   # Keep what reached new coverage, under names git and every file system accept.
   for input in "$out/$target/default/queue"/id:*; do
     [ -f "$input" ] || continue
