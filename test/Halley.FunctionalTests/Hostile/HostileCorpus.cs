@@ -129,44 +129,13 @@ public static class HostileCorpus
         {
             yield return new($"query/sse-channel-{name}", Answer.Http4xx, t => t.GetAsync("/sse?channel=" + Uri.EscapeDataString(channel)));
         }
-        foreach (var c in Numbers())
-        {
-            yield return c;
-        }
         foreach (var field in BayeuxFields)
         {
             var json = $$"""[{"channel":"/meta/handshake","version":"1.0","{{field}}":{{FieldValue(field)}},"{{field}}":{{FieldValue(field)}}}]""";
             yield return new($"http/dup/{field}", Answer.BayeuxError, t => t.PostAsync(Utf8(json)));
         }
-        foreach (var c in Duplicates())
-        {
-            yield return c;
-        }
-        foreach (var c in Sizes())
-        {
-            yield return c;
-        }
-        foreach (var c in Frames())
-        {
-            yield return c;
-        }
-        foreach (var c in Upgrades())
-        {
-            yield return c;
-        }
-        foreach (var c in Headers())
-        {
-            yield return c;
-        }
-        foreach (var c in Slow())
-        {
-            yield return c;
-        }
-        foreach (var c in HijackCases.All())
-        {
-            yield return c;
-        }
-        foreach (var c in Queries())
+        IEnumerable<HostileCase>[] families = [Numbers(), Duplicates(), Sizes(), Frames(), Upgrades(), Headers(), Slow(), HijackCases.All(), Queries()];
+        foreach (var c in families.SelectMany(f => f))
         {
             yield return c;
         }
