@@ -26,6 +26,9 @@ public static class HalleyServerApp
         }
         // WebSocket upgrades of /cometd are taken before the HTTP layer (Halley:WebSockets:AcceptAtConnectionLevel).
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHalleyWebSockets()));
+        // Kestrel reads its endpoints from configuration but not its limits: the slow-sender timeouts and header limits
+        // are settings of the server too (docs/security.md), as Kestrel:Limits:….
+        builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelLimits.Bind(context.Configuration.GetSection("Kestrel:Limits"), kestrel.Limits));
         var halley = builder.Services.AddHalley()
             .AddService("/service/echo", static (call, _) => ValueTask.FromResult<object?>(call.Data));
         // Halley:Redis:Configuration (a StackExchange.Redis connection string) switches the node to the Redis engine;

@@ -30,13 +30,17 @@ public static class HalleyEndpointRouteBuilderExtensions
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         }
         var bayeux = endpoints.ServiceProvider.GetRequiredService<BayeuxEndpoint>();
+        var limits = endpoints.ServiceProvider.GetRequiredService<Security.Limits.ClientLimits>();
+        // WebSocket upgrades through HTTP and the streams hold a connection of their address and of the node while they
+        // run (Halley:Limits:MaxConnectionsPerAddress, MaxConnectionsPerNode); polls are bounded by sessions instead.
+        var bayeuxHandler = limits.LimitConnections(bayeux.HandleAsync, static c => c.WebSockets.IsWebSocketRequest || EventSourceTransport.IsEventStreamRequest(c.Request));
         var publish = endpoints.ServiceProvider.GetRequiredService<PublishApi>();
         var group = endpoints.MapGroup("");
         var trimmed = pattern.TrimEnd('/');
-        group.Map(trimmed, bayeux.HandleAsync).WithMetadata(Security.Auth.BayeuxEndpointMetadata.Instance);
-        group.Map(trimmed + "/{**" + BayeuxEndpoint.PathRouteValue + "}", bayeux.HandleAsync).WithMetadata(Security.Auth.BayeuxEndpointMetadata.Instance);
-        group.Map("/sse", endpoints.ServiceProvider.GetRequiredService<ServerSentEventsTransport>().HandleAsync);
-        group.Map("/stream", endpoints.ServiceProvider.GetRequiredService<HttpStreamingTransport>().HandleAsync);
+        group.Map(trimmed, bayeuxHandler).WithMetadata(Security.Auth.BayeuxEndpointMetadata.Instance);
+        group.Map(trimmed + "/{**" + BayeuxEndpoint.PathRouteValue + "}", bayeuxHandler).WithMetadata(Security.Auth.BayeuxEndpointMetadata.Instance);
+        group.Map("/sse", limits.LimitConnections(endpoints.ServiceProvider.GetRequiredService<ServerSentEventsTransport>().HandleAsync, IsStreamRequest));
+        group.Map("/stream", limits.LimitConnections(endpoints.ServiceProvider.GetRequiredService<HttpStreamingTransport>().HandleAsync, IsStreamRequest));
         group.MapPost("/api/publish", publish.HandleAsync);
         group.MapGet("/api/history", endpoints.ServiceProvider.GetRequiredService<HistoryApi>().HandleAsync);
         group.MapPost("/api/disconnect", endpoints.ServiceProvider.GetRequiredService<DisconnectApi>().HandleAsync);
@@ -49,4 +53,7 @@ public static class HalleyEndpointRouteBuilderExtensions
         group.MapMethods("/halley/{**" + ClientScriptEndpoint.PathRouteValue + "}", getOrHead, client.HandleModuleAsync);
         return group;
     }
+
+    // A HEAD or a preflight opens no stream.
+    private static bool IsStreamRequest(HttpContext context) => HttpMethods.IsGet(context.Request.Method);
 }

@@ -79,6 +79,9 @@ public sealed class HalleyOptions
     /// <summary>Authentication (connection tokens, anonymous access) and channel authorization.</summary>
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>What one client may cost the server: batch shape, rates, sessions and connections per address and node.</summary>
+    public Security.Limits.LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Which channels keep a history, so clients that come back can recover what they missed.</summary>
     public HistoryOptions History { get; set; } = new();
 }

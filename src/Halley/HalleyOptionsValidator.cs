@@ -47,6 +47,20 @@ internal sealed class HalleyOptionsValidator : IValidateOptions<HalleyOptions>
             Require(rule.Size is > 0 and <= 1_000_000, $"Halley:History:Channels:{pattern}:Size must be between 1 and 1,000,000.");
             Require(rule.Ttl > TimeSpan.Zero, $"Halley:History:Channels:{pattern}:Ttl must be positive.");
         }
+        var limits = options.Limits;
+        Require(limits.MaxMessagesPerBatch > 0, "Halley:Limits:MaxMessagesPerBatch must be positive.");
+        Require(limits.MaxBayeuxMessageSize >= 256, "Halley:Limits:MaxBayeuxMessageSize must be at least 256 bytes.");
+        Require(limits.MaxJsonDepth is >= 4 and <= 1000, "Halley:Limits:MaxJsonDepth must be between 4 and 1,000.");
+        Require(limits.MaxSessionsPerAddress > 0, "Halley:Limits:MaxSessionsPerAddress must be positive.");
+        Require(limits.MaxConnectionsPerAddress > 0, "Halley:Limits:MaxConnectionsPerAddress must be positive.");
+        Require(limits.MaxSessionsPerNode > 0, "Halley:Limits:MaxSessionsPerNode must be positive.");
+        Require(limits.MaxConnectionsPerNode > 0, "Halley:Limits:MaxConnectionsPerNode must be positive.");
+        Require(limits.HandshakesPerSecondPerAddress > 0, "Halley:Limits:HandshakesPerSecondPerAddress must be positive.");
+        Require(limits.HandshakeBurstPerAddress > 0, "Halley:Limits:HandshakeBurstPerAddress must be positive.");
+        Require(limits.PublishesPerSecondPerSession > 0, "Halley:Limits:PublishesPerSecondPerSession must be positive.");
+        Require(limits.PublishBurstPerSession > 0, "Halley:Limits:PublishBurstPerSession must be positive.");
+        Require(limits.MessageReadTimeout > TimeSpan.Zero, "Halley:Limits:MessageReadTimeout must be positive.");
+        Require(limits.BackoffMin >= TimeSpan.Zero && limits.BackoffMax >= limits.BackoffMin, "Halley:Limits:BackoffMin must not be negative nor above Halley:Limits:BackoffMax.");
         Require(options.History.MaxRecoveredMessages > 0, "Halley:History:MaxRecoveredMessages must be positive.");
         ValidateAuth(options, Require);
         for (var i = 0; i < options.Api.Keys.Count; i++)

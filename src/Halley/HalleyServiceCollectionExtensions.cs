@@ -61,6 +61,7 @@ public static class HalleyServiceCollectionExtensions
         services.TryAddSingleton<Security.Auth.SessionAuthentication>();
         services.TryAddSingleton<Security.Auth.ChannelAuthorization>();
         services.TryAddSingleton<Security.Auth.HostAuthorization>();
+        services.TryAddSingleton<Security.Limits.ClientLimits>();
         services.TryAddSingleton<PollingExchange>();
         services.TryAddSingleton<LongPollingTransport>();
         services.TryAddSingleton<CallbackPollingTransport>();

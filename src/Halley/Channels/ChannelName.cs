@@ -142,6 +142,12 @@ public static class ChannelName
 
     private static bool IsToken(ReadOnlySpan<char> segment)
     {
+        // "." and ".." (and any segment of dots only) are path tricks: a channel mapped to a URL, a file or a Redis key
+        // pattern must not walk up or stay in place.
+        if (!segment.ContainsAnyExcept('.'))
+        {
+            return false;
+        }
         foreach (var c in segment)
         {
             var ok = c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')

@@ -19,7 +19,7 @@ public static class ChannelPolicy
     public const string CallbackNameRule = "1 to 64 of A-Z a-z 0-9 _ . $";
 
     /// <summary>The channel-name rule in words, for error messages.</summary>
-    public const string ChannelNameRule = "/-separated segments of letters, digits and - _ ! ~ ( ) $ @ . ending, optionally, in /* or /**";
+    public const string ChannelNameRule = "/-separated segments of letters, digits and - _ ! ~ ( ) $ @ . (a segment is not dots alone), ending, optionally, in /* or /**";
 
     /// <summary>
     /// Whether a client may subscribe to <paramref name="channel"/>: a valid name or pattern outside <c>/meta/**</c>

@@ -17,6 +17,7 @@ public sealed class HalleyMetrics : IDisposable
     private readonly Counter<long> _connectionsRefused;
     private readonly Counter<long> _subscribersTold;
     private readonly Counter<long> _authDenied;
+    private readonly Counter<long> _limitsExceeded;
 
     /// <summary>Creates the instruments through the host's meter factory.</summary>
     public HalleyMetrics(IMeterFactory meterFactory)
@@ -30,6 +31,7 @@ public sealed class HalleyMetrics : IDisposable
         _subscribersTold = _meter.CreateCounter<long>("halley.messages.lost", description: "Subscribers told that messages of their channels were lost on the way to this node and history could not replay them (a cluster engine's dropped subscription, or a store that lost its data): each ends its delivery so its client resumes.");
         _connectionsRefused = _meter.CreateCounter<long>("halley.connections.refused", description: "Connections and streams refused before they opened, by transport and reason: origin (not allowed by Halley:Cors:AllowedOrigins), authentication (a bad connection token, or none where one is required) or authorizer (a connection authorizer refused).");
         _authDenied = _meter.CreateCounter<long>("halley.auth.denied", description: "Requests refused by authentication or channel authorization, by operation (connect, handshake, subscribe, publish, history, refresh, api) and reason.");
+        _limitsExceeded = _meter.CreateCounter<long>("halley.limits.exceeded", description: "Requests, messages and connections refused by a limit of Halley:Limits (or MaxMessageSize, MaxSubscriptionsPerSession, Streaming:MaxChannelsPerRequest), by limit.");
     }
 
     internal void Published() => _published.Add(1);
@@ -53,6 +55,8 @@ public sealed class HalleyMetrics : IDisposable
 
     internal void AuthDenied(string operation, string reason) =>
         _authDenied.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("reason", reason));
+
+    internal void LimitExceeded(string limit) => _limitsExceeded.Add(1, new KeyValuePair<string, object?>("limit", limit));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

@@ -6,4 +6,13 @@ internal enum BatchParseError
     None,
     MalformedJson,
     NotAMessageOrArray,
+
+    /// <summary>More messages than <see cref="BatchLimits.MaxMessages"/>.</summary>
+    TooManyMessages,
+
+    /// <summary>Bytes that are not UTF-8 (JSON text must be, RFC 8259 §8.1).</summary>
+    InvalidUtf8,
+
+    /// <summary>JSON nested deeper than <see cref="BatchLimits.MaxDepth"/>.</summary>
+    TooDeep,
 }

@@ -10,33 +10,52 @@ namespace Halley.Protocol;
 /// </summary>
 internal static class BayeuxCodec
 {
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+    /// <summary>Error of a message larger than <see cref="BatchLimits.MaxMessageSize"/>.</summary>
+    public static readonly string MessageTooLarge = BayeuxErrors.Format(413, "", "message_too_large");
+
+    /// <summary>Parses a batch within the default limits (<see cref="BatchLimits.Default"/>).</summary>
+    public static BatchParseError TryParseBatch(ReadOnlyMemory<byte> body, out List<BayeuxMessage> messages) =>
+        TryParseBatch(body, BatchLimits.Default, out messages);
 
     /// <summary>
-    /// Parses a JSON array of messages, or a single message object. <paramref name="body"/> must stay alive as
-    /// long as the messages: their <c>id</c> and <c>data</c> point into it.
+    /// Parses a JSON array of messages, or a single message object, within <paramref name="limits"/>.
+    /// <paramref name="body"/> must stay alive as long as the messages: their <c>id</c> and <c>data</c> point into it.
     /// </summary>
-    public static BatchParseError TryParseBatch(ReadOnlyMemory<byte> body, out List<BayeuxMessage> messages)
+    public static BatchParseError TryParseBatch(ReadOnlyMemory<byte> body, BatchLimits limits, out List<BayeuxMessage> messages)
     {
         messages = [];
+        // Checked up front, over the whole body (vectorized): data is passed on as it came, and bytes that are not UTF-8
+        // would reach every subscriber (a browser closes a WebSocket whose text frame is not UTF-8), and a string
+        // the reader cannot transcode would throw where a JsonException is expected.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return BatchParseError.InvalidUtf8;
+        }
+        // Declared outside the try: after a JsonException its depth tells a too-deep batch from a malformed one.
+        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { MaxDepth = limits.MaxDepth });
         try
         {
-            var reader = new Utf8JsonReader(body.Span, ReaderOptions);
             if (!reader.Read())
             {
                 return BatchParseError.MalformedJson;
             }
             if (reader.TokenType == JsonTokenType.StartObject)
             {
-                messages.Add(ReadMessage(ref reader, body));
+                messages.Add(ReadMessage(ref reader, body, limits));
             }
             else if (reader.TokenType == JsonTokenType.StartArray)
             {
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
+                    if (messages.Count == limits.MaxMessages)
+                    {
+                        // Refused before the rest is read: a huge batch costs no more than its first messages.
+                        messages.Clear();
+                        return BatchParseError.TooManyMessages;
+                    }
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
-                        messages.Add(ReadMessage(ref reader, body));
+                        messages.Add(ReadMessage(ref reader, body, limits));
                     }
                     else
                     {
@@ -59,8 +78,24 @@ internal static class BayeuxCodec
         catch (JsonException)
         {
             messages.Clear();
-            return BatchParseError.MalformedJson;
+            return IsTooDeep(ref reader, body.Span, limits.MaxDepth) ? BatchParseError.TooDeep : BatchParseError.MalformedJson;
         }
+    }
+
+    /// <summary>
+    /// Whether the reader stopped because the next array or object would have been one level too deep: it stands at the
+    /// deepest level allowed and the next value (past separators) opens another one. Anything else is malformed JSON.
+    /// </summary>
+    private static bool IsTooDeep(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int maxDepth)
+    {
+        // The depth of a StartArray or StartObject token is that of its container: the next level opens one deeper.
+        var depth = reader.CurrentDepth + (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject ? 1 : 0);
+        if (depth < maxDepth)
+        {
+            return false;
+        }
+        var rest = body[(int)reader.BytesConsumed..].TrimStart(" \t\r\n,:"u8);
+        return !rest.IsEmpty && rest[0] is (byte)'[' or (byte)'{';
     }
 
     /// <summary>The fields Bayeux defines, in <see cref="FieldNames"/> order.</summary>
@@ -83,13 +118,10 @@ internal static class BayeuxCodec
 
     private static readonly byte[][] FieldNamesUtf8 = [.. FieldNames.Select(System.Text.Encoding.UTF8.GetBytes)];
 
-    // ext is read whole into a JsonElement; it must not be ambiguous either (ext.halley.token, ext.ack, an
-    // extension's own fields). Its syntax and depth were already checked by the batch's reader.
-    private static readonly JsonDocumentOptions ExtOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
-
-    private static BayeuxMessage ReadMessage(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body)
+    private static BayeuxMessage ReadMessage(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, BatchLimits limits)
     {
         var message = new BayeuxMessage();
+        var start = reader.TokenStartIndex;
         var names = new SeenNames();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -126,7 +158,7 @@ internal static class BayeuxCodec
                     message.DataJson = Slice(ref reader, body);
                     break;
                 case Field.Ext:
-                    ReadExt(ref reader, message, body);
+                    ReadExt(ref reader, message, body, limits.MaxDepth);
                     break;
                 case Field.Advice:
                     ReadAdvice(ref reader, message);
@@ -147,6 +179,11 @@ internal static class BayeuxCodec
                     reader.Skip();
                     break;
             }
+        }
+        if (reader.BytesConsumed - start > limits.MaxMessageSize)
+        {
+            // The size says more than any other fault: it is what the sender must change.
+            message.Invalid = MessageTooLarge;
         }
         return message;
     }
@@ -196,14 +233,16 @@ internal static class BayeuxCodec
         message.Invalid ??= BayeuxErrors.DuplicateField(field);
     }
 
-    private static void ReadExt(ref Utf8JsonReader reader, BayeuxMessage message, ReadOnlyMemory<byte> body)
+    private static void ReadExt(ref Utf8JsonReader reader, BayeuxMessage message, ReadOnlyMemory<byte> body, int maxDepth)
     {
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             var raw = Slice(ref reader, body);
             try
             {
-                message.Ext = JsonElement.Parse(raw.Span, ExtOptions);
+                // ext is read whole into a JsonElement; it must not be ambiguous either (ext.halley.token, ext.ack, an
+                // extension's own fields). Its syntax and depth were already checked by the batch's reader.
+                message.Ext = JsonElement.Parse(raw.Span, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = maxDepth });
             }
             catch (JsonException)
             {

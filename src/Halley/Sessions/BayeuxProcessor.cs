@@ -4,6 +4,7 @@ using Halley.Extensions;
 using Halley.Protocol;
 using Halley.Security;
 using Halley.Security.Auth;
+using Halley.Security.Limits;
 using Microsoft.Extensions.Options;
 
 namespace Halley.Sessions;
@@ -25,15 +26,17 @@ internal sealed class BayeuxProcessor
     private readonly SessionAuthentication _authentication;
     private readonly HalleyOptions _options;
     private readonly TimeProvider _time;
+    private readonly ClientLimits? _limits;
     private readonly Advice _retryAdvice;
     private readonly Advice _handshakeAdvice;
     private readonly Advice _eventSourceAdvice;
     private readonly Advice _reconnectNowAdvice = new() { Reconnect = ReconnectAdvice.Retry, Interval = 0 };
     private readonly long _eventSourceGrace;
 
-    public BayeuxProcessor(SessionRegistry sessions, SessionBinding binding, ExtensionPipeline extensions, SubscriptionRequests subscriptions, PublishRequests publishing, SessionAuthentication authentication, IOptions<HalleyOptions> options, TimeProvider time)
+    public BayeuxProcessor(SessionRegistry sessions, SessionBinding binding, ExtensionPipeline extensions, SubscriptionRequests subscriptions, PublishRequests publishing, SessionAuthentication authentication, IOptions<HalleyOptions> options, TimeProvider time, ClientLimits? limits = null)
     {
         _authentication = authentication;
+        _limits = limits;
         _sessions = sessions;
         _binding = binding;
         _extensions = extensions;
@@ -87,6 +90,10 @@ internal sealed class BayeuxProcessor
             var receivedAt = _time.GetTimestamp();
             if (message.Invalid is not null)
             {
+                if (ReferenceEquals(message.Invalid, BayeuxCodec.MessageTooLarge))
+                {
+                    _limits?.Exceeded(ClientLimits.Names.MessageSize);
+                }
                 Reply(replies, BayeuxReply.Failure(message, message.Invalid), message, null, receivedAt);
                 continue;
             }
@@ -141,7 +148,10 @@ internal sealed class BayeuxProcessor
                     Reply(replies, new BayeuxReply(message.Channel, message) { Successful = true, ClientId = session.Id }, message, session, receivedAt);
                     break;
                 default:
-                    Reply(replies, await UnlessEngineUnavailable(message, _publishing.PublishAsync(message, session, cancellationToken)).ConfigureAwait(false), message, session, receivedAt);
+                    var published = _limits is null || _limits.TryPublish(session.Id)
+                        ? await UnlessEngineUnavailable(message, _publishing.PublishAsync(message, session, cancellationToken)).ConfigureAwait(false)
+                        : BayeuxReply.Failure(message, ClientLimits.PublishRateExceeded);
+                    Reply(replies, published, message, session, receivedAt);
                     break;
             }
         }
@@ -237,7 +247,13 @@ internal sealed class BayeuxProcessor
             Reply(replies, BayeuxReply.Failure(message, authError!, Advice.Stop), message, null, receivedAt);
             return;
         }
-        var session = _sessions.Create(context.BrowserId, context.Carrier);
+        // Last of the checks, as it counts the session against the node's and the address's limits.
+        if (_limits is not null && !_limits.TryAdmitSession(context.RemoteAddress, out var refusal, out var backoff))
+        {
+            Reply(replies, BayeuxReply.Failure(message, refusal!, backoff), message, null, receivedAt);
+            return;
+        }
+        var session = _sessions.Create(context.BrowserId, context.Carrier, _limits, context.RemoteAddress);
         session.Identity = identity;
         _binding.Handshaken(session, message, context);
         var reply = new BayeuxReply(MetaChannels.Handshake, message)

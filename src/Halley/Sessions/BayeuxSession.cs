@@ -40,6 +40,12 @@ internal sealed class BayeuxSession : IRecoveringSubscriber, ILazyClock
         _outbox = new Outbox(registry.Options.MaxQueue, registry.Options.QueueFullPolicy, this, _gate);
     }
 
+    /// <summary>The address the session was created from, counted by <see cref="AdmittedBy"/> until it ends.</summary>
+    public System.Net.IPAddress? RemoteAddress { get; init; }
+
+    /// <summary>The limits that admitted the session and count it; null when none did (tests, benchmarks).</summary>
+    public Security.Limits.ClientLimits? AdmittedBy { get; init; }
+
     /// <inheritdoc />
     long ILazyClock.Now => _registry.Now;
 

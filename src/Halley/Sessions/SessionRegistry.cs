@@ -43,11 +43,15 @@ internal sealed partial class SessionRegistry
 
     public long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
 
-    public BayeuxSession Create(string? browserId, ISessionCarrier? owner)
+    /// <summary>
+    /// Creates a session. <paramref name="admittedBy"/> is the limits that admitted it from <paramref name="address"/>: the
+    /// session is given back to them when it ends.
+    /// </summary>
+    public BayeuxSession Create(string? browserId, ISessionCarrier? owner, Security.Limits.ClientLimits? admittedBy = null, System.Net.IPAddress? address = null)
     {
         while (true)
         {
-            var session = new BayeuxSession(this, NewId(), NewId(), browserId, owner, Now + MaxIntervalTicks);
+            var session = new BayeuxSession(this, NewId(), NewId(), browserId, owner, Now + MaxIntervalTicks) { AdmittedBy = admittedBy, RemoteAddress = address };
             // 128 random bits make a collision practically impossible; the loop makes it certainly harmless.
             if (_sessions.TryAdd(session.Id, session))
             {
@@ -86,6 +90,7 @@ internal sealed partial class SessionRegistry
         {
             _engine.Unsubscribe(channel, session);
         }
+        session.AdmittedBy?.SessionEnded(session.RemoteAddress);
         _metrics.SessionClosed();
         if (DroppedReasonTag(reason) is { } tag)
         {

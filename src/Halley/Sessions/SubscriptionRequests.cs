@@ -15,7 +15,7 @@ namespace Halley.Sessions;
 /// Every channel must pass the <see cref="ChannelAuthorization"/> first, so a refused client reads neither live
 /// messages nor the history a resume would replay.
 /// </summary>
-internal sealed class SubscriptionRequests(MessageHub engine, ChannelAuthorization authorization, IOptions<HalleyOptions> options)
+internal sealed class SubscriptionRequests(MessageHub engine, ChannelAuthorization authorization, IOptions<HalleyOptions> options, Security.Limits.ClientLimits? limits = null)
 {
     private readonly HalleyOptions _options = options.Value;
 
@@ -48,6 +48,7 @@ internal sealed class SubscriptionRequests(MessageHub engine, ChannelAuthorizati
                     {
                         session.RemoveSubscription(undo);
                     }
+                    limits?.Exceeded(Security.Limits.ClientLimits.Names.Subscriptions);
                     return BayeuxReply.Failure(message, BayeuxErrors.TooManySubscriptions(_options.MaxSubscriptionsPerSession));
                 }
                 continue;

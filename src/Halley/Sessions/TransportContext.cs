@@ -9,6 +9,9 @@ internal sealed class TransportContext
     /// <summary>The browser cookie the request carried (or, for HTTP, the one just issued).</summary>
     public string? BrowserId { get; init; }
 
+    /// <summary>The client's address, which per-address limits count under; null when unknown.</summary>
+    public System.Net.IPAddress? RemoteAddress { get; init; }
+
     /// <summary>
     /// Who the connection belongs to: the identity its connection token or the host's authentication gave; null when
     /// anonymous. A handshake's <c>ext.auth.token</c> takes precedence.

@@ -11,10 +11,16 @@ public sealed class BayeuxHttp : IDisposable
     private readonly HttpClient _http;
     private int _nextId;
 
-    public BayeuxHttp(TestServer server, CookieContainer? cookies = null)
+    /// <param name="server">The server.</param>
+    /// <param name="cookies">The cookie jar (a new one if null).</param>
+    /// <param name="from">The loopback address the client's connections leave from (the default one if null).</param>
+    public BayeuxHttp(TestServer server, CookieContainer? cookies = null, IPAddress? from = null)
     {
         Cookies = cookies ?? new CookieContainer();
-        _http = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, UseCookies = true })
+        HttpMessageHandler handler = from is null
+            ? new HttpClientHandler { CookieContainer = Cookies, UseCookies = true }
+            : FromAddress.Handler(from, Cookies);
+        _http = new HttpClient(handler)
         {
             BaseAddress = server.BaseAddress,
             Timeout = TimeSpan.FromSeconds(60),

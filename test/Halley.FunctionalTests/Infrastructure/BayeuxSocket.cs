@@ -12,6 +12,7 @@ public sealed class BayeuxSocket : IAsyncDisposable
     private readonly Channel<JsonArray> _frames = Channel.CreateUnbounded<JsonArray>();
     private readonly List<JsonObject> _backlog = [];
     private Task? _receiver;
+    private HttpMessageInvoker? _invoker;
     private int _nextId;
 
     public string? ClientId { get; set; }
@@ -22,8 +23,11 @@ public sealed class BayeuxSocket : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
-    /// <summary>Opens a socket; <paramref name="bearer"/> goes in an <c>Authorization</c> header, <paramref name="query"/> after the path.</summary>
-    public static async Task<BayeuxSocket> ConnectAsync(TestServer server, string? cookie = null, string? bearer = null, string? query = null)
+    /// <summary>
+    /// Opens a socket; <paramref name="bearer"/> goes in an <c>Authorization</c> header, <paramref name="query"/> after
+    /// the path; <paramref name="from"/> is the loopback address it leaves from (the default one if null).
+    /// </summary>
+    public static async Task<BayeuxSocket> ConnectAsync(TestServer server, string? cookie = null, string? bearer = null, string? query = null, System.Net.IPAddress? from = null)
     {
         var socket = new BayeuxSocket();
         if (cookie is not null)
@@ -35,7 +39,16 @@ public sealed class BayeuxSocket : IAsyncDisposable
             socket._socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
         }
         var uri = query is null ? server.WebSocketUri : new UriBuilder(server.WebSocketUri) { Query = query }.Uri;
-        await socket._socket.ConnectAsync(uri, CancellationToken.None).Within();
+        if (from is null)
+        {
+            await socket._socket.ConnectAsync(uri, CancellationToken.None).Within();
+        }
+        else
+        {
+            // Kept (and disposed) with the socket: it owns the connection the socket runs on.
+            socket._invoker = new HttpMessageInvoker(FromAddress.Handler(from));
+            await socket._socket.ConnectAsync(uri, socket._invoker, CancellationToken.None).Within();
+        }
         socket._receiver = socket.ReceiveLoopAsync();
         return socket;
     }
@@ -184,5 +197,6 @@ public sealed class BayeuxSocket : IAsyncDisposable
             }
         }
         _socket.Dispose();
+        _invoker?.Dispose();
     }
 }

@@ -13,7 +13,7 @@ namespace Halley.Transports.Polling;
 /// <c>callback-polling</c> (JSONP): <c>GET ?message=[…]&amp;jsonp=name</c>, answered with
 /// <c>name([…]);</c> as <c>text/javascript</c>, for browsers where neither WebSocket nor CORS is available.
 /// </summary>
-internal sealed class CallbackPollingTransport(PollingExchange exchange, IOptions<HalleyOptions> options)
+internal sealed class CallbackPollingTransport(PollingExchange exchange, Security.Limits.ClientLimits limits, IOptions<HalleyOptions> options)
 {
     private readonly int _maxMessageSize = options.Value.MaxMessageSize;
 
@@ -35,6 +35,7 @@ internal sealed class CallbackPollingTransport(PollingExchange exchange, IOption
         var json = Encoding.UTF8.GetBytes(message);
         if (json.Length > _maxMessageSize)
         {
+            limits.Exceeded(Security.Limits.ClientLimits.Names.BodySize);
             await HttpResponses.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Message exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
             return;
         }

@@ -10,7 +10,7 @@ namespace Halley.Transports.Polling;
 /// <c>long-polling</c> and <c>cross-origin-long-polling</c>: POST a JSON array (or a form field
 /// <c>message=</c>), get a JSON array back; a <c>/meta/connect</c> is held until messages arrive or it times out.
 /// </summary>
-internal sealed class LongPollingTransport(PollingExchange exchange, IOptions<HalleyOptions> options)
+internal sealed class LongPollingTransport(PollingExchange exchange, Security.Limits.ClientLimits limits, IOptions<HalleyOptions> options)
 {
     private readonly int _maxMessageSize = options.Value.MaxMessageSize;
 
@@ -21,6 +21,7 @@ internal sealed class LongPollingTransport(PollingExchange exchange, IOptions<Ha
         switch (status)
         {
             case HttpBatchReader.Status.TooLarge:
+                limits.Exceeded(Security.Limits.ClientLimits.Names.BodySize);
                 await HttpResponses.WriteStatusAsync(context, StatusCodes.Status413PayloadTooLarge, $"Request body exceeds Halley:MaxMessageSize ({_maxMessageSize} bytes).").ConfigureAwait(false);
                 return;
             case HttpBatchReader.Status.MissingMessageField:

@@ -14,7 +14,7 @@ namespace Halley.Transports.Polling;
 /// connect, and produce the reply array. The transports differ only in where the batch comes from and how the
 /// array is wrapped.
 /// </summary>
-internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie browserCookie)
+internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie browserCookie, Security.Limits.ClientLimits limits)
 {
     /// <summary>
     /// Runs the exchange: answers malformed JSON with HTTP 400 and a superseded connect with an empty 500
@@ -24,9 +24,17 @@ internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie b
     public async Task RunAsync(HttpContext context, ReadOnlyMemory<byte> json, string connectionType, Func<HttpContext, Action<Utf8JsonWriter>, Task> write)
     {
         var aborted = context.RequestAborted;
-        if (BayeuxCodec.TryParseBatch(json, out var batch) != BatchParseError.None)
+        var parsed = BayeuxCodec.TryParseBatch(json, limits.Batch, out var batch);
+        if (parsed != BatchParseError.None)
         {
-            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, "Malformed Bayeux request: expected a JSON array of message objects.").ConfigureAwait(false);
+            limits.BatchRefused(parsed);
+            await HttpResponses.WriteStatusAsync(context, StatusCodes.Status400BadRequest, parsed switch
+            {
+                BatchParseError.TooManyMessages => $"Too many messages in one batch: at most {limits.Batch.MaxMessages} (Halley:Limits:MaxMessagesPerBatch).",
+                BatchParseError.TooDeep => $"JSON nested too deep: at most {limits.Batch.MaxDepth} levels (Halley:Limits:MaxJsonDepth).",
+                BatchParseError.InvalidUtf8 => "The request body is not UTF-8.",
+                _ => "Malformed Bayeux request: expected a JSON array of message objects.",
+            }).ConfigureAwait(false);
             return;
         }
         var hasHandshake = batch.Exists(static m => m.Channel == MetaChannels.Handshake);
@@ -35,6 +43,7 @@ internal sealed class PollingExchange(BayeuxProcessor processor, BrowserCookie b
             ConnectionType = connectionType,
             BrowserId = hasHandshake ? browserCookie.ReadOrIssue(context) : browserCookie.Read(context.Request),
             User = Security.Auth.HalleyIdentity.IsAuthenticated(context.User) ? context.User : null,
+            RemoteAddress = context.Connection.RemoteIpAddress,
         };
         var replies = new List<BayeuxReply>(batch.Count);
         var pending = await processor.ProcessAsync(batch, transport, replies, aborted).ConfigureAwait(false);

@@ -140,6 +140,10 @@ internal abstract partial class StreamingTransport(MessageHub engine, LiveConnec
             || !TryReadPadding(request.Query["pad"], options.Streaming, out var padding, out error)
             || !StreamQuery.TryReadResumePosition(request, out var since, out error))
         {
+            if (request.Query["channel"].Count > options.Streaming.MaxChannelsPerRequest)
+            {
+                metrics.LimitExceeded(Security.Limits.ClientLimits.Names.StreamChannels);
+            }
             await BadRequestAsync(context, error).ConfigureAwait(false);
             return;
         }

@@ -18,7 +18,7 @@ namespace Halley.Transports.WebSockets;
 /// When the host requires authorization on the endpoint (<c>MapHalley().RequireAuthorization()</c>), its upgrades go to
 /// HTTP too, where that authorization runs.
 /// </summary>
-internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, Security.Auth.HostAuthorization host, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
+internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, BrowserCookie browserCookie, ConnectionAuthorization authorization, Security.Auth.HostAuthorization host, Security.Limits.ClientLimits limits, IOptions<HalleyOptions> options, IOptions<KestrelServerOptions> kestrel)
 {
     private static readonly WebSocketCreationOptions SocketOptions = new() { IsServer = true, KeepAliveInterval = TimeSpan.Zero };
 
@@ -54,12 +54,25 @@ internal sealed class ConnectionWebSocketHandler(WebSocketTransport transport, B
                 return;
             }
         }
-        await output.WriteAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {request.AcceptValue()}\r\n\r\n")).ConfigureAwait(false);
-        await using var stream = new DuplexPipeStream(connection.Transport);
-        using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
-        var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
-        await transport.RunAsync(socket, browserId, user, connection.ConnectionClosed, stream).ConfigureAwait(false);
+        var remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        if (!limits.TryOpenConnection(remoteAddress, out var refusal))
+        {
+            await output.WriteAsync(limits.RawRefusal(refusal)).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await output.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {request.AcceptValue()}\r\n\r\n")).ConfigureAwait(false);
+            await using var stream = new DuplexPipeStream(connection.Transport);
+            using var socket = WebSocket.CreateFromStream(stream, SocketOptions);
+            var browserId = browserCookie.Validate(request.GetCookie(browserCookie.Name));
+            await transport.RunAsync(socket, browserId, user, remoteAddress, connection.ConnectionClosed, stream).ConfigureAwait(false);
+        }
+        finally
+        {
+            limits.ConnectionClosed(remoteAddress);
+        }
     }
 
     private static ConnectionRequest ToConnectionRequest(ConnectionContext connection, WebSocketUpgradeRequest request, bool isHttps) =>

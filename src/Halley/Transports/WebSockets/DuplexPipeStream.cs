@@ -159,6 +159,10 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream, IWebSocketFra
     {
         if (disposing)
         {
+            // The framework's WebSocket disposes its stream when aborted: a read pending on the pipe must end then too, or
+            // an aborted socket (a message over its read time, a close never answered) would stay open until the client
+            // sends again. Found by the hostile corpus (frames/trickled-message on the connection-level path).
+            pipe.Input.CancelPendingRead();
             _writeLock.Dispose();
         }
         base.Dispose(disposing);

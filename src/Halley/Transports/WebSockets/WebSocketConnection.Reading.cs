@@ -20,13 +20,34 @@ internal sealed partial class WebSocketConnection
                 await CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken).ConfigureAwait(false);
                 return;
             }
-            var (status, frame) = await WebSocketMessageReader.ReceiveAsync(_socket, _options.MaxMessageSize, cancellationToken).ConfigureAwait(false);
+            WebSocketCloseStatus status;
+            byte[]? frame;
+            if (probe.EndOfMessage && probe.MessageType == WebSocketMessageType.Text)
+            {
+                // An empty text message was read whole by the probe: it is answered as any other frame that is not Bayeux.
+                (status, frame) = (WebSocketCloseStatus.Empty, []);
+            }
+            else
+            {
+                // A message has begun: it must end within the read timeout, or the sweep aborts the socket (a sender that
+                // declares a huge frame, or trickles one, holds nothing for long).
+                MessageStarted();
+                try
+                {
+                    (status, frame) = await WebSocketMessageReader.ReceiveAsync(_socket, _options.MaxMessageSize, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    MessageEnded();
+                }
+            }
             switch (status)
             {
                 case WebSocketCloseStatus.NormalClosure when frame is null:
                     await CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken).ConfigureAwait(false);
                     return;
                 case WebSocketCloseStatus.MessageTooBig:
+                    _limits.Exceeded(Security.Limits.ClientLimits.Names.BodySize);
                     await CloseAsync(status, $"Message exceeds Halley:MaxMessageSize ({_options.MaxMessageSize} bytes)", cancellationToken).ConfigureAwait(false);
                     return;
                 case WebSocketCloseStatus.InvalidMessageType:
@@ -52,9 +73,18 @@ internal sealed partial class WebSocketConnection
 
     private async Task ProcessFrameAsync(byte[] frame, CancellationToken cancellationToken)
     {
-        if (BayeuxCodec.TryParseBatch(frame, out var batch) != BatchParseError.None)
+        var parsed = BayeuxCodec.TryParseBatch(frame, _limits.Batch, out var batch);
+        if (parsed != BatchParseError.None)
         {
-            Enqueue(new OutgoingMessage(new BayeuxReply("", null) { Successful = false, Error = BayeuxErrors.InvalidMessage("malformed_json") }));
+            _limits.BatchRefused(parsed);
+            var reason = parsed switch
+            {
+                BatchParseError.TooManyMessages => "too_many_messages",
+                BatchParseError.TooDeep => "json_too_deep",
+                BatchParseError.InvalidUtf8 => "invalid_utf8",
+                _ => "malformed_json",
+            };
+            Enqueue(new OutgoingMessage(new BayeuxReply("", null) { Successful = false, Error = BayeuxErrors.InvalidMessage(reason) }));
             return;
         }
         if (batch.Count == 0)

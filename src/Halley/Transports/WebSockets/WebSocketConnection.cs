@@ -21,6 +21,7 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     private readonly HalleyOptions _options;
     private readonly ILogger _logger;
     private readonly TransportContext _context;
+    private readonly Security.Limits.ClientLimits _limits;
     private readonly Lock _gate = new();
     // Usually one session per socket: lists stay smaller than sets.
     private readonly List<BayeuxSession> _boundSessions = [];
@@ -28,9 +29,12 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
     private CancellationToken _aborted;
     private readonly WebSocketLiveness _live;
     private bool _closed;
+    // When the message being read must have ended (Halley:Limits:MessageReadTimeout); 0 between messages.
+    private long _messageDeadline;
 
-    public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, string? browserId, System.Security.Claims.ClaimsPrincipal? user, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
+    public WebSocketConnection(WebSocket socket, IWebSocketFrameSink? frames, WebSocketPeer peer, System.Security.Claims.ClaimsPrincipal? user, BayeuxProcessor processor, HalleyOptions options, ILogger logger, WebSocketLiveness live)
     {
+        _limits = peer.Limits;
         _live = live;
         _socket = socket;
         _frames = frames;
@@ -40,8 +44,9 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
         _context = new TransportContext
         {
             ConnectionType = ConnectionTypes.WebSocket,
-            BrowserId = browserId,
+            BrowserId = peer.BrowserId,
             User = user,
+            RemoteAddress = peer.RemoteAddress,
             Carrier = this,
         };
     }
@@ -70,8 +75,23 @@ internal sealed partial class WebSocketConnection : IPushTarget, ILiveConnection
             // The close frame went out and the client never answered: stop waiting for it.
             _socket.Abort();
         }
-        return Math.Min(_live.Clock.NextDue(), _lifetime.AbortAt);
+        var messageDeadline = Volatile.Read(ref _messageDeadline);
+        if (messageDeadline != 0 && now >= messageDeadline)
+        {
+            _limits.Exceeded(Security.Limits.ClientLimits.Names.MessageReadTime);
+            _socket.Abort();
+        }
+        return Math.Min(Math.Min(_live.Clock.NextDue(), _lifetime.AbortAt), messageDeadline == 0 ? long.MaxValue : messageDeadline);
     }
+
+    private void MessageStarted()
+    {
+        var deadline = _live.DeadlineIn(_limits.MessageReadTimeout);
+        Volatile.Write(ref _messageDeadline, deadline);
+        _live.DueBy(this, deadline);
+    }
+
+    private void MessageEnded() => Volatile.Write(ref _messageDeadline, 0);
 
     public async Task RunAsync(CancellationToken aborted)
     {

@@ -15,6 +15,9 @@ internal sealed class WebSocketLiveness(LiveConnections connections, Func<Cancel
 
     public bool CanPing => sendPing is not null;
 
+    /// <summary>The timestamp <paramref name="duration"/> from now.</summary>
+    public long DeadlineIn(TimeSpan duration) => connections.Now + connections.ToTicks(duration);
+
     /// <summary>When a close frame sent now must have been answered.</summary>
     public long CloseDeadline() => connections.Now + connections.ToTicks(CloseHandshakeTimeout);
 

@@ -17,13 +17,13 @@ namespace Halley.Transports.WebSockets;
 /// (<see cref="HalleyOptions.MaxConnectionLifetime"/>) a socket answers its held connects with advice to reconnect
 /// at once, sends what it has, and closes normally; its sessions live on for the client's next connection.
 /// </summary>
-internal sealed class WebSocketTransport(BayeuxProcessor processor, BrowserCookie browserCookie, HalleyMetrics metrics, LiveConnections liveConnections, IOptions<HalleyOptions> options, ILogger<WebSocketTransport> logger)
+internal sealed class WebSocketTransport(BayeuxProcessor processor, BrowserCookie browserCookie, Security.Limits.ClientLimits limits, HalleyMetrics metrics, LiveConnections liveConnections, IOptions<HalleyOptions> options, ILogger<WebSocketTransport> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
         var browserId = browserCookie.Read(context.Request);
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        await RunAsync(socket, browserId, Security.Auth.HalleyIdentity.IsAuthenticated(context.User) ? context.User : null, context.RequestAborted).ConfigureAwait(false);
+        await RunAsync(socket, browserId, Security.Auth.HalleyIdentity.IsAuthenticated(context.User) ? context.User : null, context.Connection.RemoteIpAddress, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -33,13 +33,13 @@ internal sealed class WebSocketTransport(BayeuxProcessor processor, BrowserCooki
     /// after each heartbeat interval without a send (the framework's WebSocket has no ping API). <paramref name="user"/>
     /// is who opened the socket (its connection token or the host's authentication), null when anonymous.
     /// </summary>
-    public async Task RunAsync(WebSocket socket, string? browserId, System.Security.Claims.ClaimsPrincipal? user, CancellationToken aborted, IWebSocketFrameSink? frames = null)
+    public async Task RunAsync(WebSocket socket, string? browserId, System.Security.Claims.ClaimsPrincipal? user, System.Net.IPAddress? remoteAddress, CancellationToken aborted, IWebSocketFrameSink? frames = null)
     {
         metrics.ConnectionOpened(ConnectionTypes.WebSocket);
         try
         {
             var live = new WebSocketLiveness(liveConnections, frames is null ? null : frames.TrySendPingAsync);
-            var connection = new WebSocketConnection(socket, frames, browserId, user, processor, options.Value, logger, live);
+            var connection = new WebSocketConnection(socket, frames, new WebSocketPeer(browserId, remoteAddress, limits), user, processor, options.Value, logger, live);
             await connection.RunAsync(aborted).ConfigureAwait(false);
         }
         finally

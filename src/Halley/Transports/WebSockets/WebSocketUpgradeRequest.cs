@@ -64,7 +64,12 @@ internal readonly record struct WebSocketUpgradeRequest(string Key, string? Cook
             }
             var name = lines[i].AsSpan(0, colon).Trim();
             var value = lines[i][(colon + 1)..].Trim();
-            if (name.Equals("Sec-WebSocket-Key", StringComparison.OrdinalIgnoreCase)) key = value;
+            if (name.Equals("Sec-WebSocket-Key", StringComparison.OrdinalIgnoreCase))
+            {
+                // Two keys: which one would the client check the accept value against? HTTP refuses them.
+                if (key is not null) return Verdict.PassThrough;
+                key = value;
+            }
             else if (name.Equals("Sec-WebSocket-Version", StringComparison.OrdinalIgnoreCase)) version = value;
             else if (name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) upgrade = value;
             else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase)) connection = value;

@@ -56,6 +56,7 @@ public sealed class WebSocketUpgradeRequestTests
     [Theory]
     [InlineData("Host: other\r\n")]
     [InlineData("Origin: http://a.example\r\nOrigin: http://b.example\r\n")]
+    [InlineData("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n")]
     public void TwoHostOrOriginHeaders_GoToHttp(string extra) =>
         // Ambiguous: which one is the page's origin, or the server's? Kestrel's HTTP layer decides (two Hosts get 400).
         Assert.Equal(Verdict.PassThrough, Parse(Head(extra: extra), out _));
